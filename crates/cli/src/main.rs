@@ -1,0 +1,127 @@
+//! `footprint`: whole-system oversight of local health economies in England.
+//!
+//! The binary is glue: it parses arguments, sets up logging and progress bars, calls the
+//! library crates and prints their results. Results go to stdout, logs and progress to
+//! stderr. Exit codes: 0 success, 2 error (including a refused dataset).
+
+mod demo;
+mod embedded;
+mod info;
+mod output;
+mod progress;
+mod reference;
+mod validate;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "footprint",
+    version,
+    about = "Whole-system oversight of local health economies in England",
+    long_about = "Footprint turns NHS data into one joined-up picture of every commissioner, provider \
+                  and geographic system in England.\n\n\
+                  A dataset is a folder of CSV or Parquet files laid out as docs/data-contract.md \
+                  describes. Start with `footprint demo`, then `footprint validate YOUR-FOLDER`.",
+    after_help = "Logs go to stderr; set FOOTPRINT_LOG=debug for more. Exit codes: 0 success, 2 error."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+    /// Print only results and errors, no progress or informational logs.
+    #[arg(short, long, global = true)]
+    quiet: bool,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run the demonstration on the bundled England reference data.
+    ///
+    /// Writes the real England skeleton (7 regions, 42 systems, 106 commissioners, 6,527
+    /// practices, every NHS trust and 13 months of the A&E SitRep) to a folder, validates it
+    /// with the same loader your data goes through, and prints its summary.
+    Demo {
+        /// Where to write the demonstration dataset.
+        #[arg(long, default_value = "footprint-demo")]
+        out: PathBuf,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// Check a dataset folder against every rule of the data contract.
+    ///
+    /// Prints a summary (tables, rows, periods, organisations by kind) if the dataset is
+    /// valid, or every problem as `file:line:column: value: rule` if not (the first 50, then
+    /// a count) and exits with code 2. Never writes anything.
+    Validate {
+        /// The dataset folder.
+        dataset: PathBuf,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        /// How many problems to print (all are counted).
+        #[arg(long, default_value_t = dataset::DEFAULT_SHOWN)]
+        max_shown: usize,
+    },
+    /// Describe a dataset folder quickly, without validating it: its manifest, each table's
+    /// files, size, columns and row count.
+    Info {
+        /// The dataset folder.
+        dataset: PathBuf,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// Build the contract's reference tables from the raw England files.
+    ///
+    /// Reads the raw ODS, ONS and A&E SitRep files and the bridging rules, and writes
+    /// manifest.toml, regions.csv, systems.csv, organisations.csv, lsoa.csv and
+    /// ae_monthly.csv. The output is deterministic.
+    Reference {
+        /// Folder of raw reference files.
+        #[arg(long, default_value = "data/england/raw")]
+        raw: PathBuf,
+        /// The bridging rules.
+        #[arg(long, default_value = "data/england/rules.toml")]
+        rules: PathBuf,
+        /// Where to write the contract tables.
+        #[arg(long, default_value = "data/england/contract")]
+        out: PathBuf,
+        /// Write nothing; fail if the files in --out differ from what would be written.
+        #[arg(long)]
+        check: bool,
+    },
+}
+
+/// How results are printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    Text,
+    Json,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let default = if cli.quiet { "warn" } else { "info" };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("FOOTPRINT_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .without_time()
+        .init();
+    let progress = !cli.quiet;
+    let result = match cli.command {
+        Command::Demo { out, format } => demo::run(&out, format, progress),
+        Command::Validate { dataset, format, max_shown } => validate::run(&dataset, format, max_shown, progress),
+        Command::Info { dataset, format } => info::run(&dataset, format),
+        Command::Reference { raw, rules, out, check } => reference::run(&raw, &rules, &out, check),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,41 @@
+//! Turns the real England reference files (ODS, ONS, NHS England's A&E SitRep) into the data
+//! contract's reference tables: `regions`, `systems`, `organisations`, `lsoa` and
+//! `ae_monthly`, with a `manifest.toml`.
+//!
+//! The raw files leave gaps (no trust type, codes that changed in 2022, SitRep sites that
+//! are not trusts). Each is bridged by a rule in `rules.toml` or documented in
+//! `docs/reference-data.md`; nothing is edited by hand. The output is deterministic: the
+//! same inputs give the same bytes.
+
+mod build;
+mod raw;
+mod rules;
+
+pub use build::{Contract, Bridged, build};
+pub use rules::Rules;
+
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{path}: cannot read: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}:{line}: {message}")]
+    Csv {
+        path: PathBuf,
+        line: u64,
+        message: String,
+    },
+    #[error("{path}: required column {column} is missing")]
+    Column { path: PathBuf, column: String },
+    #[error("{path}: {message}")]
+    Rules { path: PathBuf, message: String },
+    #[error("{path}: {message}")]
+    Inconsistent { path: PathBuf, message: String },
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
