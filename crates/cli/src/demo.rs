@@ -23,7 +23,10 @@ pub fn run(out: &Path, format: Format, progress: bool) -> anyhow::Result<ExitCod
     let result = dataset::load(&dir, &options);
     let code = validate::print(&result, format);
     if result.is_ok() && format == Format::Text {
-        println!("\nnext: `footprint validate {}` checks your own data the same way", dir.display());
+        crate::output::emit(&format!(
+            "\nnext: `footprint validate {}` checks your own data the same way\n",
+            dir.display()
+        ));
     }
     Ok(code)
 }

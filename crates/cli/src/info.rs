@@ -3,6 +3,7 @@
 use crate::Format;
 use crate::output::thousands;
 use serde_json::json;
+use std::fmt::Write as _;
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -37,17 +38,27 @@ pub fn run(dir: &Path, format: Format) -> anyhow::Result<ExitCode> {
                 "problems": seen.report.errors.iter().map(|d| d.to_string()).collect::<Vec<_>>(),
                 "notes": seen.report.notes,
             });
-            println!("{}", serde_json::to_string_pretty(&out)?);
+            crate::output::emit(&format!("{}\n", serde_json::to_string_pretty(&out)?));
         }
         Format::Text => {
+            let mut o = String::new();
             match &seen.manifest {
-                Some(m) => println!("dataset  {}  ({} to {})\nsource   {}\nlicence  {}", m.name, m.from, m.to, m.source, m.licence),
-                None => println!("dataset  (manifest.toml missing or unreadable)"),
+                Some(m) => {
+                    let _ = writeln!(
+                        o,
+                        "dataset  {}  ({} to {})\nsource   {}\nlicence  {}",
+                        m.name, m.from, m.to, m.source, m.licence
+                    );
+                }
+                None => {
+                    let _ = writeln!(o, "dataset  (manifest.toml missing or unreadable)");
+                }
             }
-            println!();
+            let _ = writeln!(o);
             for t in &seen.tables {
                 let rows = t.rows.map_or("?".into(), thousands);
-                println!(
+                let _ = writeln!(
+                    o,
                     "{:<16} {:<14} {:>12} rows {:>10} KiB  {}",
                     t.table,
                     t.source.form.as_str(),
@@ -55,18 +66,23 @@ pub fn run(dir: &Path, format: Format) -> anyhow::Result<ExitCode> {
                     thousands(t.source.bytes.div_ceil(1024)),
                     t.source.names.join(", ")
                 );
-                println!("{:<16} columns: {}", "", t.columns.join(", "));
+                let _ = writeln!(o, "{:<16} columns: {}", "", t.columns.join(", "));
             }
             if !seen.absent.is_empty() {
-                println!("absent: {}", seen.absent.join(", "));
+                let _ = writeln!(o, "absent: {}", seen.absent.join(", "));
             }
             for d in &seen.report.errors {
-                println!("problem: {d}");
+                let _ = writeln!(o, "problem: {d}");
             }
             for n in &seen.report.notes {
-                println!("note: {n}");
+                let _ = writeln!(o, "note: {n}");
             }
-            println!("\nthis is a quick look; `footprint validate {}` checks every rule", dir.display());
+            let _ = writeln!(
+                o,
+                "\nthis is a quick look; `footprint validate {}` checks every rule",
+                dir.display()
+            );
+            crate::output::emit(&o);
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -113,9 +113,18 @@ fn main() -> ExitCode {
     let progress = !cli.quiet;
     let result = match cli.command {
         Command::Demo { out, format } => demo::run(&out, format, progress),
-        Command::Validate { dataset, format, max_shown } => validate::run(&dataset, format, max_shown, progress),
+        Command::Validate {
+            dataset,
+            format,
+            max_shown,
+        } => validate::run(&dataset, format, max_shown, progress),
         Command::Info { dataset, format } => info::run(&dataset, format),
-        Command::Reference { raw, rules, out, check } => reference::run(&raw, &rules, &out, check),
+        Command::Reference {
+            raw,
+            rules,
+            out,
+            check,
+        } => reference::run(&raw, &rules, &out, check),
     };
     match result {
         Ok(code) => code,

@@ -6,12 +6,25 @@ use model::{Diagnostic, OrgKind};
 use serde_json::{Value, json};
 use std::fmt::Write as _;
 
+/// Writes results to stdout. A closed pipe (`footprint … | head`) ends output quietly.
+pub fn emit(text: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        tracing::error!("cannot write results: {e}");
+        std::process::exit(2);
+    }
+}
+
 /// `12345` → `12,345`.
 pub fn thousands(n: u64) -> String {
     let s = n.to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -47,7 +60,11 @@ pub fn refused(report: &Report, format: Format) -> String {
                 let _ = writeln!(out, "{d}");
             }
             if report.errors_not_shown() > 0 {
-                let _ = writeln!(out, "… and {} more problems", thousands(report.errors_not_shown()));
+                let _ = writeln!(
+                    out,
+                    "… and {} more problems",
+                    thousands(report.errors_not_shown())
+                );
             }
             let _ = writeln!(
                 out,
@@ -97,10 +114,15 @@ pub fn summary(ds: &Dataset, report: &Report, format: Format) -> String {
                     })
                 })
                 .collect();
-            let kinds: serde_json::Map<String, Value> =
-                ds.kinds().into_iter().map(|(k, n)| (k.to_string(), json!(n))).collect();
-            let headline: serde_json::Map<String, Value> =
-                headline(ds).into_iter().map(|(k, n)| (k.to_string(), json!(n))).collect();
+            let kinds: serde_json::Map<String, Value> = ds
+                .kinds()
+                .into_iter()
+                .map(|(k, n)| (k.to_string(), json!(n)))
+                .collect();
+            let headline: serde_json::Map<String, Value> = headline(ds)
+                .into_iter()
+                .map(|(k, n)| (k.to_string(), json!(n)))
+                .collect();
             serde_json::to_string_pretty(&json!({
                 "valid": true,
                 "name": ds.manifest.name,

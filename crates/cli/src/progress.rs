@@ -24,30 +24,30 @@ impl dataset::Progress for Bars {
             bar.set_style(style);
         }
         bar.set_prefix(table.to_string());
-        if let Ok(mut slot) = self.bar.lock() {
-            if let Some((old, _, _)) = slot.replace((bar, Instant::now(), false)) {
-                old.finish_and_clear();
-            }
+        if let Ok(mut slot) = self.bar.lock()
+            && let Some((old, _, _)) = slot.replace((bar, Instant::now(), false))
+        {
+            old.finish_and_clear();
         }
     }
 
     fn advance(&self, n: u64) {
-        if let Ok(mut slot) = self.bar.lock() {
-            if let Some((bar, started, shown)) = slot.as_mut() {
-                bar.inc(n);
-                if !*shown && started.elapsed() > DELAY {
-                    bar.set_draw_target(ProgressDrawTarget::stderr());
-                    *shown = true;
-                }
+        if let Ok(mut slot) = self.bar.lock()
+            && let Some((bar, started, shown)) = slot.as_mut()
+        {
+            bar.inc(n);
+            if !*shown && started.elapsed() > DELAY {
+                bar.set_draw_target(ProgressDrawTarget::stderr());
+                *shown = true;
             }
         }
     }
 
     fn finish(&self, _table: &str) {
-        if let Ok(mut slot) = self.bar.lock() {
-            if let Some((bar, _, _)) = slot.take() {
-                bar.finish_and_clear();
-            }
+        if let Ok(mut slot) = self.bar.lock()
+            && let Some((bar, _, _)) = slot.take()
+        {
+            bar.finish_and_clear();
         }
     }
 }

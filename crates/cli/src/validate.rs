@@ -14,7 +14,11 @@ pub fn run(dir: &Path, format: Format, max_shown: usize, progress: bool) -> anyh
     };
     let started = std::time::Instant::now();
     let result = dataset::load(dir, &options);
-    tracing::info!(elapsed_ms = started.elapsed().as_millis() as u64, "validated {}", dir.display());
+    tracing::info!(
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "validated {}",
+        dir.display()
+    );
     Ok(print(&result, format))
 }
 
@@ -22,11 +26,11 @@ pub fn run(dir: &Path, format: Format, max_shown: usize, progress: bool) -> anyh
 pub fn print(result: &Result<dataset::Loaded, dataset::Report>, format: Format) -> ExitCode {
     match result {
         Ok(loaded) => {
-            print!("{}", output::summary(&loaded.dataset, &loaded.report, format));
+            output::emit(&output::summary(&loaded.dataset, &loaded.report, format));
             ExitCode::SUCCESS
         }
         Err(report) => {
-            print!("{}", output::refused(report, format));
+            output::emit(&output::refused(report, format));
             ExitCode::from(2)
         }
     }

@@ -51,10 +51,21 @@ impl<'a> Checker<'a> {
 
     pub(crate) fn check(&mut self, chunk: &Chunk, report: &mut Report) {
         self.tally.rows += chunk.data.num_rows() as u64;
+        let mut bad = BadCells::default();
         for (i, col) in self.spec.columns.iter().enumerate() {
+            let before = report.error_count;
             self.check_column(chunk, col, chunk.data.column(i), report);
+            if report.error_count > before {
+                bad.columns.insert(col.name);
+            }
         }
         for rule in self.spec.rules {
+            // A rule between columns is not checked where one of them already broke its
+            // own rule in this chunk: one wrong value gives one message.
+            let names = rule_columns(rule);
+            if names.iter().any(|n| bad.columns.contains(n)) {
+                continue;
+            }
             self.check_rule(chunk, rule, report);
         }
         self.check_keys(chunk, report);
@@ -73,7 +84,9 @@ impl<'a> Checker<'a> {
     fn check_column(&mut self, chunk: &Chunk, col: &ColumnSpec, array: &ArrayRef, report: &mut Report) {
         match col.ty {
             ColType::Code(r) => {
-                let Some(strings) = array.as_string_opt::<i32>() else { return };
+                let Some(strings) = array.as_string_opt::<i32>() else {
+                    return;
+                };
                 let mut last: Option<(&str, Option<String>)> = None;
                 for row in 0..strings.len() {
                     if strings.is_null(row) {
@@ -94,7 +107,11 @@ impl<'a> Checker<'a> {
                         }
                     };
                     if let Some(rule) = problem {
-                        report.push(Diagnostic::error(self.loc(chunk, row, col.name), Some(v.into()), rule));
+                        report.push(Diagnostic::error(
+                            self.loc(chunk, row, col.name),
+                            Some(v.into()),
+                            rule,
+                        ));
                     }
                 }
             }
@@ -102,7 +119,9 @@ impl<'a> Checker<'a> {
                 if col.presence != Presence::Required {
                     return;
                 }
-                let Some(strings) = array.as_string_opt::<i32>() else { return };
+                let Some(strings) = array.as_string_opt::<i32>() else {
+                    return;
+                };
                 for row in 0..strings.len() {
                     if strings.is_valid(row) && strings.value(row).is_empty() {
                         self.empty(chunk, row, col, report);
@@ -110,7 +129,9 @@ impl<'a> Checker<'a> {
                 }
             }
             ColType::Enum(values) => {
-                let Some(strings) = array.as_string_opt::<i32>() else { return };
+                let Some(strings) = array.as_string_opt::<i32>() else {
+                    return;
+                };
                 for row in 0..strings.len() {
                     if strings.is_null(row) {
                         continue;
@@ -129,7 +150,9 @@ impl<'a> Checker<'a> {
             }
             ColType::Period(grains) => self.check_periods(chunk, col, grains, array, report),
             ColType::Icd10 => {
-                let Some(strings) = array.as_string_opt::<i32>() else { return };
+                let Some(strings) = array.as_string_opt::<i32>() else {
+                    return;
+                };
                 for row in 0..strings.len() {
                     if strings.is_null(row) {
                         continue;
@@ -149,7 +172,9 @@ impl<'a> Checker<'a> {
             ColType::Date => self.check_window(chunk, col, array, 1, report),
             ColType::Timestamp => self.check_window(chunk, col, array, 86_400, report),
             ColType::Int { min, max } => {
-                let Some(ints) = array.as_primitive_opt::<Int64Type>() else { return };
+                let Some(ints) = array.as_primitive_opt::<Int64Type>() else {
+                    return;
+                };
                 for row in 0..ints.len() {
                     if ints.is_valid(row) {
                         let v = ints.value(row);
@@ -164,7 +189,9 @@ impl<'a> Checker<'a> {
                 }
             }
             ColType::NonNeg | ColType::Amount => {
-                let Some(floats) = array.as_primitive_opt::<Float64Type>() else { return };
+                let Some(floats) = array.as_primitive_opt::<Float64Type>() else {
+                    return;
+                };
                 let nonneg = col.ty == ColType::NonNeg;
                 for row in 0..floats.len() {
                     if floats.is_valid(row) {
@@ -177,7 +204,11 @@ impl<'a> Checker<'a> {
                             None
                         };
                         if let Some(rule) = rule {
-                            report.push(Diagnostic::error(self.loc(chunk, row, col.name), Some(v.to_string()), rule));
+                            report.push(Diagnostic::error(
+                                self.loc(chunk, row, col.name),
+                                Some(v.to_string()),
+                                rule,
+                            ));
                         }
                     }
                 }
@@ -196,8 +227,17 @@ impl<'a> Checker<'a> {
         }
     }
 
-    fn check_periods(&mut self, chunk: &Chunk, col: &ColumnSpec, grains: &[Grain], array: &ArrayRef, report: &mut Report) {
-        let Some(strings) = array.as_string_opt::<i32>() else { return };
+    fn check_periods(
+        &mut self,
+        chunk: &Chunk,
+        col: &ColumnSpec,
+        grains: &[Grain],
+        array: &ArrayRef,
+        report: &mut Report,
+    ) {
+        let Some(strings) = array.as_string_opt::<i32>() else {
+            return;
+        };
         let window = self.window;
         for row in 0..strings.len() {
             if strings.is_null(row) {
@@ -215,7 +255,11 @@ impl<'a> Checker<'a> {
                         Err(e) => Err(e.to_string()),
                         Ok(p) if !grains.contains(&p.grain()) => Err(format!(
                             "wrong grain; expected {}",
-                            grains.iter().map(|g| g.describe()).collect::<Vec<_>>().join(" or ")
+                            grains
+                                .iter()
+                                .map(|g| g.describe())
+                                .collect::<Vec<_>>()
+                                .join(" or ")
                         )),
                         Ok(p) => match window {
                             Some((from, to)) if !p.overlaps(from, to) => Err(format!(
@@ -234,24 +278,42 @@ impl<'a> Checker<'a> {
                         self.tally.periods.insert(p);
                     }
                 }
-                Err(rule) => report.push(Diagnostic::error(self.loc(chunk, row, col.name), Some(v.into()), rule)),
+                Err(rule) => report.push(Diagnostic::error(
+                    self.loc(chunk, row, col.name),
+                    Some(v.into()),
+                    rule,
+                )),
             }
         }
     }
 
     /// Checks a date (`per_day` = 1) or timestamp (`per_day` = 86,400) column against the
     /// manifest's window, and tallies its range.
-    fn check_window(&mut self, chunk: &Chunk, col: &ColumnSpec, array: &ArrayRef, per_day: i64, report: &mut Report) {
+    fn check_window(
+        &mut self,
+        chunk: &Chunk,
+        col: &ColumnSpec,
+        array: &ArrayRef,
+        per_day: i64,
+        report: &mut Report,
+    ) {
         if col.window == Window::None {
             return;
         }
         let values: Vec<Option<i64>> = match array.data_type() {
-            DataType::Date32 => array.as_primitive::<Date32Type>().iter().map(|v| v.map(i64::from)).collect(),
+            DataType::Date32 => array
+                .as_primitive::<Date32Type>()
+                .iter()
+                .map(|v| v.map(i64::from))
+                .collect(),
             DataType::Timestamp(..) => array.as_primitive::<TimestampSecondType>().iter().collect(),
             _ => return,
         };
         let (start, end) = match self.window {
-            Some((from, to)) => (i64::from(from.first_day()) * per_day, (i64::from(to.last_day()) + 1) * per_day - 1),
+            Some((from, to)) => (
+                i64::from(from.first_day()) * per_day,
+                (i64::from(to.last_day()) + 1) * per_day - 1,
+            ),
             None => (i64::MIN, i64::MAX),
         };
         let (lo, hi) = self.tally.days.unwrap_or((i32::MAX, i32::MIN));
@@ -268,14 +330,27 @@ impl<'a> Checker<'a> {
                 Window::None => false,
             };
             if bad {
-                let (from, to) = self.window.map(|(f, t)| (f.to_string(), t.to_string())).unwrap_or_default();
-                let shown = if per_day == 1 { format_date(day) } else { crate::cell::format_timestamp(v) };
+                let (from, to) = self
+                    .window
+                    .map(|(f, t)| (f.to_string(), t.to_string()))
+                    .unwrap_or_default();
+                let shown = if per_day == 1 {
+                    format_date(day)
+                } else {
+                    crate::cell::format_timestamp(v)
+                };
                 let rule = match col.window {
                     Window::NotAfterEnd => format!("after the dataset's window ends ({to}, manifest.toml)"),
-                    Window::NotBeforeStart => format!("before the dataset's window starts ({from}, manifest.toml)"),
+                    Window::NotBeforeStart => {
+                        format!("before the dataset's window starts ({from}, manifest.toml)")
+                    }
                     _ => format!("outside the dataset's window {from} to {to} (manifest.toml)"),
                 };
-                report.push(Diagnostic::error(self.loc(chunk, row, col.name), Some(shown), rule));
+                report.push(Diagnostic::error(
+                    self.loc(chunk, row, col.name),
+                    Some(shown),
+                    rule,
+                ));
             }
         }
         if lo <= hi {
@@ -288,41 +363,64 @@ impl<'a> Checker<'a> {
         match *rule {
             RowRule::NotBefore { later, earlier } => {
                 let (a, b) = (col(later), col(earlier));
-                let (Some(a), Some(b)) = (instants(a), instants(b)) else { return };
-                let per_day = if chunk.data.column(self.column_index(later)).data_type() == &DataType::Date32 { 1 } else { 86_400 };
-                let show = |v: i64| if per_day == 1 { format_date(v as i32) } else { crate::cell::format_timestamp(v) };
+                let (Some(a), Some(b)) = (instants(a), instants(b)) else {
+                    return;
+                };
+                let per_day = if chunk.data.column(self.column_index(later)).data_type() == &DataType::Date32
+                {
+                    1
+                } else {
+                    86_400
+                };
+                let show = |v: i64| {
+                    if per_day == 1 {
+                        format_date(v as i32)
+                    } else {
+                        crate::cell::format_timestamp(v)
+                    }
+                };
                 for row in 0..a.len() {
-                    if let (Some(x), Some(y)) = (a[row], b[row]) {
-                        if x < y {
-                            report.push(Diagnostic::error(
-                                self.loc(chunk, row, later),
-                                Some(show(x)),
-                                format!("before {earlier} ({})", show(y)),
-                            ));
-                        }
+                    if let (Some(x), Some(y)) = (a[row], b[row])
+                        && x < y
+                    {
+                        report.push(Diagnostic::error(
+                            self.loc(chunk, row, later),
+                            Some(show(x)),
+                            format!("before {earlier} ({})", show(y)),
+                        ));
                     }
                 }
             }
             RowRule::AtMost { small, big } | RowRule::FlagAbove { small, big, .. } => {
-                let (Some(a), Some(b)) = (numbers(col(small)), numbers(col(big))) else { return };
+                let (Some(a), Some(b)) = (numbers(col(small)), numbers(col(big))) else {
+                    return;
+                };
                 for row in 0..a.len() {
-                    if let (Some(x), Some(y)) = (a[row], b[row]) {
-                        if x > y {
-                            let loc = self.loc(chunk, row, small);
-                            let d = match rule {
-                                RowRule::FlagAbove { why, .. } => {
-                                    Diagnostic::warning(loc, Some(fmt_num(x)), format!("{why}: {big} is {}", fmt_num(y)))
-                                }
-                                _ => Diagnostic::error(loc, Some(fmt_num(x)), format!("more than {big} ({})", fmt_num(y))),
-                            };
-                            report.push(d);
-                        }
+                    if let (Some(x), Some(y)) = (a[row], b[row])
+                        && x > y
+                    {
+                        let loc = self.loc(chunk, row, small);
+                        let d = match rule {
+                            RowRule::FlagAbove { why, .. } => Diagnostic::warning(
+                                loc,
+                                Some(fmt_num(x)),
+                                format!("{why}: {big} is {}", fmt_num(y)),
+                            ),
+                            _ => Diagnostic::error(
+                                loc,
+                                Some(fmt_num(x)),
+                                format!("more than {big} ({})", fmt_num(y)),
+                            ),
+                        };
+                        report.push(d);
                     }
                 }
             }
             RowRule::OnlyWhen { value, flag } => {
                 let v = col(value);
-                let Some(f) = col(flag).as_any().downcast_ref::<BooleanArray>() else { return };
+                let Some(f) = col(flag).as_any().downcast_ref::<BooleanArray>() else {
+                    return;
+                };
                 for row in 0..v.len() {
                     if v.is_valid(row) && f.is_valid(row) && !f.value(row) {
                         report.push(Diagnostic::error(
@@ -352,7 +450,12 @@ impl<'a> Checker<'a> {
     }
 
     fn check_keys(&mut self, chunk: &Chunk, report: &mut Report) {
-        let cols: Vec<&ArrayRef> = self.spec.key.iter().map(|k| chunk.data.column(self.column_index(k))).collect();
+        let cols: Vec<&ArrayRef> = self
+            .spec
+            .key
+            .iter()
+            .map(|k| chunk.data.column(self.column_index(k)))
+            .collect();
         let mut buf = Vec::with_capacity(64);
         for row in 0..chunk.data.num_rows() {
             buf.clear();
@@ -373,7 +476,11 @@ impl<'a> Checker<'a> {
             if let Some(first) = self.keys.get(&hash) {
                 let (file, line) = ((first >> 48) as usize, first & ((1 << 48) - 1));
                 let shown: Vec<String> = cols.iter().map(|c| show(c, row)).collect();
-                let where_ = if file == chunk.file { format!("line {line}") } else { format!("{}:{line}", self.names[file]) };
+                let where_ = if file == chunk.file {
+                    format!("line {line}")
+                } else {
+                    format!("{}:{line}", self.names[file])
+                };
                 report.push(Diagnostic::error(
                     self.loc(chunk, row, &self.spec.key.join("+")),
                     Some(shown.join(" + ")),
@@ -383,6 +490,21 @@ impl<'a> Checker<'a> {
                 self.keys.insert(hash, here);
             }
         }
+    }
+}
+
+/// Columns of a chunk in which some value broke its column's rule.
+#[derive(Default)]
+struct BadCells {
+    columns: std::collections::HashSet<&'static str>,
+}
+
+fn rule_columns(rule: &RowRule) -> [&'static str; 2] {
+    match *rule {
+        RowRule::NotBefore { later, earlier } => [later, earlier],
+        RowRule::AtMost { small, big } | RowRule::FlagAbove { small, big, .. } => [small, big],
+        RowRule::OnlyWhen { value, flag } => [value, flag],
+        RowRule::OnlyWith { value, other } => [value, other],
     }
 }
 
@@ -404,7 +526,12 @@ fn show(a: &ArrayRef, row: usize) -> String {
 
 fn instants(a: &ArrayRef) -> Option<Vec<Option<i64>>> {
     match a.data_type() {
-        DataType::Date32 => Some(a.as_primitive::<Date32Type>().iter().map(|v| v.map(i64::from)).collect()),
+        DataType::Date32 => Some(
+            a.as_primitive::<Date32Type>()
+                .iter()
+                .map(|v| v.map(i64::from))
+                .collect(),
+        ),
         DataType::Timestamp(..) => Some(a.as_primitive::<TimestampSecondType>().iter().collect()),
         _ => None,
     }
@@ -414,11 +541,17 @@ fn numbers(a: &ArrayRef) -> Option<Vec<Option<f64>>> {
     if let Some(i) = a.as_any().downcast_ref::<Int64Array>() {
         return Some(i.iter().map(|v| v.map(|v| v as f64)).collect());
     }
-    a.as_any().downcast_ref::<Float64Array>().map(|f| f.iter().collect())
+    a.as_any()
+        .downcast_ref::<Float64Array>()
+        .map(|f| f.iter().collect())
 }
 
 fn fmt_num(v: f64) -> String {
-    if v.fract() == 0.0 && v.abs() < 1e15 { format!("{}", v as i64) } else { v.to_string() }
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        format!("{}", v as i64)
+    } else {
+        v.to_string()
+    }
 }
 
 /// An ICD-10 code as HES records it: a capital letter, two digits, then up to four more
@@ -431,21 +564,29 @@ pub(crate) fn is_icd10(v: &str) -> bool {
         && b[0].is_ascii_uppercase()
         && b[1].is_ascii_digit()
         && b[2].is_ascii_digit()
-        && b[3..].iter().all(|c| c.is_ascii_digit() || c.is_ascii_uppercase() || *c == b'.' || *c == b'-')
+        && b[3..]
+            .iter()
+            .all(|c| c.is_ascii_digit() || c.is_ascii_uppercase() || *c == b'.' || *c == b'-')
 }
 
 impl Refs {
     /// Why `code` is not a valid reference of kind `r`, or `None` if it is.
     pub(crate) fn problem(&self, r: Ref, code: &str) -> Option<String> {
         match r {
-            Ref::Region => (!self.regions.contains(code)).then(|| "unknown region_code; not in regions.csv".into()),
-            Ref::System => (!self.systems.contains_key(code)).then(|| "unknown system_code; not in systems.csv".into()),
+            Ref::Region => {
+                (!self.regions.contains(code)).then(|| "unknown region_code; not in regions.csv".into())
+            }
+            Ref::System => {
+                (!self.systems.contains_key(code)).then(|| "unknown system_code; not in systems.csv".into())
+            }
             Ref::Lsoa => (!self.lsoas.contains(code)).then(|| "unknown lsoa_code; not in lsoa.csv".into()),
-            Ref::AnyOrg => (!self.orgs.contains_key(code)).then(|| "unknown organisation; not in organisations.csv".into()),
+            Ref::AnyOrg => (!self.orgs.contains_key(code))
+                .then(|| "unknown organisation; not in organisations.csv".into()),
             Ref::Org(kinds) => match self.orgs.get(code) {
                 None => Some("unknown organisation; not in organisations.csv".into()),
-                Some(k) if kinds.contains(k) => None,
-                Some(k) => Some(format!(
+                Some(None) => None,
+                Some(Some(k)) if kinds.contains(k) => None,
+                Some(Some(k)) => Some(format!(
                     "organisation is {k}; expected {}",
                     kinds.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(" or ")
                 )),

@@ -8,7 +8,7 @@ use crate::cell::Builder;
 use crate::chunk::{Chunk, Lines};
 use crate::report::Report;
 use crate::schema::{Presence, TableSpec};
-use arrow::array::{ArrayRef, new_null_array};
+use arrow::array::ArrayRef;
 use arrow::record_batch::RecordBatch;
 use model::{Diagnostic, Location};
 use std::fs::File;
@@ -110,7 +110,11 @@ impl CsvTable {
         }
         let mut names = Vec::with_capacity(header.len());
         for (i, field) in header.iter().enumerate() {
-            let field = if i == 0 { field.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(field) } else { field };
+            let field = if i == 0 {
+                field.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(field)
+            } else {
+                field
+            };
             match std::str::from_utf8(field) {
                 Ok(s) => names.push(s.trim().to_string()),
                 Err(_) => {
@@ -201,7 +205,11 @@ impl CsvTable {
                 report.push(Diagnostic::error(
                     Location::file(&self.name).line(line),
                     None,
-                    format!("row has {} fields; the header has {}", self.record.len(), self.width),
+                    format!(
+                        "row has {} fields; the header has {}",
+                        self.record.len(),
+                        self.width
+                    ),
                 ));
                 continue;
             }
@@ -237,15 +245,18 @@ impl CsvTable {
             return None;
         }
         let columns: Vec<ArrayRef> = builders.iter_mut().map(Builder::finish).collect();
-        let data = RecordBatch::try_new(self.spec.schema(), columns).ok().or_else(|| {
-            let schema = self.spec.schema();
-            let n = lines.len();
-            RecordBatch::try_new(
-                schema.clone(),
-                schema.fields().iter().map(|f| new_null_array(f.data_type(), n)).collect(),
-            )
-            .ok()
-        })?;
+        let data = match RecordBatch::try_new(self.spec.schema(), columns) {
+            Ok(data) => data,
+            Err(e) => {
+                report.push(Diagnostic::error(
+                    Location::file(&self.name),
+                    None,
+                    format!("internal error building rows ({e}); please report"),
+                ));
+                self.done = true;
+                return None;
+            }
+        };
         Some(Chunk {
             data,
             lines: Lines::Listed(lines),
@@ -258,7 +269,10 @@ fn fail_read<T>(report: &mut Report, name: &str, e: csv::Error, max_line: u64) -
     let line = e.position().map(|p| p.line());
     let (line, rule) = match e.kind() {
         csv::ErrorKind::Io(io) => match io.get_ref().and_then(|inner| inner.downcast_ref::<LineTooLong>()) {
-            Some(long) => (Some(long.line), format!("line is longer than {max_line} bytes; is this a CSV file?")),
+            Some(long) => (
+                Some(long.line),
+                format!("line is longer than {max_line} bytes; is this a CSV file?"),
+            ),
             None => (line, format!("cannot read file: {io}")),
         },
         _ => (line, format!("not a readable CSV file: {e}")),

@@ -34,7 +34,9 @@ pub fn inspect(dir: &Path) -> Inspection {
     let manifest = manifest::read(dir, &mut report);
     let (sources, unknown) = source::discover(dir, &mut report);
     for name in unknown {
-        report.notes.push(format!("{name}: not a table of the data contract; ignored"));
+        report
+            .notes
+            .push(format!("{name}: not a table of the data contract; ignored"));
     }
     let mut tables = Vec::new();
     let mut absent = Vec::new();
@@ -79,14 +81,24 @@ pub fn inspect(dir: &Path) -> Inspection {
 }
 
 fn csv_shape(path: &Path) -> (Vec<String>, Option<u64>) {
-    let Ok(file) = std::fs::File::open(path) else { return (Vec::new(), None) };
-    let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(file.take(1 << 20));
+    let Ok(file) = std::fs::File::open(path) else {
+        return (Vec::new(), None);
+    };
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(file.take(1 << 20));
     let mut header = csv::StringRecord::new();
     let columns = match reader.read_record(&mut header) {
-        Ok(true) => header.iter().map(|h| h.trim_start_matches('\u{feff}').trim().to_string()).collect(),
+        Ok(true) => header
+            .iter()
+            .map(|h| h.trim_start_matches('\u{feff}').trim().to_string())
+            .collect(),
         _ => Vec::new(),
     };
-    let Ok(mut file) = std::fs::File::open(path) else { return (columns, None) };
+    let Ok(mut file) = std::fs::File::open(path) else {
+        return (columns, None);
+    };
     let mut buf = vec![0u8; 1 << 16];
     let (mut lines, mut last) = (0u64, b'\n');
     loop {
@@ -107,9 +119,19 @@ fn csv_shape(path: &Path) -> (Vec<String>, Option<u64>) {
 
 fn parquet_shape(path: &Path) -> Option<(Vec<String>, u64)> {
     let file = std::fs::File::open(path).ok()?;
-    let builder = std::panic::catch_unwind(|| parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file))
-        .ok()?
-        .ok()?;
-    let columns = builder.schema().fields().iter().map(|f| format!("{} ({})", f.name(), f.data_type())).collect();
-    Some((columns, builder.metadata().file_metadata().num_rows().max(0) as u64))
+    let builder = std::panic::catch_unwind(|| {
+        parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
+    })
+    .ok()?
+    .ok()?;
+    let columns = builder
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| format!("{} ({})", f.name(), f.data_type()))
+        .collect();
+    Some((
+        columns,
+        builder.metadata().file_metadata().num_rows().max(0) as u64,
+    ))
 }

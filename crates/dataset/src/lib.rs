@@ -147,11 +147,17 @@ impl Dataset {
     pub fn scan(&self, table: &str) -> Result<Vec<RecordBatch>, Report> {
         let mut report = Report::new(DEFAULT_SHOWN);
         let Some(t) = self.tables.get(table) else {
-            report.push(Diagnostic::error(Location::file(table), None, "table is not in this dataset"));
+            report.push(Diagnostic::error(
+                Location::file(table),
+                None,
+                "table is not in this dataset",
+            ));
             return Err(report);
         };
         let mut out = Vec::new();
-        read_chunks(t.spec, &t.source, &Options::default(), &mut report, |chunk, _| out.push(chunk.data));
+        read_chunks(t.spec, &t.source, &Options::default(), &mut report, |chunk, _| {
+            out.push(chunk.data)
+        });
         if report.has_errors() { Err(report) } else { Ok(out) }
     }
 }
@@ -172,7 +178,9 @@ fn read_chunks(
                 if let Some(p) = progress {
                     p.start(spec.name, source.bytes, Unit::Bytes);
                 }
-                let Some(mut t) = CsvTable::open(path, name, i, spec, options.max_line_bytes, report) else { continue };
+                let Some(mut t) = CsvTable::open(path, name, i, spec, options.max_line_bytes, report) else {
+                    continue;
+                };
                 let mut last_bytes = 0;
                 while let Some(chunk) = t.next_chunk(report) {
                     if let Some(p) = progress {
@@ -184,11 +192,13 @@ fn read_chunks(
                 }
             }
             Form::Parquet | Form::Parts => {
-                let Some(mut t) = ParquetTable::open(path, name, i, spec, report) else { continue };
-                if let Some(p) = progress {
-                    if i == 0 {
-                        p.start(spec.name, t.rows, Unit::Rows);
-                    }
+                let Some(mut t) = ParquetTable::open(path, name, i, spec, report) else {
+                    continue;
+                };
+                if let Some(p) = progress
+                    && i == 0
+                {
+                    p.start(spec.name, t.rows, Unit::Rows);
                 }
                 match &first_types {
                     None => first_types = Some(t.types.clone()),
@@ -228,20 +238,31 @@ fn read_chunks(
 pub fn load(dir: &Path, options: &Options<'_>) -> Result<Loaded, Report> {
     let mut report = Report::new(options.shown);
     if !dir.is_dir() {
-        let rule = if dir.exists() { "not a folder; a dataset is a folder of files" } else { "dataset folder does not exist" };
-        report.push(Diagnostic::error(Location::file(dir.display().to_string()), None, rule));
+        let rule = if dir.exists() {
+            "not a folder; a dataset is a folder of files"
+        } else {
+            "dataset folder does not exist"
+        };
+        report.push(Diagnostic::error(
+            Location::file(dir.display().to_string()),
+            None,
+            rule,
+        ));
         return Err(report);
     }
     let manifest = manifest::read(dir, &mut report);
     let window: Option<(Month, Month)> = manifest.as_ref().map(|m| (m.from, m.to));
     let (sources, unknown) = source::discover(dir, &mut report);
     for name in unknown {
-        report.notes.push(format!("{name}: not a table of the data contract; ignored"));
+        report
+            .notes
+            .push(format!("{name}: not a table of the data contract; ignored"));
     }
 
     let mut refs = Refs::default();
     let mut tables = BTreeMap::new();
-    let (mut regions, mut systems, mut organisations, mut lsoas) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut regions, mut systems, mut organisations, mut lsoas) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for (spec, source) in sources {
         let Some(source) = source else { continue };
         let errors_before = report.error_count;
@@ -270,11 +291,14 @@ pub fn load(dir: &Path, options: &Options<'_>) -> Result<Loaded, Report> {
             }
             "systems" => {
                 systems = refs::systems(&kept);
-                refs.systems = systems.iter().map(|s| (s.code.clone(), s.region.clone())).collect();
+                refs.systems = systems
+                    .iter()
+                    .map(|s| (s.code.clone(), s.region.clone()))
+                    .collect();
             }
             "organisations" => {
                 let mut rows = refs::organisations(&kept);
-                refs.orgs = rows.iter().map(|(o, _, _)| (o.code.clone(), o.kind)).collect();
+                refs.orgs = refs::org_kinds(&kept);
                 refs::check_organisations(&mut rows, &source.names, &refs, &mut report);
                 organisations = rows.into_iter().map(|(o, _, _)| o).collect();
             }

@@ -49,16 +49,28 @@ pub(crate) fn read(dir: &Path, report: &mut Report) -> Option<Manifest> {
     let bytes = match std::fs::read(&path) {
         Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            report.push(Diagnostic::error(Location::file(FILE), None, "required file is missing"));
+            report.push(Diagnostic::error(
+                Location::file(FILE),
+                None,
+                "required file is missing",
+            ));
             return None;
         }
         Err(e) => {
-            report.push(Diagnostic::error(Location::file(FILE), None, format!("cannot read file: {e}")));
+            report.push(Diagnostic::error(
+                Location::file(FILE),
+                None,
+                format!("cannot read file: {e}"),
+            ));
             return None;
         }
     };
     let Ok(text) = std::str::from_utf8(&bytes) else {
-        report.push(Diagnostic::error(Location::file(FILE), None, "file is not valid UTF-8"));
+        report.push(Diagnostic::error(
+            Location::file(FILE),
+            None,
+            "file is not valid UTF-8",
+        ));
         return None;
     };
     parse(text, report)
@@ -73,7 +85,11 @@ pub(crate) fn parse(text: &str, report: &mut Report) -> Option<Manifest> {
                 .map(|s| text[..s.start.min(text.len())].matches('\n').count() as u64 + 1);
             let mut loc = Location::file(FILE);
             loc.line = line;
-            report.push(Diagnostic::error(loc, None, format!("not valid TOML: {}", e.message())));
+            report.push(Diagnostic::error(
+                loc,
+                None,
+                format!("not valid TOML: {}", e.message()),
+            ));
             return None;
         }
     };
@@ -85,7 +101,11 @@ pub(crate) fn parse(text: &str, report: &mut Report) -> Option<Manifest> {
     let mut text_field = |key: &str, v: Option<toml::Value>| -> Option<String> {
         match v {
             None => {
-                report.push(Diagnostic::error(Location::file(FILE).column(key), None, "required key is missing"));
+                report.push(Diagnostic::error(
+                    Location::file(FILE).column(key),
+                    None,
+                    "required key is missing",
+                ));
                 None
             }
             Some(toml::Value::String(s)) if !s.trim().is_empty() => Some(s),
@@ -120,15 +140,15 @@ pub(crate) fn parse(text: &str, report: &mut Report) -> Option<Manifest> {
     };
     let from = month("from", from);
     let to = month("to", to);
-    if let (Some(f), Some(t)) = (from, to) {
-        if f > t {
-            report.push(Diagnostic::error(
-                Location::file(FILE).line(line_of("to")).column("to"),
-                Some(t.to_string()),
-                format!("window ends before it starts (from = {f})"),
-            ));
-            return None;
-        }
+    if let (Some(f), Some(t)) = (from, to)
+        && f > t
+    {
+        report.push(Diagnostic::error(
+            Location::file(FILE).line(line_of("to")).column("to"),
+            Some(t.to_string()),
+            format!("window ends before it starts (from = {f})"),
+        ));
+        return None;
     }
     Some(Manifest {
         name: name?,

@@ -58,8 +58,14 @@ fn compatible(src: &DataType, ty: ColType) -> bool {
     match ty {
         ColType::Id | ColType::Code(_) | ColType::Enum(_) => is_integer(src),
         ColType::Text | ColType::Period(_) | ColType::Icd10 => false,
-        ColType::Date => matches!(src, DataType::Date32 | DataType::Date64 | DataType::Timestamp(_, None)),
-        ColType::Timestamp => matches!(src, DataType::Date32 | DataType::Date64 | DataType::Timestamp(_, None)),
+        ColType::Date => matches!(
+            src,
+            DataType::Date32 | DataType::Date64 | DataType::Timestamp(_, None)
+        ),
+        ColType::Timestamp => matches!(
+            src,
+            DataType::Date32 | DataType::Date64 | DataType::Timestamp(_, None)
+        ),
         ColType::Bool => src == &DataType::Boolean,
         ColType::Int { .. } => is_integer(src) || src.is_floating(),
         ColType::NonNeg | ColType::Amount => is_integer(src) || is_float(src),
@@ -84,8 +90,20 @@ impl ParquetTable {
         };
         let builder = match catch_unwind(AssertUnwindSafe(|| ParquetRecordBatchReaderBuilder::try_new(f))) {
             Ok(Ok(b)) => b,
-            Ok(Err(e)) => return fail(report, Location::file(name), format!("not a readable Parquet file: {e}")),
-            Err(_) => return fail(report, Location::file(name), "not a readable Parquet file (the decoder failed)".into()),
+            Ok(Err(e)) => {
+                return fail(
+                    report,
+                    Location::file(name),
+                    format!("not a readable Parquet file: {e}"),
+                );
+            }
+            Err(_) => {
+                return fail(
+                    report,
+                    Location::file(name),
+                    "not a readable Parquet file (the decoder failed)".into(),
+                );
+            }
         };
         let schema: Arc<Schema> = builder.schema().clone();
         let rows = builder.metadata().file_metadata().num_rows().max(0) as u64;
@@ -133,7 +151,13 @@ impl ParquetTable {
         let mask = ProjectionMask::roots(builder.parquet_schema(), roots);
         let reader = match builder.with_projection(mask).with_batch_size(BATCH_ROWS).build() {
             Ok(r) => r,
-            Err(e) => return fail(report, Location::file(name), format!("not a readable Parquet file: {e}")),
+            Err(e) => {
+                return fail(
+                    report,
+                    Location::file(name),
+                    format!("not a readable Parquet file: {e}"),
+                );
+            }
         };
         Some(ParquetTable {
             spec,
@@ -209,7 +233,11 @@ impl ParquetTable {
     fn convert(&self, src: &ArrayRef, col: &ColumnSpec, first: u64, report: &mut Report) -> ArrayRef {
         let target = col.ty.data_type();
         let n = src.len();
-        let loc = |row: usize| Location::file(&self.name).line(first + row as u64).column(col.name);
+        let loc = |row: usize| {
+            Location::file(&self.name)
+                .line(first + row as u64)
+                .column(col.name)
+        };
         // Text that must be parsed (dates, numbers and flags stored as strings).
         if is_string(src.data_type()) && target != DataType::Utf8 {
             let Ok(text) = cast(src, &DataType::Utf8) else {
@@ -218,7 +246,11 @@ impl ParquetTable {
             let text = text.as_string::<i32>();
             let mut b = Builder::new(col.ty, n);
             for row in 0..n {
-                let v = if text.is_null(row) { "" } else { text.value(row).trim() };
+                let v = if text.is_null(row) {
+                    ""
+                } else {
+                    text.value(row).trim()
+                };
                 if let Err(rule) = b.push_text(v, col) {
                     report.push(Diagnostic::error(loc(row), Some(v.to_string()), rule));
                 }
@@ -233,7 +265,11 @@ impl ParquetTable {
                 Ok(f) => f,
                 Err(_) => return new_null_array(&target, n),
             };
-            let f = f.as_any().downcast_ref::<Float64Array>().cloned().unwrap_or_else(|| Float64Array::from(vec![None; n]));
+            let f = f
+                .as_any()
+                .downcast_ref::<Float64Array>()
+                .cloned()
+                .unwrap_or_else(|| Float64Array::from(vec![None; n]));
             let mut b = Int64Builder::with_capacity(n);
             for row in 0..n {
                 if f.is_null(row) {
@@ -245,18 +281,32 @@ impl ParquetTable {
                     b.append_value(v as i64);
                 } else {
                     b.append_null();
-                    report.push(Diagnostic::error(loc(row), Some(v.to_string()), format!("not {}", col.ty.describe())));
+                    report.push(Diagnostic::error(
+                        loc(row),
+                        Some(v.to_string()),
+                        format!("not {}", col.ty.describe()),
+                    ));
                 }
             }
             return Arc::new(b.finish());
         } else {
-            match cast_with_options(src, &target, &CastOptions { safe: false, ..Default::default() }) {
+            match cast_with_options(
+                src,
+                &target,
+                &CastOptions {
+                    safe: false,
+                    ..Default::default()
+                },
+            ) {
                 Ok(a) => a,
                 Err(e) => {
                     report.push(Diagnostic::error(
                         Location::file(&self.name).line(first).column(col.name),
                         None,
-                        format!("values in this batch do not convert to {}: {e}", col.ty.describe()),
+                        format!(
+                            "values in this batch do not convert to {}: {e}",
+                            col.ty.describe()
+                        ),
                     ));
                     return new_null_array(&target, n);
                 }
@@ -265,7 +315,11 @@ impl ParquetTable {
         if col.presence == Presence::Required && converted.null_count() > 0 {
             for row in 0..n {
                 if converted.is_null(row) {
-                    report.push(Diagnostic::error(loc(row), None, "missing value; this column is required"));
+                    report.push(Diagnostic::error(
+                        loc(row),
+                        None,
+                        "missing value; this column is required",
+                    ));
                 }
             }
         }

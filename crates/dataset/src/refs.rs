@@ -59,7 +59,9 @@ pub(crate) struct Refs {
     pub(crate) regions: HashSet<String>,
     /// System code → its region.
     pub(crate) systems: HashMap<String, String>,
-    pub(crate) orgs: HashMap<String, OrgKind>,
+    /// Organisation code → its kind, or `None` if the kind itself was invalid (already
+    /// reported, so references to it are not reported again).
+    pub(crate) orgs: HashMap<String, Option<OrgKind>>,
     pub(crate) lsoas: HashSet<String>,
 }
 
@@ -84,7 +86,9 @@ pub(crate) fn systems(chunks: &[Chunk]) -> Vec<System> {
     let mut out = Vec::new();
     for c in chunks {
         for row in 0..c.data.num_rows() {
-            if let (Some(code), Some(name), Some(region)) = (text(c, 0, row), text(c, 1, row), text(c, 2, row)) {
+            if let (Some(code), Some(name), Some(region)) =
+                (text(c, 0, row), text(c, 1, row), text(c, 2, row))
+            {
                 out.push(System { code, name, region });
             }
         }
@@ -97,15 +101,32 @@ pub(crate) fn lsoas(chunks: &[Chunk]) -> Vec<Lsoa> {
     for c in chunks {
         let rank = c.data.column(3).as_primitive::<Int64Type>();
         for row in 0..c.data.num_rows() {
-            if let (Some(code), Some(commissioner), Some(local_authority), true) =
-                (text(c, 0, row), text(c, 1, row), text(c, 2, row), rank.is_valid(row))
-            {
+            if let (Some(code), Some(commissioner), Some(local_authority), true) = (
+                text(c, 0, row),
+                text(c, 1, row),
+                text(c, 2, row),
+                rank.is_valid(row),
+            ) {
                 out.push(Lsoa {
                     code,
                     commissioner,
                     local_authority,
                     imd_rank: rank.value(row),
                 });
+            }
+        }
+    }
+    out
+}
+
+/// Every organisation code with its kind (`None` where the kind is invalid), so that one bad
+/// row does not make every reference to it an error too.
+pub(crate) fn org_kinds(chunks: &[Chunk]) -> HashMap<String, Option<OrgKind>> {
+    let mut out = HashMap::new();
+    for c in chunks {
+        for row in 0..c.data.num_rows() {
+            if let Some(code) = text(c, 0, row) {
+                out.insert(code, text(c, 2, row).and_then(|k| k.parse().ok()));
             }
         }
     }
@@ -119,10 +140,13 @@ pub(crate) fn organisations(chunks: &[Chunk]) -> Vec<(Organisation, usize, u64)>
         let opened = c.data.column(6).as_primitive::<Date32Type>();
         let closed = c.data.column(7).as_primitive::<Date32Type>();
         for row in 0..c.data.num_rows() {
-            let (Some(code), Some(name), Some(kind)) = (text(c, 0, row), text(c, 1, row), text(c, 2, row)) else {
+            let (Some(code), Some(name), Some(kind)) = (text(c, 0, row), text(c, 1, row), text(c, 2, row))
+            else {
                 continue;
             };
-            let (Ok(kind), true) = (kind.parse::<OrgKind>(), opened.is_valid(row)) else { continue };
+            let (Ok(kind), true) = (kind.parse::<OrgKind>(), opened.is_valid(row)) else {
+                continue;
+            };
             out.push((
                 Organisation {
                     code,
@@ -174,11 +198,12 @@ pub(crate) fn check_organisations(
                     Some(parent.clone()),
                     "unknown organisation; not in organisations.csv",
                 )),
-                Some(k) if org.kind == OrgKind::GpPractice && *k != OrgKind::Commissioner => report.push(Diagnostic::error(
-                    loc("parent_code"),
-                    Some(parent.clone()),
-                    format!("a practice's parent must be a commissioner; this is {k}"),
-                )),
+                Some(Some(k)) if org.kind == OrgKind::GpPractice && *k != OrgKind::Commissioner => report
+                    .push(Diagnostic::error(
+                        loc("parent_code"),
+                        Some(parent.clone()),
+                        format!("a practice's parent must be a commissioner; this is {k}"),
+                    )),
                 _ if *parent == org.code => report.push(Diagnostic::error(
                     loc("parent_code"),
                     Some(parent.clone()),
@@ -187,10 +212,10 @@ pub(crate) fn check_organisations(
                 _ => {}
             }
         }
-        if let Some(pcn) = &org.pcn {
-            if let Some(rule) = refs.problem(crate::schema::Ref::Org(&[OrgKind::Pcn]), pcn) {
-                report.push(Diagnostic::error(loc("pcn_code"), Some(pcn.clone()), rule));
-            }
+        if let Some(pcn) = &org.pcn
+            && let Some(rule) = refs.problem(crate::schema::Ref::Org(&[OrgKind::Pcn]), pcn)
+        {
+            report.push(Diagnostic::error(loc("pcn_code"), Some(pcn.clone()), rule));
         }
         if let Some(successor) = &org.successor {
             if !refs.orgs.contains_key(successor) {
@@ -212,7 +237,10 @@ pub(crate) fn check_organisations(
             (Some(own), Some(sys)) if own != sys => report.push(Diagnostic::error(
                 loc("region_code"),
                 Some(own.clone()),
-                format!("disagrees with the region of system {} ({sys})", org.system.as_deref().unwrap_or_default()),
+                format!(
+                    "disagrees with the region of system {} ({sys})",
+                    org.system.as_deref().unwrap_or_default()
+                ),
             )),
             (None, Some(sys)) => org.region = Some(sys.clone()),
             _ => {}

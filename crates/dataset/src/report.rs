@@ -46,7 +46,10 @@ impl Report {
     pub fn absorb(&mut self, other: Report) {
         self.error_count += other.error_count;
         self.warning_count += other.warning_count;
-        for (mine, theirs) in [(&mut self.errors, other.errors), (&mut self.warnings, other.warnings)] {
+        for (mine, theirs) in [
+            (&mut self.errors, other.errors),
+            (&mut self.warnings, other.warnings),
+        ] {
             let room = self.limit.saturating_sub(mine.len());
             mine.extend(theirs.into_iter().take(room));
         }
@@ -61,5 +64,4 @@ impl Report {
     pub fn warnings_not_shown(&self) -> u64 {
         self.warning_count - self.warnings.len() as u64
     }
-
 }

@@ -5,8 +5,8 @@
 
 use arrow::datatypes::{DataType, Field, Schema, TimeUnit};
 use model::vocab::{
-    ADMISSION_METHODS, AGE_BANDS, CQC_RATINGS, DEPARTMENT_TYPES, DISCHARGE_DESTINATIONS,
-    PAYMENT_BASES, SEXES, SPEND_SETTINGS,
+    ADMISSION_METHODS, AGE_BANDS, CQC_RATINGS, DEPARTMENT_TYPES, DISCHARGE_DESTINATIONS, PAYMENT_BASES,
+    SEXES, SPEND_SETTINGS,
 };
 use model::{Grain, OrgKind};
 use std::sync::Arc;
@@ -42,7 +42,10 @@ pub enum ColType {
     Timestamp,
     Bool,
     /// A whole number in `min..=max`.
-    Int { min: i64, max: i64 },
+    Int {
+        min: i64,
+        max: i64,
+    },
     /// A non-negative quantity that may be fractional (WTE, money flows, beds).
     NonNeg,
     /// A signed amount of money (surplus, cash).
@@ -68,10 +71,7 @@ impl ColType {
 
     /// Whether a CSV cell of `*` means "suppressed" (numbers only).
     pub fn is_numeric(self) -> bool {
-        matches!(
-            self,
-            ColType::Int { .. } | ColType::NonNeg | ColType::Amount
-        )
+        matches!(self, ColType::Int { .. } | ColType::NonNeg | ColType::Amount)
     }
 
     pub fn describe(self) -> String {
@@ -138,15 +138,9 @@ pub enum RowRule {
         earlier: &'static str,
     },
     /// `small <= big` (numbers); skipped when either is empty.
-    AtMost {
-        small: &'static str,
-        big: &'static str,
-    },
+    AtMost { small: &'static str, big: &'static str },
     /// `value` may have a value only when the boolean `flag` is true.
-    OnlyWhen {
-        value: &'static str,
-        flag: &'static str,
-    },
+    OnlyWhen { value: &'static str, flag: &'static str },
     /// `value` may have a value only when `other` has one.
     OnlyWith {
         value: &'static str,
@@ -178,11 +172,14 @@ impl TableSpec {
     }
 
     /// The canonical Arrow schema of the table: the contract's columns in contract order.
+    ///
+    /// Every field is nullable: presence is a rule the loader reports on, not a property of
+    /// the Arrow type, so a bad cell never stops a chunk from being built and checked.
     pub fn schema(&self) -> Arc<Schema> {
         Arc::new(Schema::new(
             self.columns
                 .iter()
-                .map(|c| Field::new(c.name, c.ty.data_type(), c.presence != Presence::Required))
+                .map(|c| Field::new(c.name, c.ty.data_type(), true))
                 .collect::<Vec<_>>(),
         ))
     }

@@ -38,7 +38,10 @@ pub struct Source {
 
 /// Finds the source of every contract table. Missing required tables, ambiguous forms and
 /// unreadable folders are reported; unknown files are returned as notes.
-pub(crate) fn discover(dir: &Path, report: &mut Report) -> (Vec<(&'static TableSpec, Option<Source>)>, Vec<String>) {
+pub(crate) fn discover(
+    dir: &Path,
+    report: &mut Report,
+) -> (Vec<(&'static TableSpec, Option<Source>)>, Vec<String>) {
     let mut found = Vec::new();
     for spec in TABLES {
         found.push((spec, find(dir, spec, report)));
@@ -90,12 +93,7 @@ fn find(dir: &Path, spec: &TableSpec, report: &mut Report) -> Option<Source> {
         }
         1 => {
             let (form, path) = forms.pop()?;
-            let display = |p: &Path| {
-                p.strip_prefix(dir)
-                    .unwrap_or(p)
-                    .to_string_lossy()
-                    .into_owned()
-            };
+            let display = |p: &Path| p.strip_prefix(dir).unwrap_or(p).to_string_lossy().into_owned();
             let files = if form == Form::Parts {
                 let mut parts: Vec<PathBuf> = match std::fs::read_dir(&path) {
                     Ok(entries) => entries
@@ -141,14 +139,21 @@ fn find(dir: &Path, spec: &TableSpec, report: &mut Report) -> Option<Source> {
             let names: Vec<String> = forms
                 .iter()
                 .map(|(f, p)| {
-                    let n = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                    let n = p
+                        .file_name()
+                        .map(|n| n.to_string_lossy().into_owned())
+                        .unwrap_or_default();
                     if *f == Form::Parts { format!("{n}/") } else { n }
                 })
                 .collect();
             report.push(Diagnostic::error(
                 Location::file(names[0].clone()),
                 None,
-                format!("table {} is stored more than once ({}); keep one", spec.name, names.join(", ")),
+                format!(
+                    "table {} is stored more than once ({}); keep one",
+                    spec.name,
+                    names.join(", ")
+                ),
             ));
             None
         }

@@ -26,7 +26,7 @@ impl Month {
         Month(self.0 + 1)
     }
 
-    pub fn add(self, months: i32) -> Month {
+    pub fn plus(self, months: i32) -> Month {
         Month(self.0 + months)
     }
 
@@ -127,8 +127,8 @@ impl Period {
     pub fn last_month(self) -> Month {
         match self {
             Period::Month(m) => m,
-            Period::Quarter(..) => self.first_month().add(2),
-            Period::Year(_) => self.first_month().add(11),
+            Period::Quarter(..) => self.first_month().plus(2),
+            Period::Year(_) => self.first_month().plus(11),
         }
     }
 

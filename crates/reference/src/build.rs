@@ -10,11 +10,33 @@ use std::path::{Path, PathBuf};
 /// Column names of the ODS `etr` extract, which has no header (the standard "etrust" layout,
 /// as in `raw/ods/ods_csv_column_layouts.json`).
 const ETR_COLUMNS: [&str; 27] = [
-    "Organisation Code", "Name", "National Grouping", "High Level Health Geography",
-    "Address Line 1", "Address Line 2", "Address Line 3", "Address Line 4", "Address Line 5",
-    "Postcode", "Open Date", "Close Date", "Null1", "Null2", "Null3", "Null4", "Null5",
-    "Contact Telephone Number", "Null6", "Null7", "Null8", "Amended Record Indicator", "Null9",
-    "GOR Code", "Null10", "Null11", "Null12",
+    "Organisation Code",
+    "Name",
+    "National Grouping",
+    "High Level Health Geography",
+    "Address Line 1",
+    "Address Line 2",
+    "Address Line 3",
+    "Address Line 4",
+    "Address Line 5",
+    "Postcode",
+    "Open Date",
+    "Close Date",
+    "Null1",
+    "Null2",
+    "Null3",
+    "Null4",
+    "Null5",
+    "Contact Telephone Number",
+    "Null6",
+    "Null7",
+    "Null8",
+    "Amended Record Indicator",
+    "Null9",
+    "GOR Code",
+    "Null10",
+    "Null11",
+    "Null12",
 ];
 
 const GP_MAP: &str = "ods/gp_practice_pcn_ccg_stp_region_map_jan2022.csv";
@@ -74,7 +96,9 @@ impl Contract {
 
 impl OutTable {
     pub fn to_csv(&self) -> Vec<u8> {
-        let mut w = csv::WriterBuilder::new().terminator(csv::Terminator::Any(b'\n')).from_writer(Vec::new());
+        let mut w = csv::WriterBuilder::new()
+            .terminator(csv::Terminator::Any(b'\n'))
+            .from_writer(Vec::new());
         // Writing to a Vec cannot fail.
         let _ = w.write_record(&self.header);
         for r in &self.rows {
@@ -100,8 +124,18 @@ fn ods_date(s: &str) -> Option<String> {
 /// `MSitAE-JUNE-2024` → 2024-06.
 fn sitrep_month(s: &str) -> Option<Month> {
     const NAMES: [&str; 12] = [
-        "JANUARY", "FEBRUARY", "MARCH", "APRIL", "MAY", "JUNE", "JULY", "AUGUST", "SEPTEMBER", "OCTOBER",
-        "NOVEMBER", "DECEMBER",
+        "JANUARY",
+        "FEBRUARY",
+        "MARCH",
+        "APRIL",
+        "MAY",
+        "JUNE",
+        "JULY",
+        "AUGUST",
+        "SEPTEMBER",
+        "OCTOBER",
+        "NOVEMBER",
+        "DECEMBER",
     ];
     let mut parts = s.trim().rsplitn(3, '-');
     let year: i32 = parts.next()?.parse().ok()?;
@@ -117,7 +151,10 @@ fn majority<'a>(counts: impl IntoIterator<Item = &'a String>) -> Option<String> 
         *tally.entry(c).or_default() += 1;
     }
     let best = tally.values().copied().max()?;
-    tally.into_iter().find(|(_, n)| *n == best).map(|(c, _)| c.clone())
+    tally
+        .into_iter()
+        .find(|(_, n)| *n == best)
+        .map(|(c, _)| c.clone())
 }
 
 struct Org {
@@ -140,10 +177,23 @@ pub fn build(raw: &Path, rules: &Rules) -> Result<Contract> {
     // Practice → PCN → CCG → STP → region (January 2022).
     let gp = RawCsv::read(&raw.join(GP_MAP), None)?;
     let c = |n: &str| gp.col(n);
-    let (prac, prac_name, pcn_c, pcn_name, ccg_ons, ccg_c, ccg_name) =
-        (c("PRACTICE_CODE")?, c("PRACTICE_NAME")?, c("PCN_CODE")?, c("PCN_NAME")?, c("ONS_CCG_CODE")?, c("CCG_CODE")?, c("CCG_NAME")?);
-    let (stp_ons, stp_c, stp_name, reg_ons, reg_c, reg_name) =
-        (c("ONS_STP_CODE")?, c("STP_CODE")?, c("STP_NAME")?, c("ONS_COMM_REGION_CODE")?, c("COMM_REGION_CODE")?, c("COMM_REGION_NAME")?);
+    let (prac, prac_name, pcn_c, pcn_name, ccg_ons, ccg_c, ccg_name) = (
+        c("PRACTICE_CODE")?,
+        c("PRACTICE_NAME")?,
+        c("PCN_CODE")?,
+        c("PCN_NAME")?,
+        c("ONS_CCG_CODE")?,
+        c("CCG_CODE")?,
+        c("CCG_NAME")?,
+    );
+    let (stp_ons, stp_c, stp_name, reg_ons, reg_c, reg_name) = (
+        c("ONS_STP_CODE")?,
+        c("STP_CODE")?,
+        c("STP_NAME")?,
+        c("ONS_COMM_REGION_CODE")?,
+        c("COMM_REGION_CODE")?,
+        c("COMM_REGION_NAME")?,
+    );
     let mut regions: BTreeMap<String, (String, String)> = BTreeMap::new();
     let mut systems: BTreeMap<String, (String, String, String)> = BTreeMap::new();
     let mut ccgs: BTreeMap<String, (String, String, String)> = BTreeMap::new();
@@ -153,8 +203,11 @@ pub fn build(raw: &Path, rules: &Rules) -> Result<Contract> {
     for row in &gp.rows {
         let g = |i| gp.get(row, i).to_string();
         regions.entry(g(reg_c)).or_insert((g(reg_name), g(reg_ons)));
-        systems.entry(g(stp_c)).or_insert((g(stp_name), g(reg_c), g(stp_ons)));
-        ccgs.entry(g(ccg_c)).or_insert((g(ccg_name), g(stp_c), g(ccg_ons)));
+        systems
+            .entry(g(stp_c))
+            .or_insert((g(stp_name), g(reg_c), g(stp_ons)));
+        ccgs.entry(g(ccg_c))
+            .or_insert((g(ccg_name), g(stp_c), g(ccg_ons)));
         let p = pcns.entry(g(pcn_c)).or_insert((g(pcn_name), Vec::new()));
         p.1.push(g(ccg_c));
         orgs.push(Org {
@@ -192,7 +245,11 @@ pub fn build(raw: &Path, rules: &Rules) -> Result<Contract> {
 
     // Sub-ICB locations of 2022: their ODS code ends their name ("NHS … ICB - 01F").
     let sicbl = RawCsv::read(&raw.join(SICBL), None)?;
-    let (s_code, s_name, s_country) = (sicbl.col("region_code")?, sicbl.col("region")?, sicbl.col("country")?);
+    let (s_code, s_name, s_country) = (
+        sicbl.col("region_code")?,
+        sicbl.col("region")?,
+        sicbl.col("country")?,
+    );
     let mut e38_to_ods: HashMap<String, String> = HashMap::new();
     let mut sicbl_names: HashMap<String, String> = HashMap::new();
     for row in &sicbl.rows {
@@ -201,9 +258,15 @@ pub fn build(raw: &Path, rules: &Rules) -> Result<Contract> {
         }
         let name = sicbl.get(row, s_name);
         let e38 = sicbl.get(row, s_code);
-        let ods = name.rsplit_once(" - ").map(|(_, o)| o.trim().to_string()).unwrap_or_default();
+        let ods = name
+            .rsplit_once(" - ")
+            .map(|(_, o)| o.trim().to_string())
+            .unwrap_or_default();
         let Some(ccg) = ccgs.get(&ods) else {
-            return Err(inconsistent(SICBL, format!("sub-ICB location {e38} ({name}) has no CCG code {ods:?} in the practice map")));
+            return Err(inconsistent(
+                SICBL,
+                format!("sub-ICB location {e38} ({name}) has no CCG code {ods:?} in the practice map"),
+            ));
         };
         if ccg.2 != e38 {
             bridged.remapped_sub_icb.push((e38.to_string(), ods.clone()));
@@ -239,7 +302,11 @@ pub fn build(raw: &Path, rules: &Rules) -> Result<Contract> {
         .collect();
     let imd = RawCsv::read(&raw.join(IMD), None)?;
     let (i_lsoa, i_rank) = (imd.col("LSOA11CD")?, imd.col("IMD19")?);
-    let lsoa_imd: HashMap<&str, &str> = imd.rows.iter().map(|r| (imd.get(r, i_lsoa), imd.get(r, i_rank))).collect();
+    let lsoa_imd: HashMap<&str, &str> = imd
+        .rows
+        .iter()
+        .map(|r| (imd.get(r, i_lsoa), imd.get(r, i_rank)))
+        .collect();
     let mut lsoa_rows = Vec::new();
     let mut la_systems: BTreeMap<String, (String, Vec<String>)> = BTreeMap::new();
     for (row, line) in ls.rows.iter().zip(&ls.lines) {
@@ -248,20 +315,30 @@ pub fn build(raw: &Path, rules: &Rules) -> Result<Contract> {
             continue; // Welsh LSOAs
         }
         let e38 = ls.get(row, l_region);
-        let commissioner = e38_to_ods
-            .get(e38)
-            .ok_or_else(|| inconsistent(LSOA_SICBL, format!("line {line}: LSOA {code} is in unknown sub-ICB location {e38}")))?;
+        let commissioner = e38_to_ods.get(e38).ok_or_else(|| {
+            inconsistent(
+                LSOA_SICBL,
+                format!("line {line}: LSOA {code} is in unknown sub-ICB location {e38}"),
+            )
+        })?;
         let (lad_code, lad_name) = lsoa_lad
             .get(code)
             .ok_or_else(|| inconsistent(LSOA_LAD, format!("LSOA {code} has no local authority")))?;
-        let rank = lsoa_imd.get(code).ok_or_else(|| inconsistent(IMD, format!("LSOA {code} has no IMD rank")))?;
+        let rank = lsoa_imd
+            .get(code)
+            .ok_or_else(|| inconsistent(IMD, format!("LSOA {code} has no IMD rank")))?;
         let system = ccgs.get(commissioner).map(|c| c.1.clone()).unwrap_or_default();
         la_systems
             .entry(lad_code.to_string())
             .or_insert_with(|| (lad_name.to_string(), Vec::new()))
             .1
             .push(system);
-        lsoa_rows.push(vec![code.to_string(), commissioner.clone(), lad_code.to_string(), rank.to_string()]);
+        lsoa_rows.push(vec![
+            code.to_string(),
+            commissioner.clone(),
+            lad_code.to_string(),
+            rank.to_string(),
+        ]);
     }
     lsoa_rows.sort();
     for (code, (name, systems)) in &la_systems {
@@ -282,7 +359,10 @@ pub fn build(raw: &Path, rules: &Rules) -> Result<Contract> {
     // The A&E SitRep, month by month.
     let dir = raw.join(SITREP_DIR);
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .map_err(|source| Error::Io { path: dir.clone(), source })?
+        .map_err(|source| Error::Io {
+            path: dir.clone(),
+            source,
+        })?
         .flatten()
         .map(|e| e.path())
         .filter(|p| p.extension().is_some_and(|x| x == "csv"))
@@ -299,7 +379,12 @@ pub fn build(raw: &Path, rules: &Rules) -> Result<Contract> {
     for path in &files {
         let f = RawCsv::read(path, None)?;
         let col = |n: &str| f.col(n);
-        let (period, code, parent, name) = (col("Period")?, col("Org Code")?, col("Parent Org")?, col("Org name")?);
+        let (period, code, parent, name) = (
+            col("Period")?,
+            col("Org Code")?,
+            col("Parent Org")?,
+            col("Org name")?,
+        );
         let cols: Vec<usize> = [
             "A&E attendances Type 1",
             "A&E attendances Booked Appointments Type 1",
@@ -353,15 +438,27 @@ pub fn build(raw: &Path, rules: &Rules) -> Result<Contract> {
             site_info
                 .entry(org.to_string())
                 .and_modify(|s| s.2 = s.2.min(month))
-                .or_insert((f.get(row, name).to_string(), f.get(row, parent).to_string(), month));
-            sit_rows.push(SitRow { month, code: org.to_string(), values });
+                .or_insert((
+                    f.get(row, name).to_string(),
+                    f.get(row, parent).to_string(),
+                    month,
+                ));
+            sit_rows.push(SitRow {
+                month,
+                code: org.to_string(),
+                values,
+            });
         }
     }
 
     // NHS trusts (2025 etr), their kinds and successors.
     let etr = RawCsv::read(&raw.join(ETR), Some(&ETR_COLUMNS))?;
     let (t_code, t_name, t_region, t_icb, t_open, t_close) = (0, 1, 2, 3, 10, 11);
-    let successors: HashMap<&str, &str> = rules.successors.iter().map(|s| (s.code.as_str(), s.successor.as_str())).collect();
+    let successors: HashMap<&str, &str> = rules
+        .successors
+        .iter()
+        .map(|s| (s.code.as_str(), s.successor.as_str()))
+        .collect();
     let mut trusts = BTreeSet::new();
     for (row, line) in etr.rows.iter().zip(&etr.lines) {
         let code = etr.get(row, t_code).to_string();
@@ -371,20 +468,35 @@ pub fn build(raw: &Path, rules: &Rules) -> Result<Contract> {
             continue;
         }
         if !systems.contains_key(icb) {
-            return Err(inconsistent(ETR, format!("line {line}: trust {code} has ICB code {icb}, which is not a system of the practice map")));
+            return Err(inconsistent(
+                ETR,
+                format!(
+                    "line {line}: trust {code} has ICB code {icb}, which is not a system of the practice map"
+                ),
+            ));
         }
         let name = etr.get(row, t_name).to_string();
         let by_type1 = type1.get(&code).copied().unwrap_or(0) > 0;
-        let kind = if by_type1 { OrgKind::AcuteTrust } else { rules.trust_kind(&name) };
+        let kind = if by_type1 {
+            OrgKind::AcuteTrust
+        } else {
+            rules.trust_kind(&name)
+        };
         let e = bridged.trust_kinds.entry(kind).or_default();
         e.0 += 1;
         if !by_type1 {
             e.1 += 1;
         }
         let closed = ods_date(etr.get(row, t_close)).unwrap_or_default();
-        let successor = successors.get(code.as_str()).map(|s| s.to_string()).unwrap_or_default();
+        let successor = successors
+            .get(code.as_str())
+            .map(|s| s.to_string())
+            .unwrap_or_default();
         if !closed.is_empty() && successor.is_empty() {
-            return Err(inconsistent(ETR, format!("line {line}: trust {code} closed on {closed} and rules.toml names no successor")));
+            return Err(inconsistent(
+                ETR,
+                format!("line {line}: trust {code} closed on {closed} and rules.toml names no successor"),
+            ));
         }
         let opened = ods_date(etr.get(row, t_open))
             .ok_or_else(|| inconsistent(ETR, format!("line {line}: trust {code} has no open date")))?;
@@ -407,7 +519,10 @@ pub fn build(raw: &Path, rules: &Rules) -> Result<Contract> {
         if !trusts.contains(&s.code) || !trusts.contains(&s.successor) {
             return Err(Error::Rules {
                 path: "rules.toml".into(),
-                message: format!("successor rule {} → {}: both must be English trusts of the etr file", s.code, s.successor),
+                message: format!(
+                    "successor rule {} → {}: both must be English trusts of the etr file",
+                    s.code, s.successor
+                ),
             });
         }
     }
@@ -427,7 +542,12 @@ pub fn build(raw: &Path, rules: &Rules) -> Result<Contract> {
             .iter()
             .find(|(_, (n, _))| n.eq_ignore_ascii_case(wanted))
             .map(|(c, _)| c.clone())
-            .ok_or_else(|| inconsistent(SITREP_DIR, format!("site {code}: parent {parent:?} is not a region")))?;
+            .ok_or_else(|| {
+                inconsistent(
+                    SITREP_DIR,
+                    format!("site {code}: parent {parent:?} is not a region"),
+                )
+            })?;
         bridged.independent_providers += 1;
         orgs.push(Org {
             code: code.clone(),
@@ -451,7 +571,10 @@ pub fn build(raw: &Path, rules: &Rules) -> Result<Contract> {
     let mut seen = BTreeSet::new();
     for r in &sit_rows {
         if !seen.insert((r.month, r.code.clone())) {
-            return Err(inconsistent(SITREP_DIR, format!("{} appears twice in {}", r.code, r.month)));
+            return Err(inconsistent(
+                SITREP_DIR,
+                format!("{} appears twice in {}", r.code, r.month),
+            ));
         }
     }
     sit_rows.sort_by(|a, b| (a.month, &a.code).cmp(&(b.month, &b.code)));
@@ -468,24 +591,46 @@ pub fn build(raw: &Path, rules: &Rules) -> Result<Contract> {
         OutTable {
             name: "regions",
             header: vec!["region_code", "name", "ons_code"],
-            rows: regions.iter().map(|(c, (n, o))| vec![c.clone(), n.clone(), o.clone()]).collect(),
+            rows: regions
+                .iter()
+                .map(|(c, (n, o))| vec![c.clone(), n.clone(), o.clone()])
+                .collect(),
         },
         OutTable {
             name: "systems",
             header: vec!["system_code", "name", "region_code", "ons_code"],
-            rows: systems.iter().map(|(c, (n, r, o))| vec![c.clone(), n.clone(), r.clone(), o.clone()]).collect(),
+            rows: systems
+                .iter()
+                .map(|(c, (n, r, o))| vec![c.clone(), n.clone(), r.clone(), o.clone()])
+                .collect(),
         },
         OutTable {
             name: "organisations",
             header: vec![
-                "org_code", "name", "kind", "system_code", "parent_code", "pcn_code", "opened", "closed",
-                "successor_code", "region_code",
+                "org_code",
+                "name",
+                "kind",
+                "system_code",
+                "parent_code",
+                "pcn_code",
+                "opened",
+                "closed",
+                "successor_code",
+                "region_code",
             ],
             rows: orgs
                 .into_iter()
                 .map(|o| {
                     vec![
-                        o.code, o.name, o.kind.to_string(), o.system, o.parent, o.pcn, o.opened, o.closed, o.successor,
+                        o.code,
+                        o.name,
+                        o.kind.to_string(),
+                        o.system,
+                        o.parent,
+                        o.pcn,
+                        o.opened,
+                        o.closed,
+                        o.successor,
                         o.region,
                     ]
                 })
@@ -493,14 +638,25 @@ pub fn build(raw: &Path, rules: &Rules) -> Result<Contract> {
         },
         OutTable {
             name: "lsoa",
-            header: vec!["lsoa_code", "commissioner_code", "local_authority_code", "imd_rank"],
+            header: vec![
+                "lsoa_code",
+                "commissioner_code",
+                "local_authority_code",
+                "imd_rank",
+            ],
             rows: lsoa_rows,
         },
         OutTable {
             name: "ae_monthly",
             header: vec![
-                "period", "provider_code", "attendances_type1", "attendances_other", "over_4h_type1", "over_4h_other",
-                "emergency_admissions", "over_12h_dta",
+                "period",
+                "provider_code",
+                "attendances_type1",
+                "attendances_other",
+                "over_4h_type1",
+                "over_4h_other",
+                "emergency_admissions",
+                "over_12h_dta",
             ],
             rows: sit_rows
                 .into_iter()
@@ -512,7 +668,11 @@ pub fn build(raw: &Path, rules: &Rules) -> Result<Contract> {
                 .collect(),
         },
     ];
-    Ok(Contract { manifest, tables, bridged })
+    Ok(Contract {
+        manifest,
+        tables,
+        bridged,
+    })
 }
 
 #[cfg(test)]

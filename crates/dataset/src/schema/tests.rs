@@ -31,9 +31,24 @@ fn the_contracts_optional_columns_are_optional() {
     // DATA-CONTRACT.md: these may be absent or empty, and no others.
     let mut optional: Vec<String> = TABLES
         .iter()
-        .flat_map(|t| t.columns.iter().filter(|c| c.presence == Presence::Optional).map(|c| c.name.to_string()))
+        .flat_map(|t| {
+            t.columns
+                .iter()
+                .filter(|c| c.presence == Presence::Optional)
+                .map(|c| c.name.to_string())
+        })
         .collect();
     optional.sort();
     optional.dedup();
-    assert_eq!(optional, ["closed", "decision_to_admit", "pcn_code", "region_code", "registered_to", "successor_code"]);
+    assert_eq!(
+        optional,
+        [
+            "closed",
+            "decision_to_admit",
+            "pcn_code",
+            "region_code",
+            "registered_to",
+            "successor_code"
+        ]
+    );
 }

@@ -28,7 +28,11 @@ fn file_only() {
 #[test]
 fn column_without_line() {
     check(
-        Diagnostic::error(Location::file("beds.csv").column("beds_available"), None, "required column is missing"),
+        Diagnostic::error(
+            Location::file("beds.csv").column("beds_available"),
+            None,
+            "required column is missing",
+        ),
         "beds.csv::beds_available: required column is missing",
     );
 }

@@ -1,0 +1,6 @@
+//! The dataset crate's integration tests: one binary, one module per concern.
+
+mod cases;
+mod corruption;
+mod parquet_tables;
+mod support;
