@@ -11,7 +11,7 @@ mod build;
 mod raw;
 mod rules;
 
-pub use build::{Bridged, Contract, build};
+pub use build::{Bridged, Contract, OutTable, build};
 pub use rules::Rules;
 
 use std::path::PathBuf;

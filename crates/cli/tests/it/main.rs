@@ -1,0 +1,192 @@
+//! The `footprint` binary end to end, on committed fixtures and temporary folders.
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use std::path::{Path, PathBuf};
+
+fn footprint() -> Command {
+    let mut cmd = Command::cargo_bin("footprint").unwrap();
+    cmd.env_remove("FOOTPRINT_LOG").env("NO_COLOR", "1");
+    cmd
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn fixture(name: &str) -> PathBuf {
+    root().join("crates/dataset/tests/data").join(name)
+}
+
+#[test]
+fn demo_writes_validates_and_summarises_england() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = footprint()
+        .current_dir(dir.path())
+        .args(["demo", "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["valid"], true);
+    let counts = &v["counts"];
+    assert_eq!(
+        (
+            &counts["regions"],
+            &counts["systems"],
+            &counts["commissioners"],
+            &counts["gp_practices"]
+        ),
+        (&7.into(), &42.into(), &106.into(), &6527.into())
+    );
+    assert_eq!(v["organisations_by_kind"]["acute_trust"], 135);
+    assert!(
+        dir.path()
+            .join("footprint-demo/england/organisations.csv")
+            .is_file()
+    );
+    // A second run reuses what exists.
+    footprint()
+        .current_dir(dir.path())
+        .arg("demo")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("gp_practices"));
+}
+
+#[test]
+fn validate_prints_the_summary_of_a_valid_dataset() {
+    footprint()
+        .args(["validate", "--quiet"])
+        .arg(fixture("valid"))
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "admissions       csv                        2 rows",
+        ))
+        .stdout(predicate::str::contains(
+            "valid: every rule of the data contract holds",
+        ));
+}
+
+#[test]
+fn validate_refuses_a_broken_dataset_with_exit_code_2() {
+    let dir = tempfile::tempdir().unwrap();
+    for e in std::fs::read_dir(fixture("valid")).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), dir.path().join(e.file_name())).unwrap();
+    }
+    std::fs::write(
+        dir.path().join("beds.csv"),
+        "period,provider_code,beds_available,beds_occupied\n2024-04,RAL,ten,9\n",
+    )
+    .unwrap();
+    footprint()
+        .args(["validate", "--quiet"])
+        .arg(dir.path())
+        .assert()
+        .code(2)
+        .stdout("beds.csv:2:beds_available: \"ten\": not a number ≥ 0\ndataset refused: 1 problem; nothing was loaded\n");
+    let out = footprint()
+        .args(["validate", "-q", "--format", "json"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["errors"][0]["column"], "beds_available");
+    assert_eq!(v["errors"][0]["line"], 2);
+    assert_eq!(v["error_count"], 1);
+}
+
+#[test]
+fn validate_of_a_missing_folder_is_a_clear_error() {
+    footprint()
+        .args(["validate", "/no/such/folder"])
+        .assert()
+        .code(2)
+        .stdout(predicate::str::contains(
+            "/no/such/folder: dataset folder does not exist",
+        ));
+}
+
+#[test]
+fn info_describes_tables_without_validating() {
+    footprint()
+        .arg("info")
+        .arg(fixture("valid"))
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "organisations    csv                      13 rows",
+        ))
+        .stdout(predicate::str::contains("columns: spell_id, patient_id"));
+}
+
+#[test]
+fn reference_check_confirms_the_checked_in_contract_is_fresh() {
+    footprint()
+        .current_dir(root())
+        .args(["reference", "--check"])
+        .assert()
+        .success()
+        .stdout("data/england/contract is up to date\n");
+}
+
+#[test]
+fn reference_writes_a_contract_that_validates() {
+    let dir = tempfile::tempdir().unwrap();
+    footprint()
+        .current_dir(root())
+        .args(["reference", "--out"])
+        .arg(dir.path())
+        .assert()
+        .success();
+    footprint()
+        .arg("validate")
+        .arg("-q")
+        .arg(dir.path())
+        .assert()
+        .success();
+}
+
+#[test]
+fn help_explains_the_commands() {
+    footprint()
+        .arg("--help")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("validate"))
+        .stdout(predicate::str::contains(
+            "Check a dataset folder against every rule of the data contract",
+        ));
+}
+
+/// Tidy: no stubs in the source tree.
+#[test]
+fn no_stubs_in_source() {
+    let mut stack = vec![root().join("crates")];
+    let mut found = Vec::new();
+    while let Some(dir) = stack.pop() {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                let text = std::fs::read_to_string(&p).unwrap();
+                for (i, line) in text.lines().enumerate() {
+                    let stub = [
+                        concat!("todo", "!("),
+                        concat!("unimplemented", "!("),
+                        concat!("TO", "DO"),
+                        concat!("FIX", "ME"),
+                    ];
+                    if stub.iter().any(|s| line.contains(s)) {
+                        found.push(format!("{}:{}", p.display(), i + 1));
+                    }
+                }
+            }
+        }
+    }
+    assert!(found.is_empty(), "stubs: {found:?}");
+}
