@@ -2,5 +2,6 @@
 
 mod cases;
 mod corruption;
+mod docs;
 mod parquet_tables;
 mod support;
