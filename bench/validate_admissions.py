@@ -61,9 +61,9 @@ COPY (
     c.org_code AS commissioner_code,
     DATE '2024-06-01' + (t.i % 389)::INTEGER AS admission_date,
     DATE '2024-06-01' + (t.i % 389)::INTEGER + (hash(t.i * 7) % 12)::INTEGER AS discharge_date,
-    ['emergency', 'emergency', 'emergency', 'elective', 'elective', 'elective', 'elective', 'maternity', 'transfer', 'emergency'][(t.i % 10) + 1] AS method,
-    ['J18.9', 'I21.9', 'K80.2', 'N39.0', 'R07.4', 'S72.0', 'I50.0', 'J44.1', 'C34.9', 'O80.9'][(hash(t.i * 3) % 10) + 1] AS primary_diagnosis,
-    ['usual_residence', 'usual_residence', 'usual_residence', 'usual_residence', 'care_home', 'other_hospital', 'died', 'other'][(t.i % 8) + 1] AS discharge_destination,
+    ['emergency', 'emergency', 'emergency', 'elective', 'elective', 'elective', 'elective', 'maternity', 'transfer', 'emergency'][((t.i % 10) + 1)::BIGINT] AS method,
+    ['J18.9', 'I21.9', 'K80.2', 'N39.0', 'R07.4', 'S72.0', 'I50.0', 'J44.1', 'C34.9', 'O80.9'][((hash(t.i * 3) % 10) + 1)::BIGINT] AS primary_diagnosis,
+    ['usual_residence', 'usual_residence', 'usual_residence', 'usual_residence', 'care_home', 'other_hospital', 'died', 'other'][((t.i % 8) + 1)::BIGINT] AS discharge_destination,
     (hash(t.i * 5) % 4)::BIGINT AS delayed_days,
     round(500 + (hash(t.i * 11) % 900000) / 100.0, 2) AS cost
   FROM range({rows}) t(i)

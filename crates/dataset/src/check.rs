@@ -49,6 +49,13 @@ impl<'a> Checker<'a> {
         }
     }
 
+    /// Makes room for the keys of `rows` rows up front, so the key table never rehashes.
+    pub(crate) fn reserve(&mut self, rows: u64) {
+        if !self.spec.key.is_empty() {
+            self.keys.reserve(usize::try_from(rows).unwrap_or(0));
+        }
+    }
+
     pub(crate) fn check(&mut self, chunk: &Chunk, report: &mut Report) {
         self.tally.rows += chunk.data.num_rows() as u64;
         let mut bad = BadCells::default();

@@ -163,6 +163,11 @@ impl Dataset {
 }
 
 /// Reads every file of a table, handing each canonical chunk to `each`.
+///
+/// Decoding (CSV parsing or Parquet decompression and conversion) runs on its own thread,
+/// one chunk ahead of the checks, so both cores work. Each chunk travels with the problems
+/// found while decoding it, which are added to `report` just before the chunk is checked:
+/// the order of diagnostics is the same as reading and checking in turn.
 fn read_chunks(
     spec: &'static TableSpec,
     source: &Source,
@@ -171,28 +176,67 @@ fn read_chunks(
     mut each: impl FnMut(Chunk, &mut Report),
 ) {
     let progress = options.progress;
+    let shown = report.limit();
+    let (tx, rx) = std::sync::mpsc::sync_channel::<(Option<Chunk>, Report)>(2);
+    std::thread::scope(|scope| {
+        scope.spawn(move || decode(spec, source, options.max_line_bytes, shown, progress, tx));
+        for (chunk, decoded) in rx {
+            report.absorb(decoded);
+            if let Some(chunk) = chunk {
+                if let Some(p) = progress {
+                    p.advance(match source.form {
+                        Form::Csv => 0,
+                        _ => chunk.data.num_rows() as u64,
+                    });
+                }
+                each(chunk, report);
+            }
+        }
+    });
+    if let Some(p) = progress {
+        p.finish(spec.name);
+    }
+}
+
+/// The decoding side of [`read_chunks`]: sends each chunk with the problems found in it, and
+/// a final `None` with any problems found after the last chunk.
+fn decode(
+    spec: &'static TableSpec,
+    source: &Source,
+    max_line: u64,
+    shown: usize,
+    progress: Option<&dyn Progress>,
+    tx: std::sync::mpsc::SyncSender<(Option<Chunk>, Report)>,
+) {
     let mut first_types: Option<Vec<Option<arrow::datatypes::DataType>>> = None;
+    let mut pending = Report::new(shown);
+    let send = |chunk: Option<Chunk>, pending: &mut Report| {
+        let r = std::mem::replace(pending, Report::new(shown));
+        tx.send((chunk, r)).is_ok()
+    };
     for (i, (path, name)) in source.files.iter().zip(&source.names).enumerate() {
         match source.form {
             Form::Csv => {
                 if let Some(p) = progress {
                     p.start(spec.name, source.bytes, Unit::Bytes);
                 }
-                let Some(mut t) = CsvTable::open(path, name, i, spec, options.max_line_bytes, report) else {
+                let Some(mut t) = CsvTable::open(path, name, i, spec, max_line, &mut pending) else {
                     continue;
                 };
                 let mut last_bytes = 0;
-                while let Some(chunk) = t.next_chunk(report) {
+                while let Some(chunk) = t.next_chunk(&mut pending) {
                     if let Some(p) = progress {
                         let pos = t.bytes_read();
                         p.advance(pos - last_bytes);
                         last_bytes = pos;
                     }
-                    each(chunk, report);
+                    if !send(Some(chunk), &mut pending) {
+                        return;
+                    }
                 }
             }
             Form::Parquet | Form::Parts => {
-                let Some(mut t) = ParquetTable::open(path, name, i, spec, report) else {
+                let Some(mut t) = ParquetTable::open(path, name, i, spec, &mut pending) else {
                     continue;
                 };
                 if let Some(p) = progress
@@ -210,7 +254,7 @@ fn read_chunks(
                             .find(|(_, (a, b))| a != b)
                             .map(|(c, _)| c.name)
                             .unwrap_or_default();
-                        report.push(Diagnostic::error(
+                        pending.push(Diagnostic::error(
                             Location::file(name.clone()).column(col),
                             None,
                             format!("part has a different schema from {}", source.names[0]),
@@ -219,18 +263,15 @@ fn read_chunks(
                     }
                     _ => {}
                 }
-                while let Some(chunk) = t.next_chunk(report) {
-                    if let Some(p) = progress {
-                        p.advance(chunk.data.num_rows() as u64);
+                while let Some(chunk) = t.next_chunk(&mut pending) {
+                    if !send(Some(chunk), &mut pending) {
+                        return;
                     }
-                    each(chunk, report);
                 }
             }
         }
     }
-    if let Some(p) = progress {
-        p.finish(spec.name);
-    }
+    send(None, &mut pending);
 }
 
 /// Loads and validates the dataset in `dir`. Returns the dataset only if it breaks no rule;
@@ -269,6 +310,15 @@ pub fn load(dir: &Path, options: &Options<'_>) -> Result<Loaded, Report> {
         let mut kept = Vec::new();
         let tally = {
             let mut checker = Checker::new(spec, &source.names, &refs, window);
+            if source.form != Form::Csv {
+                checker.reserve(
+                    source
+                        .files
+                        .iter()
+                        .filter_map(|f| parquetfile::row_count(f))
+                        .sum(),
+                );
+            }
             read_chunks(spec, &source, options, &mut report, |chunk, report| {
                 checker.check(&chunk, report);
                 if spec.reference {

@@ -23,6 +23,15 @@ use std::sync::Arc;
 
 const BATCH_ROWS: usize = 65_536;
 
+/// The number of rows a Parquet file declares, if its footer can be read.
+pub(crate) fn row_count(path: &Path) -> Option<u64> {
+    let f = File::open(path).ok()?;
+    let b = catch_unwind(AssertUnwindSafe(|| ParquetRecordBatchReaderBuilder::try_new(f)))
+        .ok()?
+        .ok()?;
+    u64::try_from(b.metadata().file_metadata().num_rows()).ok()
+}
+
 pub(crate) struct ParquetTable {
     spec: &'static TableSpec,
     name: String,

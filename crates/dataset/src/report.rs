@@ -64,4 +64,8 @@ impl Report {
     pub fn warnings_not_shown(&self) -> u64 {
         self.warning_count - self.warnings.len() as u64
     }
+
+    pub(crate) fn limit(&self) -> usize {
+        self.limit
+    }
 }
