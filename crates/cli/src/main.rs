@@ -10,6 +10,7 @@ mod info;
 mod output;
 mod progress;
 mod reference;
+mod stats;
 mod validate;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -90,6 +91,20 @@ enum Command {
         #[arg(long)]
         check: bool,
     },
+    /// Run one of the NHS's statistical methods on a JSON request.
+    ///
+    /// Reads one JSON request from stdin (or --input) and writes one JSON response to stdout,
+    /// with the field names of the NHS's reference implementations (NHSRplotthedots,
+    /// FunnelPlotR, PHEindicatormethods). A bad request exits with code 2 and says why.
+    ///
+    /// Example: echo '{"x": 7, "n": 10}' | footprint stats proportion
+    Stats {
+        #[arg(value_enum)]
+        method: stats::Method,
+        /// Read the request from this file instead of stdin.
+        #[arg(long)]
+        input: Option<PathBuf>,
+    },
 }
 
 /// How results are printed.
@@ -125,6 +140,7 @@ fn main() -> ExitCode {
             out,
             check,
         } => reference::run(&raw, &rules, &out, check),
+        Command::Stats { method, input } => stats::run(method, input.as_deref()),
     };
     match result {
         Ok(code) => code,

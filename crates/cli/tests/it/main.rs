@@ -190,3 +190,5 @@ fn no_stubs_in_source() {
     }
     assert!(found.is_empty(), "stubs: {found:?}");
 }
+
+mod stats;
