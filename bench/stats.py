@@ -24,25 +24,8 @@ import subprocess
 import sys
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-WORK = os.path.join(ROOT, "target", "bench")
-VENV = os.path.join(WORK, "venv")
-
-
-def ensure_peers():
-    try:
-        import numpy  # noqa: F401
-        import scipy  # noqa: F401
-        return
-    except ImportError:
-        pass
-    py = os.path.join(VENV, "bin", "python")
-    if os.path.abspath(sys.executable) != os.path.abspath(py):
-        if not os.path.exists(py):
-            subprocess.check_call([sys.executable, "-m", "venv", VENV])
-        subprocess.check_call([py, "-m", "pip", "install", "-q", "numpy", "scipy"])
-        os.execv(py, [py] + sys.argv)
-    raise SystemExit("numpy/scipy are not importable even in the benchmark venv")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from peers import ROOT, WORK, ensure  # noqa: E402
 
 
 def generate(d, series, points, units):
@@ -210,7 +193,7 @@ def main():
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--peer", nargs=2, metavar=("DIR", "RUNS"), help=argparse.SUPPRESS)
     args = ap.parse_args()
-    ensure_peers()
+    ensure("numpy", "scipy")
     if args.peer:
         return peer(args.peer[0], int(args.peer[1]))
     import numpy

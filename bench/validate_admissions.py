@@ -29,24 +29,8 @@ import subprocess
 import sys
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-WORK = os.path.join(ROOT, "target", "bench")
-VENV = os.path.join(WORK, "venv")
-
-
-def ensure_duckdb():
-    try:
-        import duckdb  # noqa: F401
-        return
-    except ImportError:
-        pass
-    py = os.path.join(VENV, "bin", "python")
-    if os.path.abspath(sys.executable) != os.path.abspath(py):
-        if not os.path.exists(py):
-            subprocess.check_call([sys.executable, "-m", "venv", VENV])
-            subprocess.check_call([py, "-m", "pip", "install", "-q", "duckdb"])
-        os.execv(py, [py] + sys.argv)
-    raise SystemExit("duckdb is not importable even in the benchmark venv")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from peers import ROOT, WORK, ensure  # noqa: E402
 
 
 GENERATE = """
@@ -121,7 +105,7 @@ def main():
     ap.add_argument("--rows", type=int, default=10_000_000)
     ap.add_argument("--runs", type=int, default=5)
     args = ap.parse_args()
-    ensure_duckdb()
+    ensure("duckdb")
     import duckdb
 
     binary = os.path.join(ROOT, "target", "release", "footprint")

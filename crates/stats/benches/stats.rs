@@ -13,7 +13,10 @@ use std::time::Instant;
 
 fn read(dir: &str, name: &str) -> Vec<f64> {
     let bytes = std::fs::read(format!("{dir}/{name}")).unwrap_or_else(|e| panic!("{dir}/{name}: {e}"));
-    bytes.chunks_exact(8).map(|b| f64::from_le_bytes(b.try_into().unwrap())).collect()
+    bytes
+        .chunks_exact(8)
+        .map(|b| f64::from_le_bytes(b.try_into().unwrap()))
+        .collect()
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -59,14 +62,32 @@ fn main() {
     let mut funnel_times = Vec::new();
     let mut checks = Vec::new();
     let inputs = [
-        ("sr", read(dir, "funnel_sr_o.f64"), read(dir, "funnel_sr_e.f64"), DataType::Ratio(SrMethod::Shmi)),
-        ("pr", read(dir, "funnel_pr_o.f64"), read(dir, "funnel_pr_n.f64"), DataType::Proportion),
+        (
+            "sr",
+            read(dir, "funnel_sr_o.f64"),
+            read(dir, "funnel_sr_e.f64"),
+            DataType::Ratio(SrMethod::Shmi),
+        ),
+        (
+            "pr",
+            read(dir, "funnel_pr_o.f64"),
+            read(dir, "funnel_pr_n.f64"),
+            DataType::Proportion,
+        ),
     ];
     for _ in 0..runs {
         checks.clear();
         let start = Instant::now();
         for (name, o, e, data_type) in &inputs {
-            let f = funnel(o, e, &FunnelOptions { data_type: *data_type, ..FunnelOptions::default() }).unwrap();
+            let f = funnel(
+                o,
+                e,
+                &FunnelOptions {
+                    data_type: *data_type,
+                    ..FunnelOptions::default()
+                },
+            )
+            .unwrap();
             let outliers = f.units.iter().filter(|u| u.outlier998).count();
             let upper: f64 = f.units.iter().map(|u| u.poisson.upper998).sum();
             checks.push(format!(

@@ -160,20 +160,7 @@ pub fn isratio(
     confidence: &[f64],
     refvalue: f64,
 ) -> Result<Isr> {
-    for &c in confidence {
-        check_confidence(c)?;
-    }
-    let e = expected(x, n, x_ref, n_ref)?;
-    let o: f64 = x.iter().sum();
-    let (limits, method) = observed_limits(o, confidence, e, refvalue);
-    Ok(Isr {
-        observed: o,
-        expected: e,
-        ref_rate: None,
-        value: o / e * refvalue,
-        limits,
-        method,
-    })
+    indirect(x, n, x_ref, n_ref, confidence, None, refvalue)
 }
 
 /// The indirectly standardised rate: the ratio times the reference rate
@@ -186,18 +173,31 @@ pub fn israte(
     confidence: &[f64],
     multiplier: f64,
 ) -> Result<Isr> {
+    let ref_rate = x_ref.iter().sum::<f64>() / n_ref.iter().sum::<f64>() * multiplier;
+    indirect(x, n, x_ref, n_ref, confidence, Some(ref_rate), ref_rate)
+}
+
+/// Observed over expected, scaled by `scale` (the reference value or rate).
+fn indirect(
+    x: &[f64],
+    n: &[f64],
+    x_ref: &[f64],
+    n_ref: &[f64],
+    confidence: &[f64],
+    ref_rate: Option<f64>,
+    scale: f64,
+) -> Result<Isr> {
     for &c in confidence {
         check_confidence(c)?;
     }
     let e = expected(x, n, x_ref, n_ref)?;
     let o: f64 = x.iter().sum();
-    let ref_rate = x_ref.iter().sum::<f64>() / n_ref.iter().sum::<f64>() * multiplier;
-    let (limits, method) = observed_limits(o, confidence, e, ref_rate);
+    let (limits, method) = observed_limits(o, confidence, e, scale);
     Ok(Isr {
         observed: o,
         expected: e,
-        ref_rate: Some(ref_rate),
-        value: o / e * ref_rate,
+        ref_rate,
+        value: o / e * scale,
         limits,
         method,
     })

@@ -1,0 +1,30 @@
+"""The benchmarks' Python peers, installed into a private virtual environment.
+
+The peers (DuckDB, NumPy, SciPy) are for measuring Footprint against, never runtime
+dependencies: they live in target/bench/venv, made on first use.
+"""
+import importlib
+import os
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+WORK = os.path.join(ROOT, "target", "bench")
+VENV = os.path.join(WORK, "venv")
+
+
+def ensure(*packages):
+    """Returns once every package imports, re-running this script in the venv if need be."""
+    try:
+        for p in packages:
+            importlib.import_module(p)
+        return
+    except ImportError:
+        pass
+    py = os.path.join(VENV, "bin", "python")
+    if os.path.abspath(sys.executable) != os.path.abspath(py):
+        if not os.path.exists(py):
+            subprocess.check_call([sys.executable, "-m", "venv", VENV])
+        subprocess.check_call([py, "-m", "pip", "install", "-q", *packages])
+        os.execv(py, [py] + sys.argv)
+    raise SystemExit(f"{', '.join(packages)} not importable even in the benchmark venv")
