@@ -61,11 +61,20 @@ def spc_numpy(y):
     import numpy as np
     from numpy.lib.stride_tricks import sliding_window_view as win
     s, p = y.shape
-    mean = y.mean(1, keepdims=True)
+
+    def mean(x, keep=None):
+        # R's mean() (and Footprint's): sequential sum over the count, then the mean of the
+        # residuals added, so values equal to the mean compare equal on both sides.
+        keep = np.ones(x.shape, bool) if keep is None else keep
+        k = keep.sum(1, keepdims=True)
+        m = np.where(keep, x, 0.0).cumsum(1)[:, -1:] / k
+        return m + np.where(keep, x - m, 0.0).cumsum(1)[:, -1:] / k
+
+    mean_ = mean(y)
     mr = np.abs(np.diff(y, axis=1))
-    amr = mr.mean(1, keepdims=True)
-    keep = mr < 3.267 * amr
-    amr = np.where(keep, mr, 0.0).sum(1, keepdims=True) / keep.sum(1, keepdims=True)
+    amr = mean(mr)
+    amr = mean(mr, mr < 3.267 * amr)
+    mean = mean_
     lpl, upl = mean - 2.66 * amr, mean + 2.66 * amr
     c = 2 * (2.66 / 3)
     nlpl, nupl = mean - c * amr, mean + c * amr

@@ -266,9 +266,18 @@ fn finite(x: f64) -> Option<f64> {
     x.is_finite().then_some(x)
 }
 
-fn mean(values: impl Iterator<Item = f64>) -> f64 {
-    let (sum, n) = values.fold((0.0, 0usize), |(s, n), v| (s + v, n + 1));
-    if n == 0 { f64::NAN } else { sum / n as f64 }
+/// The mean as R's `mean()` computes it: the sum over the count, corrected by the mean of
+/// the residuals, so that a value equal to the mean compares equal as it does in R.
+fn mean(values: impl Iterator<Item = f64> + Clone) -> f64 {
+    let (sum, n) = values.clone().fold((0.0, 0usize), |(s, n), v| (s + v, n + 1));
+    if n == 0 {
+        return f64::NAN;
+    }
+    let m = sum / n as f64;
+    if !m.is_finite() {
+        return m;
+    }
+    m + values.map(|v| v - m).sum::<f64>() / n as f64
 }
 
 fn check(values: &[Option<f64>], options: &Options) -> Result<()> {
