@@ -271,7 +271,13 @@ pub fn funnel(numerator: &[f64], denominator: &[f64], options: &Options) -> Resu
         let w: Vec<f64> = kept.iter().map(|(_, s)| 1.0 / (s * s)).collect();
         let sw: f64 = w.iter().sum();
         let sw2: f64 = w.iter().map(|x| x * x).sum();
-        ((n * phi - (n - 1.0)) / (sw - sw2 / sw)).max(0.0)
+        let spread = sw - sw2 / sw;
+        // One unit (or units of equal weight only) carries no between-unit information.
+        if spread > 0.0 {
+            ((n * phi - (n - 1.0)) / spread).max(0.0)
+        } else {
+            0.0
+        }
     };
 
     let m = options.multiplier;

@@ -75,6 +75,14 @@ proptest! {
 }
 
 #[test]
+fn a_single_unit_has_no_between_unit_variance() {
+    let f = funnel(&[5.0], &[4.0], &Options::default()).unwrap();
+    assert_eq!(f.tau2, 0.0);
+    assert!(!f.od_adjust_effective());
+    assert!(f.units[0].overdispersed.upper95.is_finite());
+}
+
+#[test]
 fn bad_requests_are_refused() {
     let shmi = Options::default();
     assert_eq!(
