@@ -159,7 +159,7 @@ fn check(numerator: &[f64], denominator: &[f64], options: &Options) -> Result<()
     check_length("denominator", denominator.len(), "numerator", numerator.len())?;
     check_counts("numerator", numerator)?;
     check_counts("denominator", denominator)?;
-    crate::standardise::check_positive("denominator", denominator)?;
+    crate::check_positive("denominator", denominator)?;
     for (index, (&o, &d)) in numerator.iter().zip(denominator).enumerate() {
         let broken = match options.data_type {
             DataType::Ratio(SrMethod::Shmi) => {

@@ -89,6 +89,21 @@ pub(crate) fn check_counts(field: &'static str, values: &[f64]) -> Result<()> {
     Ok(())
 }
 
+/// Checks that every value of `field` is greater than zero.
+pub(crate) fn check_positive(field: &'static str, values: &[f64]) -> Result<()> {
+    for (index, &value) in values.iter().enumerate() {
+        if value.is_nan() || value <= 0.0 {
+            return Err(Error::Value {
+                field,
+                index,
+                value,
+                rule: "a denominator must be greater than 0",
+            });
+        }
+    }
+    Ok(())
+}
+
 /// Checks that two arrays line up.
 pub(crate) fn check_length(
     field: &'static str,

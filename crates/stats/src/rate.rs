@@ -85,7 +85,7 @@ pub fn crude_rate(count: f64, denominator: f64, confidence: f64, multiplier: f64
     check_confidence(confidence)?;
     check_counts("x", &[count])?;
     check_counts("n", &[denominator])?;
-    crate::standardise::check_positive("n", &[denominator])?;
+    crate::check_positive("n", &[denominator])?;
     let (lower, upper, method) = poisson_limits(count, confidence);
     Ok(Interval {
         value: count / denominator * multiplier,

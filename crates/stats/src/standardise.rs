@@ -7,7 +7,7 @@
 //! Poisson interval below 10 observed events and Byars' from 10.
 
 use crate::rate::{Method, byars_limits, poisson_limits};
-use crate::{Error, Result, check_confidence, check_counts, check_length};
+use crate::{Error, Result, check_confidence, check_counts, check_length, check_positive};
 
 /// The European Standard Population 2013 in 19 five-year bands, 0–4 to 90+.
 pub const ESP2013: [f64; 19] = [
@@ -23,21 +23,6 @@ pub const ESP2013_BANDS: [&str; 19] = [
 
 /// Below this total count a directly standardised rate is not published.
 pub const DSR_MIN_COUNT: f64 = 10.0;
-
-/// Checks that every value of `field` is greater than zero.
-pub(crate) fn check_positive(field: &'static str, values: &[f64]) -> Result<()> {
-    for (index, &value) in values.iter().enumerate() {
-        if value.is_nan() || value <= 0.0 {
-            return Err(Error::Value {
-                field,
-                index,
-                value,
-                rule: "a denominator must be greater than 0",
-            });
-        }
-    }
-    Ok(())
-}
 
 /// A directly standardised rate. `value`, `lower` and `upper` are `None` when the total
 /// count is below [`DSR_MIN_COUNT`].
