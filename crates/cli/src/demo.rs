@@ -1,7 +1,8 @@
 //! `footprint demo`.
 
-use crate::{Format, embedded, validate};
+use crate::{Format, validate};
 use anyhow::Context;
+use reference::embedded;
 use std::path::Path;
 use std::process::ExitCode;
 

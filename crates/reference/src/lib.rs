@@ -8,6 +8,7 @@
 //! same inputs give the same bytes.
 
 mod build;
+pub mod embedded;
 mod raw;
 mod rules;
 

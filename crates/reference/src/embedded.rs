@@ -19,3 +19,8 @@ pub const FILES: &[(&str, &[u8])] = &[
     contract_file!("lsoa.csv"),
     contract_file!("ae_monthly.csv"),
 ];
+
+/// The bytes of one embedded file, by name (`"lsoa.csv"`).
+pub fn file(name: &str) -> Option<&'static [u8]> {
+    FILES.iter().find(|(n, _)| *n == name).map(|(_, b)| *b)
+}
