@@ -21,7 +21,10 @@ mod truth;
 mod world;
 
 pub use calibration::{Figure, Report};
-pub use finance::{Metrics as FinanceMetrics, metrics as finance_metrics};
+pub use finance::{
+    Metrics as FinanceMetrics, Row as FinanceRow, breaches as finance_breaches, metrics as finance_metrics,
+    sum as finance_sum,
+};
 pub use report::report;
 pub use truth::Truth;
 

@@ -123,7 +123,7 @@ impl Signals {
                 s.practice_vanguard[p] = Some(v);
             }
         }
-        for factor in [1.5, 1.5, 0.62, 0.62] {
+        for factor in [1.7, 1.7, 0.55, 0.55] {
             if let Some(index) = commissioners.next() {
                 s.outlier_emergency.push(Outlier { index, factor });
             }
@@ -150,8 +150,11 @@ impl Signals {
         trusts.shuffle(&mut rng);
         let mut trusts = trusts.into_iter();
         for relative in STEPS_4H {
-            // An improvement goes to a trust with room to improve.
-            let found = trusts.by_ref().find(|&p| relative < 0.0 || real_4h(sk, p) < 0.8);
+            // An improvement goes to a trust with room to improve and only type-1 attendances
+            // (other types are mostly seen within four hours already and cannot rise by as much).
+            let found = trusts
+                .by_ref()
+                .find(|&p| relative < 0.0 || (real_4h(sk, p) < 0.8 && sk.providers[p].other_volume() == 0.0));
             if let Some(p) = found {
                 s.step_4h.push((p, middle, relative));
             }

@@ -243,7 +243,7 @@ impl<'a> World<'a> {
             .map(|(series, p): (Vec<[f64; 2]>, &Provider)| {
                 let hard = p.system.is_some_and(|s| challenged[s]) && p.kind == OrgKind::AcuteTrust;
                 if hard {
-                    series.into_iter().map(|[a, b]| [a * 0.9, b * 0.97]).collect()
+                    series.into_iter().map(|[a, b]| [a * 0.93, b * 0.98]).collect()
                 } else {
                     series
                 }

@@ -1,1 +1,7 @@
-//! Synthetic England tests.
+//! Synthetic England: determinism, validity, calibration and every planted signal, checked
+//! from the files (as another tool would read them), not from the generator's memory.
+
+mod data;
+mod determinism;
+mod signals;
+mod validity;
