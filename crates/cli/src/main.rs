@@ -38,17 +38,22 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Run the demonstration on the bundled England reference data.
+    /// Run the demonstration: a synthetic England on the bundled real England skeleton.
     ///
     /// Writes the real England skeleton (7 regions, 42 systems, 106 commissioners, 6,527
-    /// practices, every NHS trust and 13 months of the A&E SitRep) to a folder, validates it
-    /// with the same loader your data goes through, and prints its summary.
+    /// practices, every NHS trust and 13 months of the A&E SitRep) to OUT/england, generates
+    /// a synthetic England on it in OUT/synthetic (a hundredth of England by default, in
+    /// seconds; reused on later runs), validates it with the same loader your data goes
+    /// through, and prints its summary and calibration.
     Demo {
-        /// Where to write the demonstration dataset.
+        /// Where to write the demonstration datasets.
         #[arg(long, default_value = "footprint-demo")]
         out: PathBuf,
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
+        /// Scale of the synthetic England (1 = England's 63.9 million registered patients).
+        #[arg(long, default_value_t = demo::DEMO_SCALE)]
+        scale: f64,
     },
     /// Check a dataset folder against every rule of the data contract.
     ///
@@ -160,7 +165,7 @@ fn main() -> ExitCode {
         .init();
     let progress = !cli.quiet;
     let result = match cli.command {
-        Command::Demo { out, format } => demo::run(&out, format, progress),
+        Command::Demo { out, format, scale } => demo::run(&out, format, progress, scale),
         Command::Validate {
             dataset,
             format,

@@ -11,7 +11,13 @@ pub struct Generate {
     pub threads: Option<usize>,
 }
 
-pub fn generate(out: &Path, options: &Generate, progress: bool) -> anyhow::Result<ExitCode> {
+/// Generates with a progress bar on stderr (unless `progress` is off).
+pub fn run_generator(
+    out: &Path,
+    config: &synth::Config,
+    threads: Option<usize>,
+    progress: bool,
+) -> anyhow::Result<synth::Summary> {
     let bar = progress.then(|| {
         let bar = indicatif::ProgressBar::new(0);
         bar.set_style(
@@ -30,12 +36,17 @@ pub fn generate(out: &Path, options: &Generate, progress: bool) -> anyhow::Resul
             bar.set_position(done as u64);
         }
     };
-    let started = std::time::Instant::now();
-    let summary = synth::generate(out, &options.config, options.threads, Some(&report))
+    let summary = synth::generate(out, config, threads, Some(&report))
         .with_context(|| format!("generating a synthetic England in {}", out.display()))?;
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
+    Ok(summary)
+}
+
+pub fn generate(out: &Path, options: &Generate, progress: bool) -> anyhow::Result<ExitCode> {
+    let started = std::time::Instant::now();
+    let summary = run_generator(out, &options.config, options.threads, progress)?;
     let seconds = started.elapsed().as_secs_f64();
     let rows: u64 = summary.rows.iter().map(|(_, n)| n).sum();
     let mut text = format!(

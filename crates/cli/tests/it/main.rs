@@ -23,7 +23,7 @@ fn demo_writes_validates_and_summarises_england() {
     let dir = tempfile::tempdir().unwrap();
     let out = footprint()
         .current_dir(dir.path())
-        .args(["demo", "--format", "json"])
+        .args(["demo", "--format", "json", "--scale", "0.002"])
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
@@ -45,13 +45,20 @@ fn demo_writes_validates_and_summarises_england() {
             .join("footprint-demo/england/organisations.csv")
             .is_file()
     );
-    // A second run reuses what exists.
+    // The synthetic England holds every table of the contract, with activity.
+    let tables = v["tables"].as_array().expect("tables");
+    assert_eq!(tables.len(), 20, "{tables:?}");
+    let truth = dir.path().join("footprint-demo/synthetic/truth.toml");
+    let written = std::fs::metadata(&truth).unwrap().modified().unwrap();
+    // A second run reuses what exists, and reports the calibration.
     footprint()
         .current_dir(dir.path())
-        .arg("demo")
+        .args(["demo", "--scale", "0.002"])
         .assert()
         .success()
-        .stdout(predicate::str::contains("gp_practices"));
+        .stdout(predicate::str::contains("gp_practices"))
+        .stdout(predicate::str::contains("30-day emergency readmissions, %"));
+    assert_eq!(std::fs::metadata(&truth).unwrap().modified().unwrap(), written);
 }
 
 #[test]
@@ -192,3 +199,4 @@ fn no_stubs_in_source() {
 }
 
 mod stats;
+mod synth;
