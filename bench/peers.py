@@ -7,6 +7,7 @@ import importlib
 import os
 import subprocess
 import sys
+import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 WORK = os.path.join(ROOT, "target", "bench")
@@ -28,3 +29,17 @@ def ensure(*packages):
         subprocess.check_call([py, "-m", "pip", "install", "-q", *packages])
         os.execv(py, [py] + sys.argv)
     raise SystemExit(f"{', '.join(packages)} not importable even in the benchmark venv")
+
+
+def measure(cmd):
+    """Runs cmd; returns (wall seconds, peak resident memory in MiB from wait4, stdout text)."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    out = proc.stdout.read()
+    err = proc.stderr.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - start
+    code = os.waitstatus_to_exitcode(status)
+    if code != 0:
+        raise SystemExit(f"{cmd[0]} failed ({code}):\n{out.decode()}\n{err.decode()}")
+    return elapsed, usage.ru_maxrss / 1024.0, out.decode()

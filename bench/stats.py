@@ -25,7 +25,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from peers import ROOT, WORK, ensure  # noqa: E402
+from peers import ROOT, WORK, ensure, measure  # noqa: E402
 
 
 def generate(d, series, points, units):
@@ -179,15 +179,9 @@ def bench_binary():
 
 
 def measured(cmd):
-    """Runs cmd, returns (parsed JSON stdout, peak RSS in MiB) using wait4."""
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    out = proc.stdout.read()
-    err = proc.stderr.read()
-    _, status, usage = os.wait4(proc.pid, 0)
-    code = os.waitstatus_to_exitcode(status)
-    if code != 0:
-        raise SystemExit(f"{cmd[0]} failed ({code}):\n{out.decode()}\n{err.decode()}")
-    return json.loads(out), usage.ru_maxrss / 1024.0
+    """Runs cmd, returns (parsed JSON stdout, peak RSS in MiB)."""
+    _, peak, out = measure(cmd)
+    return json.loads(out), peak
 
 
 def close(a, b):

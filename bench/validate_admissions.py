@@ -30,7 +30,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from peers import ROOT, WORK, ensure  # noqa: E402
+from peers import ROOT, WORK, ensure, measure as run  # noqa: E402
 
 
 GENERATE = """
@@ -84,20 +84,6 @@ SELECT
 '''
 print(con.execute(q).fetchall())
 """
-
-
-def run(cmd):
-    """Runs cmd, returns (seconds, peak RSS in MiB, stdout)."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    out = proc.stdout.read()
-    err = proc.stderr.read()
-    _, status, usage = os.wait4(proc.pid, 0)
-    elapsed = time.perf_counter() - start
-    code = os.waitstatus_to_exitcode(status)
-    if code != 0:
-        raise SystemExit(f"{cmd[0]} failed ({code}):\n{out.decode()}\n{err.decode()}")
-    return elapsed, usage.ru_maxrss / 1024.0, out.decode()
 
 
 def main():

@@ -317,9 +317,9 @@ impl Gen<'_, '_> {
                     self.add_cost(provider, commissioner as usize, day, c);
                 }
                 _ => {
-                    let discharge = self.spell(practice_index, id, person, event, day, rng);
+                    let (discharge, died) = self.spell(practice_index, id, person, event, day, rng);
                     busy_until = discharge;
-                    if person.registered_to.is_some_and(|t| t == discharge) && self.died_last() {
+                    if died {
                         self.heap.clear();
                         return;
                     }
@@ -328,11 +328,7 @@ impl Gen<'_, '_> {
         }
     }
 
-    fn died_last(&self) -> bool {
-        self.admissions.destination.last() == Some(&"died")
-    }
-
-    /// One hospital spell; returns the discharge date.
+    /// One hospital spell; returns the discharge date and whether the patient died.
     fn spell(
         &mut self,
         practice_index: usize,
@@ -341,7 +337,7 @@ impl Gen<'_, '_> {
         event: Event,
         day: i32,
         rng: &mut Rng,
-    ) -> i32 {
+    ) -> (i32, bool) {
         let world = self.world;
         let practice = &world.practices[practice_index];
         let old = person.band >= 15;
@@ -456,7 +452,7 @@ impl Gen<'_, '_> {
         }
         if destination == "died" {
             person.registered_to = Some(discharge);
-            return discharge;
+            return (discharge, true);
         }
         if method != "maternity" {
             let age = match person.band {
@@ -471,7 +467,7 @@ impl Gen<'_, '_> {
                     .push(Reverse((discharge + gap, Event::Readmission(provider as u32))));
             }
         }
-        discharge
+        (discharge, false)
     }
 
     fn add_cost(&mut self, provider: usize, commissioner: usize, day: i32, amount: f64) {

@@ -65,15 +65,18 @@ pub fn draw(world: &World<'_>, practice: &Practice, index: u32, rng: &mut Rng) -
         model::Month::new(birth_year, 1).map_or(start, |m| m.first_day()) + rng.random_range(0..365);
 
     let window = end - start + 1;
-    let (registered_from, registered_to) = if index < practice.list {
+    let (registered_from, leaves) = if index < practice.list {
         let back = rng.random_range(0..(25 * 365)).min((start - birth_day).max(0));
-        let from = start - back;
-        let leaves = index < practice.joiners;
-        (from, leaves.then(|| start + rng.random_range(0..window)))
+        (start - back, index < practice.joiners)
     } else {
-        (start + rng.random_range(0..window).max(0), None)
+        (start + rng.random_range(0..window), false)
     };
-    let registered_from = registered_from.max(birth_day.min(registered_from));
+    // Nobody is registered before they are born, nor leaves before joining.
+    let registered_from = registered_from.max(birth_day);
+    let registered_to = leaves.then(|| {
+        let earliest = registered_from.max(start);
+        earliest + rng.random_range(0..=(end - earliest).max(0))
+    });
 
     let mut conditions = 0u16;
     let mut log_risk = params::DEPRIVATION_LOG_RATE_RATIO * deprivation;
