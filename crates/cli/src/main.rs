@@ -5,6 +5,7 @@
 //! stderr. Exit codes: 0 success, 2 error (including a refused dataset).
 
 mod demo;
+mod indicators;
 mod info;
 mod output;
 mod progress;
@@ -96,6 +97,9 @@ enum Command {
         #[arg(long)]
         check: bool,
     },
+    /// Whole-health-economy indicators: list the catalogue, or compute it for a dataset.
+    #[command(subcommand)]
+    Indicators(IndicatorsCommand),
     /// Generate a synthetic England, or report how a generated one compares with England.
     ///
     /// Writes a full dataset (every table of the data contract) on the real England skeleton:
@@ -145,6 +149,51 @@ enum Command {
     },
 }
 
+#[derive(Subcommand, Debug)]
+enum IndicatorsCommand {
+    /// List the indicators of the catalogue.
+    List {
+        /// A folder of indicator TOML files instead of the built-in catalogue.
+        #[arg(long)]
+        catalogue: Option<PathBuf>,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// Compute indicators for every organisation, system, region and England.
+    ///
+    /// Writes indicators.parquet and indicators.csv (the tidy table, with disclosure control:
+    /// small counts below national level are suppressed) to --out, and says which indicators
+    /// were skipped because the dataset lacks an input table.
+    Compute {
+        /// The dataset folder (validated first).
+        dataset: PathBuf,
+        /// Where to write the results.
+        #[arg(long)]
+        out: PathBuf,
+        /// Only these indicators (repeat the option).
+        #[arg(long = "indicator", value_name = "ID")]
+        indicators: Vec<String>,
+        /// Only these grains: month, quarter, financial_year, rolling_12_months.
+        #[arg(long = "grain", value_name = "GRAIN")]
+        grains: Vec<String>,
+        /// Only periods overlapping this month or later.
+        #[arg(long)]
+        from: Option<model::Month>,
+        /// Only periods overlapping this month or earlier.
+        #[arg(long)]
+        to: Option<model::Month>,
+        /// A folder of indicator TOML files instead of the built-in catalogue.
+        #[arg(long)]
+        catalogue: Option<PathBuf>,
+        /// Also write JSON lines.
+        #[arg(long)]
+        json: bool,
+        /// Also write indicators_unsuppressed (no disclosure control; for your own use only).
+        #[arg(long)]
+        unsuppressed: bool,
+    },
+}
+
 /// How results are printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Format {
@@ -179,6 +228,33 @@ fn main() -> ExitCode {
             check,
         } => reference::run(&raw, &rules, &out, check),
         Command::Stats { method, input } => stats::run(method, input.as_deref()),
+        Command::Indicators(IndicatorsCommand::List { catalogue, format }) => {
+            indicators::list(catalogue.as_deref(), format)
+        }
+        Command::Indicators(IndicatorsCommand::Compute {
+            dataset,
+            out,
+            indicators: ids,
+            grains,
+            from,
+            to,
+            catalogue,
+            json,
+            unsuppressed,
+        }) => indicators::compute(
+            &indicators::Compute {
+                dataset,
+                out,
+                catalogue,
+                indicators: ids,
+                grains,
+                from,
+                to,
+                json,
+                unsuppressed,
+            },
+            progress,
+        ),
         Command::Synth {
             out,
             report,

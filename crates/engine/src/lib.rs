@@ -1,0 +1,420 @@
+//! The indicator engine: whole-health-economy indicators for every organisation, system,
+//! region and England, for every period, computed as DataFusion plans over a dataset.
+//!
+//! This is the only crate that imports DataFusion. Indicator definitions are data
+//! (`catalogue`); each becomes one SQL query per attribution path (`plan`) over the dataset's
+//! tables and two small maps (`maps`), with the stats crate's confidence intervals as SQL
+//! functions (`udf`). The seam for a distributed engine is `Engine::session`: every query
+//! is a plan over registered tables, so registering the same tables with Ballista runs the
+//! same plans.
+
+pub mod catalogue;
+mod maps;
+pub mod output;
+mod plan;
+mod udf;
+
+pub use catalogue::{Catalogue, Indicator};
+pub use maps::{ENGLAND, rolling_label};
+
+use arrow::array::{Array, AsArray, BooleanArray, RecordBatch};
+use arrow::datatypes::{DataType, Field, Float64Type, Schema, SchemaRef};
+use catalogue::Grain;
+use datafusion::datasource::MemTable;
+use datafusion::prelude::{ParquetReadOptions, SessionConfig, SessionContext};
+use dataset::{Dataset, Form};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{indicator}: needs table {table}, which the dataset does not have")]
+    Missing { indicator: String, table: String },
+    #[error("{indicator}: {message}")]
+    Plan { indicator: String, message: String },
+    #[error("{indicator}: query failed: {source}")]
+    Query {
+        indicator: String,
+        #[source]
+        source: datafusion::error::DataFusionError,
+    },
+    #[error("reading table {table}: {message}")]
+    Read { table: String, message: String },
+    #[error("{0}")]
+    Runtime(String),
+}
+
+impl Error {
+    /// Whether the indicator was skipped for want of an input table (not a failure).
+    pub fn is_missing_input(&self) -> bool {
+        matches!(self, Error::Missing { .. })
+    }
+}
+
+/// The tidy output schema.
+pub fn output_schema() -> SchemaRef {
+    let f = |n: &str, t: DataType, null: bool| Field::new(n, t, null);
+    Arc::new(Schema::new(vec![
+        f("indicator_id", DataType::Utf8, false),
+        f("entity_kind", DataType::Utf8, false),
+        f("entity_code", DataType::Utf8, false),
+        f("level", DataType::Utf8, false),
+        f("grain", DataType::Utf8, false),
+        f("period", DataType::Utf8, false),
+        f("numerator", DataType::Float64, true),
+        f("denominator", DataType::Float64, true),
+        f("value", DataType::Float64, true),
+        f("lower_95", DataType::Float64, true),
+        f("upper_95", DataType::Float64, true),
+        f("lower_998", DataType::Float64, true),
+        f("upper_998", DataType::Float64, true),
+    ]))
+}
+
+/// A session with a dataset's tables registered.
+pub struct Engine {
+    ctx: SessionContext,
+    schemas: plan::Schemas,
+    runtime: Arc<tokio::runtime::Runtime>,
+    from: model::Month,
+    to: model::Month,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("tables", &self.schemas.keys().collect::<Vec<_>>())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Engine {
+    /// Registers every table of the dataset. Parquet tables whose stored types are the
+    /// canonical ones (or integer identifiers) are read in place; CSV tables, and Parquet
+    /// tables stored in other types, are read once through the dataset's canonical scan.
+    pub fn new(ds: &Dataset) -> Result<Engine, Error> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| Error::Runtime(format!("cannot start the query runtime: {e}")))?;
+        let config = SessionConfig::new()
+            .with_information_schema(false)
+            .with_target_partitions(std::thread::available_parallelism().map_or(2, |n| n.get()));
+        let ctx = SessionContext::new_with_config(config);
+        udf::register(&ctx);
+        let mut schemas = BTreeMap::new();
+        for table in ds.tables_in_order() {
+            let name = table.spec.name;
+            let read = |message: String| Error::Read {
+                table: name.to_string(),
+                message,
+            };
+            let in_place =
+                table.source.form != Form::Csv && parquet_is_canonical(table.spec, &table.source.files[0]);
+            if in_place {
+                let path = if table.source.form == Form::Parts {
+                    format!("{}/", ds.root.join(name).display())
+                } else {
+                    table.source.files[0].display().to_string()
+                };
+                runtime
+                    .block_on(ctx.register_parquet(name, &path, ParquetReadOptions::default()))
+                    .map_err(|e| read(e.to_string()))?;
+            } else {
+                let batches = ds
+                    .scan(name)
+                    .map_err(|r| read(format!("{} problems", r.error_count)))?;
+                let schema = batches
+                    .first()
+                    .map_or_else(|| Arc::new(Schema::empty()), |b| b.schema());
+                let mem = MemTable::try_new(schema, vec![batches]).map_err(|e| read(e.to_string()))?;
+                ctx.register_table(name, Arc::new(mem))
+                    .map_err(|e| read(e.to_string()))?;
+            }
+            let schema = runtime
+                .block_on(ctx.table(name))
+                .map_err(|e| read(e.to_string()))?
+                .schema()
+                .inner()
+                .clone();
+            schemas.insert(name.to_string(), schema);
+        }
+        let entity = maps::entity_map(ds);
+        let period = maps::period_map(ds.manifest.from, ds.manifest.to);
+        let days = maps::period_days(ds.manifest.from, ds.manifest.to);
+        for (name, batch) in [
+            ("entity_map", entity),
+            ("period_map", period),
+            ("period_days", days),
+        ] {
+            let mem = MemTable::try_new(batch.schema(), vec![vec![batch]])
+                .map_err(|e| Error::Runtime(e.to_string()))?;
+            ctx.register_table(name, Arc::new(mem))
+                .map_err(|e| Error::Runtime(e.to_string()))?;
+        }
+        Ok(Engine {
+            ctx,
+            schemas,
+            runtime: Arc::new(runtime),
+            from: ds.manifest.from,
+            to: ds.manifest.to,
+        })
+    }
+
+    /// Replaces the window placeholders of derived SQL: `${window_start}` and `${window_end}`
+    /// (dates) and `${window_end_month}` (a `YYYY-MM` string).
+    fn substitute(&self, sql: &str) -> String {
+        sql.replace(
+            "${window_start}",
+            &format!("DATE '{}'", model::format_date(self.from.first_day())),
+        )
+        .replace("${window_end_month}", &format!("'{}'", self.to))
+        .replace(
+            "${window_end}",
+            &format!("DATE '{}'", model::format_date(self.to.last_day())),
+        )
+    }
+
+    /// The DataFusion session: the seam for running the same plans elsewhere.
+    pub fn session(&self) -> &SessionContext {
+        &self.ctx
+    }
+
+    /// Computes one indicator at the given grains (its own grains if empty), every path and
+    /// level it declares. Rows come sorted by grain, period, entity kind and code.
+    pub fn compute(&self, ind: &Indicator, grains: &[Grain]) -> Result<Vec<RecordBatch>, Error> {
+        let grains: Vec<Grain> = if grains.is_empty() {
+            ind.grains.clone()
+        } else {
+            ind.grains
+                .iter()
+                .copied()
+                .filter(|g| grains.contains(g))
+                .collect()
+        };
+        if grains.is_empty() {
+            return Ok(Vec::new());
+        }
+        let query = |source| Error::Query {
+            indicator: ind.id.clone(),
+            source,
+        };
+        let mut schemas = self.schemas.clone();
+        for d in &ind.derived {
+            let view = self
+                .runtime
+                .block_on(self.ctx.sql(&self.substitute(&d.sql)))
+                .map_err(query)?;
+            schemas.insert(d.name.clone(), view.schema().inner().clone());
+            self.ctx
+                .register_table(d.name.as_str(), view.into_view())
+                .map_err(query)?;
+        }
+        let result = (|| {
+            let mut parts = Vec::new();
+            for a in &ind.attribution {
+                parts.push(plan::aggregate(ind, a.path, &a.levels, &grains, &schemas)?);
+            }
+            let sql = format!(
+                "{} ORDER BY grain, period, entity_kind, entity_code, level",
+                plan::publish(ind, &parts.join(" UNION ALL "))
+            );
+            tracing::debug!(indicator = %ind.id, %sql, "plan");
+            let df = self.runtime.block_on(self.ctx.sql(&sql)).map_err(query)?;
+            self.runtime.block_on(df.collect()).map_err(query)
+        })();
+        for d in &ind.derived {
+            let _ = self.ctx.deregister_table(d.name.as_str());
+        }
+        result
+    }
+}
+
+/// Whether every contract column of a Parquet file is stored in its canonical type (or,
+/// for identifiers and codes, as a 64-bit integer), so DataFusion can read it in place.
+fn parquet_is_canonical(spec: &dataset::schema::TableSpec, file: &std::path::Path) -> bool {
+    let Ok(f) = std::fs::File::open(file) else {
+        return false;
+    };
+    let Ok(builder) = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(f) else {
+        return false;
+    };
+    let stored = builder.schema();
+    spec.columns.iter().all(|c| match stored.field_with_name(c.name) {
+        Ok(field) => {
+            let canonical = c.ty.data_type();
+            let identifier = matches!(
+                c.ty,
+                dataset::schema::ColType::Id | dataset::schema::ColType::Code(_)
+            );
+            field.data_type() == &canonical || (identifier && field.data_type() == &DataType::Int64)
+        }
+        Err(_) => c.presence == dataset::schema::Presence::Optional,
+    })
+}
+
+/// Which counts of an indicator disclosure control looks at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Disclosure {
+    /// Numerator and denominator are counts of events or people (proportions).
+    Both,
+    /// The numerator counts events (rates, ratios, counts).
+    Numerator,
+    /// Money, beds, staff: nothing identifies a person.
+    None,
+}
+
+impl Disclosure {
+    pub fn of(ind: &Indicator) -> Disclosure {
+        use catalogue::Unit;
+        match ind.unit {
+            Unit::Percent
+                if ind.domain != "finance" && ind.domain != "workforce" && ind.domain != "capacity" =>
+            {
+                Disclosure::Both
+            }
+            Unit::Per1000 | Unit::Ratio100 | Unit::Count => Disclosure::Numerator,
+            _ => Disclosure::None,
+        }
+    }
+}
+
+/// Whether each row of a computed table must be suppressed when published below national
+/// level (`stats::disclosure::Policy`: counts of 1–7 are small).
+pub fn suppressed(batch: &RecordBatch, rule: Disclosure) -> BooleanArray {
+    let policy = stats::disclosure::Policy::default();
+    let kind = batch.column(1).as_string::<i32>();
+    let num = batch.column(6).as_primitive::<Float64Type>();
+    let den = batch.column(7).as_primitive::<Float64Type>();
+    let small = |a: &arrow::array::Float64Array, i: usize| {
+        !a.is_null(i) && a.value(i) >= 0.0 && policy.is_small(a.value(i).round() as u64)
+    };
+    (0..batch.num_rows())
+        .map(|i| {
+            Some(
+                kind.value(i) != "england"
+                    && match rule {
+                        Disclosure::Both => small(num, i) || small(den, i),
+                        Disclosure::Numerator => small(num, i),
+                        Disclosure::None => false,
+                    },
+            )
+        })
+        .collect()
+}
+
+/// What to compute.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Indicator ids (all when empty).
+    pub indicators: Vec<String>,
+    /// Grains (each indicator's own when empty).
+    pub grains: Vec<Grain>,
+    /// Keep only periods that overlap `from..=to` (months, inclusive).
+    pub from: Option<model::Month>,
+    pub to: Option<model::Month>,
+}
+
+/// The result of computing a catalogue.
+#[derive(Debug, Default)]
+pub struct Computed {
+    /// The tidy table with a `suppressed` column; suppressed values, numerators,
+    /// denominators and limits are null.
+    pub published: Vec<RecordBatch>,
+    /// The same rows, nothing suppressed: for the analyst's own use.
+    pub unsuppressed: Vec<RecordBatch>,
+    /// Indicators not computed because the dataset lacks an input table: (id, reason).
+    pub skipped: Vec<(String, String)>,
+    /// Rows per indicator computed.
+    pub rows: Vec<(String, usize)>,
+}
+
+/// The tidy schema with `suppressed`.
+pub fn published_schema() -> SchemaRef {
+    let mut fields: Vec<Field> = output_schema()
+        .fields()
+        .iter()
+        .map(|f| f.as_ref().clone())
+        .collect();
+    fields.push(Field::new("suppressed", DataType::Boolean, false));
+    Arc::new(Schema::new(fields))
+}
+
+fn overlaps(period: &str, from: Option<model::Month>, to: Option<model::Month>) -> bool {
+    let (first, last) = match period.parse::<model::Period>() {
+        Ok(p) => (p.first_month(), p.last_month()),
+        Err(_) => match period
+            .split_once(" to ")
+            .map(|(a, b)| (a.parse::<model::Month>(), b.parse::<model::Month>()))
+        {
+            Some((Ok(a), Ok(b))) => (a, b),
+            _ => return true,
+        },
+    };
+    from.is_none_or(|f| last >= f) && to.is_none_or(|t| first <= t)
+}
+
+/// Computes the catalogue's indicators over a dataset, applying disclosure control.
+pub fn compute(
+    ds: &Dataset,
+    catalogue: &Catalogue,
+    options: &Options,
+    progress: &dyn Fn(&str),
+) -> Result<Computed, Error> {
+    for id in &options.indicators {
+        if catalogue.get(id).is_none() {
+            return Err(Error::Plan {
+                indicator: id.clone(),
+                message: "not in the catalogue (see `footprint indicators list`)".into(),
+            });
+        }
+    }
+    let engine = Engine::new(ds)?;
+    let mut out = Computed::default();
+    for ind in &catalogue.indicators {
+        if !options.indicators.is_empty() && !options.indicators.contains(&ind.id) {
+            continue;
+        }
+        progress(&ind.id);
+        let started = std::time::Instant::now();
+        let batches = match engine.compute(ind, &options.grains) {
+            Ok(b) => b,
+            Err(e) if e.is_missing_input() => {
+                out.skipped.push((ind.id.clone(), e.to_string()));
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
+        let rule = Disclosure::of(ind);
+        let mut rows = 0;
+        for batch in batches {
+            let keep: BooleanArray = {
+                let period = batch.column(5).as_string::<i32>();
+                (0..batch.num_rows())
+                    .map(|i| Some(overlaps(period.value(i), options.from, options.to)))
+                    .collect()
+            };
+            let batch = arrow::compute::filter_record_batch(&batch, &keep)
+                .map_err(|e| Error::Runtime(e.to_string()))?;
+            let batch = RecordBatch::try_new(output_schema(), batch.columns().to_vec())
+                .map_err(|e| Error::Runtime(e.to_string()))?;
+            let hidden = suppressed(&batch, rule);
+            rows += batch.num_rows();
+            out.published.push(publish_batch(&batch, &hidden)?);
+            out.unsuppressed.push(batch);
+        }
+        tracing::info!(indicator = %ind.id, rows, seconds = started.elapsed().as_secs_f64(), "computed");
+        out.rows.push((ind.id.clone(), rows));
+    }
+    Ok(out)
+}
+
+/// Nulls the numbers of suppressed rows and appends `suppressed`.
+fn publish_batch(batch: &RecordBatch, hidden: &BooleanArray) -> Result<RecordBatch, Error> {
+    let mut columns = batch.columns().to_vec();
+    for c in columns.iter_mut().skip(6) {
+        *c = arrow::compute::nullif(c, hidden).map_err(|e| Error::Runtime(e.to_string()))?;
+    }
+    columns.push(Arc::new(hidden.clone()));
+    RecordBatch::try_new(published_schema(), columns).map_err(|e| Error::Runtime(e.to_string()))
+}

@@ -1,0 +1,189 @@
+//! The two lookup tables every indicator plan joins: which entities a unit counts for
+//! (`entity_map`), and which output periods a base period falls in (`period_map`).
+
+use crate::catalogue::{Grain, Level, Path};
+use arrow::array::{ArrayRef, RecordBatch, StringArray};
+use arrow::datatypes::{DataType, Field, Schema};
+use dataset::Dataset;
+use model::{Month, OrgKind, Period};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// England's entity code.
+pub const ENGLAND: &str = "E92000001";
+
+fn strings(columns: &[(&str, Vec<String>)]) -> RecordBatch {
+    let schema = Schema::new(
+        columns
+            .iter()
+            .map(|(n, _)| Field::new(*n, DataType::Utf8, false))
+            .collect::<Vec<_>>(),
+    );
+    let arrays: Vec<ArrayRef> = columns
+        .iter()
+        .map(|(_, v)| Arc::new(StringArray::from_iter_values(v)) as ArrayRef)
+        .collect();
+    RecordBatch::try_new(Arc::new(schema), arrays)
+        .unwrap_or_else(|e| unreachable!("columns built alike: {e}"))
+}
+
+/// `entity_map(path, unit, level, entity_kind, entity_code)`: for every unit a path can
+/// attribute a row to, each entity it counts for.
+pub fn entity_map(ds: &Dataset) -> RecordBatch {
+    let system_region: HashMap<&str, &str> = ds
+        .systems
+        .iter()
+        .map(|s| (s.code.as_str(), s.region.as_str()))
+        .collect();
+    let by_code: HashMap<&str, &dataset::Organisation> =
+        ds.organisations.iter().map(|o| (o.code.as_str(), o)).collect();
+    let mut cols: [Vec<String>; 5] = Default::default();
+    let mut push = |path: Path, unit: &str, level: Level, code: &str| {
+        cols[0].push(path.as_str().into());
+        cols[1].push(unit.into());
+        cols[2].push(level.as_str().into());
+        cols[3].push(level.entity_kind().into());
+        cols[4].push(code.into());
+    };
+    for o in &ds.organisations {
+        let system = o.system.as_deref();
+        let region = system
+            .and_then(|s| system_region.get(s).copied())
+            .or(o.region.as_deref());
+        let mut upward = |path: Path, own: Level, system: Option<&str>, region: Option<&str>| {
+            push(path, &o.code, own, &o.code);
+            if let Some(s) = system {
+                push(path, &o.code, Level::System, s);
+            }
+            if let Some(r) = region {
+                push(path, &o.code, Level::Region, r);
+            }
+            push(path, &o.code, Level::England, ENGLAND);
+        };
+        if o.kind.is_provider() {
+            upward(Path::Provider, Level::Provider, system, region);
+        }
+        if o.kind == OrgKind::Commissioner {
+            upward(Path::Commissioner, Level::Commissioner, system, region);
+        }
+        upward(Path::Organisation, Level::Organisation, system, region);
+        if o.kind == OrgKind::GpPractice {
+            // A practice's patients count for the practice, its commissioner, and the
+            // commissioner's system and region.
+            let parent = o.parent.as_deref().and_then(|p| by_code.get(p));
+            push(Path::Registered, &o.code, Level::Practice, &o.code);
+            if let Some(c) = parent {
+                push(Path::Registered, &o.code, Level::Commissioner, &c.code);
+                let system = c.system.as_deref().or(system);
+                if let Some(s) = system {
+                    push(Path::Registered, &o.code, Level::System, s);
+                    if let Some(r) = system_region.get(s) {
+                        push(Path::Registered, &o.code, Level::Region, r);
+                    }
+                }
+            }
+            push(Path::Registered, &o.code, Level::England, ENGLAND);
+        }
+    }
+    let [path, unit, level, kind, code] = cols;
+    strings(&[
+        ("path", path),
+        ("unit", unit),
+        ("level", level),
+        ("entity_kind", kind),
+        ("entity_code", code),
+    ])
+}
+
+/// The label of a rolling 12 months ending with `m`.
+pub fn rolling_label(m: Month) -> String {
+    format!("{} to {}", m.plus(-11), m)
+}
+
+/// `period_map(base, grain, period)`: each base period (a month, a quarter or a financial
+/// year, as the tables write them) and the output periods of each grain it falls in. Only
+/// output periods wholly inside the dataset's window are listed.
+pub fn period_map(from: Month, to: Month) -> RecordBatch {
+    let mut cols: [Vec<String>; 3] = Default::default();
+    let mut push = |base: String, grain: Grain, period: String| {
+        cols[0].push(base);
+        cols[1].push(grain.as_str().into());
+        cols[2].push(period);
+    };
+    let inside = |p: Period| p.first_month() >= from && p.last_month() <= to;
+    let quarter_of = |m: Month| Period::Quarter(m.financial_year(), (((m.month() + 8) % 12) / 3 + 1) as u8);
+    let mut m = from;
+    while m <= to {
+        let base = m.to_string();
+        push(base.clone(), Grain::Month, base.clone());
+        let q = quarter_of(m);
+        if inside(q) {
+            push(base.clone(), Grain::Quarter, q.to_string());
+        }
+        let y = Period::Year(m.financial_year());
+        if inside(y) {
+            push(base.clone(), Grain::FinancialYear, y.to_string());
+        }
+        for end in 0..12 {
+            let last = m.plus(end);
+            if last <= to && last.plus(-11) >= from {
+                push(base.clone(), Grain::Rolling12Months, rolling_label(last));
+            }
+        }
+        m = m.succ();
+    }
+    // Quarters and years as base periods (finance, allocations).
+    let mut fy = from.financial_year();
+    while fy <= to.financial_year() {
+        for q in 1..=4u8 {
+            let p = Period::Quarter(fy, q);
+            if inside(p) {
+                push(p.to_string(), Grain::Quarter, p.to_string());
+                if inside(Period::Year(fy)) {
+                    push(p.to_string(), Grain::FinancialYear, Period::Year(fy).to_string());
+                }
+            }
+        }
+        let y = Period::Year(fy);
+        if inside(y) {
+            push(y.to_string(), Grain::FinancialYear, y.to_string());
+        }
+        fy += 1;
+    }
+    let [base, grain, period] = cols;
+    strings(&[("base", base), ("grain", grain), ("period", period)])
+}
+
+/// `period_days(period, days)`: the days in every month, quarter and financial year that
+/// touches the window (for per-day measures such as liquidity).
+pub fn period_days(from: Month, to: Month) -> RecordBatch {
+    let mut periods = Vec::new();
+    let mut days = Vec::new();
+    let span = |p: Period| (p.last_month().last_day() - p.first_month().first_day() + 1) as i64;
+    let mut m = from;
+    while m <= to {
+        periods.push(m.to_string());
+        days.push(span(Period::Month(m)));
+        m = m.succ();
+    }
+    for fy in from.financial_year()..=to.financial_year() {
+        for q in 1..=4u8 {
+            periods.push(Period::Quarter(fy, q).to_string());
+            days.push(span(Period::Quarter(fy, q)));
+        }
+        periods.push(Period::Year(fy).to_string());
+        days.push(span(Period::Year(fy)));
+    }
+    let schema = Schema::new(vec![
+        Field::new("period", DataType::Utf8, false),
+        Field::new("days", DataType::Int64, false),
+    ]);
+    RecordBatch::try_new(
+        Arc::new(schema),
+        vec![
+            Arc::new(StringArray::from_iter_values(periods)),
+            Arc::new(arrow::array::Int64Array::from(days)),
+        ],
+    )
+    .unwrap_or_else(|e| unreachable!("columns built alike: {e}"))
+}

@@ -1,0 +1,293 @@
+//! Turns an indicator definition into one SQL query per attribution path. Every query is a
+//! DataFusion plan over the registered tables and the two maps: no activity row is touched
+//! outside DataFusion, so the same plans can run on a distributed engine.
+
+use crate::Error;
+use crate::catalogue::{Ci, Grain, Indicator, Measure, Path, Standardisation};
+use arrow::datatypes::{DataType, SchemaRef};
+use std::collections::BTreeMap;
+
+/// The columns and types of every table a query may read (contract and derived tables).
+pub type Schemas = BTreeMap<String, SchemaRef>;
+
+fn column_type(schemas: &Schemas, table: &str, column: &str) -> Option<DataType> {
+    schemas
+        .get(table)?
+        .field_with_name(column)
+        .ok()
+        .map(|f| f.data_type().clone())
+}
+
+fn quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}
+
+fn list<T>(items: &[T], f: impl Fn(&T) -> &str) -> String {
+    items.iter().map(|i| quote(f(i))).collect::<Vec<_>>().join(", ")
+}
+
+/// How a measure's rows are placed: the FROM clause (with the patients join if needed), the
+/// unit expression and the base-period expression.
+struct Source {
+    from: String,
+    unit: String,
+    base: String,
+}
+
+fn source(
+    ind: &Indicator,
+    m: &Measure,
+    path: Path,
+    schemas: &Schemas,
+    need_person: bool,
+) -> Result<Source, Error> {
+    let bad = |message: String| Error::Plan {
+        indicator: ind.id.clone(),
+        message,
+    };
+    let has = |c: &str| column_type(schemas, &m.table, c).is_some();
+    if !schemas.contains_key(&m.table) {
+        return Err(Error::Missing {
+            indicator: ind.id.clone(),
+            table: m.table.clone(),
+        });
+    }
+    let mut from = format!("{} t", m.table);
+    let mut join_patients = need_person && !(has("age_band") && has("sex"));
+    let unit = match path {
+        Path::Provider | Path::Commissioner | Path::Organisation => {
+            let column = match path {
+                Path::Provider => "provider_code",
+                Path::Commissioner => "commissioner_code",
+                _ => "org_code",
+            };
+            if !has(column) {
+                return Err(bad(format!(
+                    "path \"{}\" needs column {column} in {}",
+                    path.as_str(),
+                    m.table
+                )));
+            }
+            format!("t.{column}")
+        }
+        Path::Registered if has("practice_code") => "t.practice_code".to_string(),
+        Path::Registered if has("patient_id") => {
+            join_patients = true;
+            "p.practice_code".to_string()
+        }
+        Path::Registered => {
+            return Err(bad(format!(
+                "path \"registered\" needs practice_code or patient_id in {}",
+                m.table
+            )));
+        }
+    };
+    if join_patients {
+        if !schemas.contains_key("patients") {
+            return Err(Error::Missing {
+                indicator: ind.id.clone(),
+                table: "patients".into(),
+            });
+        }
+        let left = column_type(schemas, &m.table, "patient_id");
+        let right = column_type(schemas, "patients", "patient_id");
+        let on = if left == right {
+            "p.patient_id = t.patient_id".to_string()
+        } else {
+            "CAST(p.patient_id AS VARCHAR) = CAST(t.patient_id AS VARCHAR)".to_string()
+        };
+        from = format!("{from} JOIN patients p ON {on}");
+    }
+    let base = match column_type(schemas, &m.table, &m.when) {
+        Some(DataType::Date32 | DataType::Date64 | DataType::Timestamp(_, _)) => {
+            format!("to_char(t.{}, '%Y-%m')", m.when)
+        }
+        Some(DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View) => format!("t.{}", m.when),
+        Some(other) => {
+            return Err(bad(format!(
+                "{}.{} has type {other}; when must be a date, a timestamp or a period",
+                m.table, m.when
+            )));
+        }
+        None => return Err(bad(format!("{} has no column {}", m.table, m.when))),
+    };
+    Ok(Source {
+        from,
+        unit: format!("CAST({unit} AS VARCHAR)"),
+        base,
+    })
+}
+
+fn filter(m: &Measure) -> String {
+    m.filter
+        .as_deref()
+        .map(|f| format!("WHERE ({f})"))
+        .unwrap_or_default()
+}
+
+/// Age band (`0-4` … `90+`) of an age in whole years.
+fn band(age: &str) -> String {
+    format!(
+        "CASE WHEN ({age}) >= 90 THEN '90+' WHEN ({age}) < 0 THEN '0-4' \
+         ELSE concat(CAST((({age}) / 5) * 5 AS VARCHAR), '-', CAST((({age}) / 5) * 5 + 4 AS VARCHAR)) END"
+    )
+}
+
+/// The SQL of one indicator along one path: rows of
+/// `entity_kind, entity_code, level, grain, period, numerator, denominator`.
+pub fn aggregate(
+    ind: &Indicator,
+    path: Path,
+    levels: &[crate::catalogue::Level],
+    grains: &[Grain],
+    schemas: &Schemas,
+) -> Result<String, Error> {
+    let levels = list(levels, |l| l.as_str());
+    let grains = list(grains, |g| g.as_str());
+    if ind.standardisation == Standardisation::IndirectAgeSex {
+        return indirect(ind, path, &levels, &grains, schemas);
+    }
+    let n = source(ind, &ind.numerator, path, schemas, false)?;
+    let mut parts = vec![format!(
+        "SELECT {unit} AS unit, {base} AS base, CAST({value} AS DOUBLE) AS numerator, CAST(NULL AS DOUBLE) AS denominator \
+         FROM {from} {filter} GROUP BY 1, 2",
+        unit = n.unit,
+        base = n.base,
+        value = ind.numerator.value,
+        from = n.from,
+        filter = filter(&ind.numerator)
+    )];
+    if let Some(d) = &ind.denominator {
+        let s = source(ind, d, path, schemas, false)?;
+        parts.push(format!(
+            "SELECT {unit} AS unit, {base} AS base, CAST(NULL AS DOUBLE) AS numerator, CAST({value} AS DOUBLE) AS denominator \
+             FROM {from} {filter} GROUP BY 1, 2",
+            unit = s.unit,
+            base = s.base,
+            value = d.value,
+            from = s.from,
+            filter = filter(d)
+        ));
+    }
+    Ok(format!(
+        "SELECT m.entity_kind, m.entity_code, m.level, pm.grain, pm.period, \
+         sum(j.numerator) AS numerator, sum(j.denominator) AS denominator \
+         FROM ({parts}) j \
+         JOIN entity_map m ON m.path = {path} AND m.unit = j.unit AND m.level IN ({levels}) \
+         JOIN period_map pm ON pm.base = j.base AND pm.grain IN ({grains}) \
+         GROUP BY 1, 2, 3, 4, 5",
+        parts = parts.join(" UNION ALL "),
+        path = quote(path.as_str()),
+    ))
+}
+
+/// Indirect age–sex standardisation: observed events against the events expected if each
+/// age band and sex had the national rate of the same period.
+fn indirect(
+    ind: &Indicator,
+    path: Path,
+    levels: &str,
+    grains: &str,
+    schemas: &Schemas,
+) -> Result<String, Error> {
+    let bad = |message: &str| Error::Plan {
+        indicator: ind.id.clone(),
+        message: message.to_string(),
+    };
+    let d = ind
+        .denominator
+        .as_ref()
+        .ok_or_else(|| bad("indirect standardisation needs a denominator"))?;
+    let n = source(ind, &ind.numerator, path, schemas, true)?;
+    let has = |t: &str, c: &str| column_type(schemas, t, c).is_some();
+    let (n_band, n_sex) = if has(&ind.numerator.table, "age_band") && has(&ind.numerator.table, "sex") {
+        ("t.age_band".to_string(), "t.sex".to_string())
+    } else {
+        let year = match column_type(schemas, &ind.numerator.table, &ind.numerator.when) {
+            Some(DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View) => {
+                format!("CAST(substr(t.{}, 1, 4) AS BIGINT)", ind.numerator.when)
+            }
+            _ => format!("CAST(date_part('year', t.{}) AS BIGINT)", ind.numerator.when),
+        };
+        (
+            band(&format!("{year} - CAST(p.birth_year AS BIGINT)")),
+            "p.sex".to_string(),
+        )
+    };
+    if !(has(&d.table, "age_band") && has(&d.table, "sex")) {
+        return Err(bad(
+            "the denominator of an indirectly standardised ratio needs age_band and sex (the population table)",
+        ));
+    }
+    let s = source(ind, d, path, schemas, true)?;
+    let obs = format!(
+        "SELECT {unit} AS unit, {base} AS base, {n_band} AS band, {n_sex} AS sex, CAST({value} AS DOUBLE) AS o, CAST(NULL AS DOUBLE) AS n \
+         FROM {from} {filter} GROUP BY 1, 2, 3, 4",
+        unit = n.unit,
+        base = n.base,
+        value = ind.numerator.value,
+        from = n.from,
+        filter = filter(&ind.numerator)
+    );
+    let pop = format!(
+        "SELECT {unit} AS unit, {base} AS base, t.age_band AS band, t.sex AS sex, CAST(NULL AS DOUBLE) AS o, CAST({value} AS DOUBLE) AS n \
+         FROM {from} {filter} GROUP BY 1, 2, 3, 4",
+        unit = s.unit,
+        base = s.base,
+        value = d.value,
+        from = s.from,
+        filter = filter(d)
+    );
+    Ok(format!(
+        "WITH cells AS (SELECT unit, base, band, sex, sum(o) AS o, sum(n) AS n FROM ({obs} UNION ALL {pop}) x GROUP BY 1, 2, 3, 4), \
+         reference AS (SELECT pm.grain, pm.period, c.band, c.sex, sum(c.o) AS o, sum(c.n) AS n FROM cells c \
+            JOIN period_map pm ON pm.base = c.base AND pm.grain IN ({grains}) GROUP BY 1, 2, 3, 4) \
+         SELECT m.entity_kind, m.entity_code, m.level, pm.grain, pm.period, \
+            sum(coalesce(c.o, 0)) AS numerator, sum(coalesce(c.n, 0) * coalesce(r.o, 0) / r.n) AS denominator \
+         FROM cells c \
+         JOIN period_map pm ON pm.base = c.base AND pm.grain IN ({grains}) \
+         JOIN reference r ON r.grain = pm.grain AND r.period = pm.period AND r.band = c.band AND r.sex = c.sex AND r.n > 0 \
+         JOIN entity_map m ON m.path = {path} AND m.unit = c.unit AND m.level IN ({levels}) \
+         GROUP BY 1, 2, 3, 4, 5",
+        path = quote(path.as_str()),
+    ))
+}
+
+/// The published columns, computed from the aggregate: value and the 95% and 99.8% limits.
+pub fn publish(ind: &Indicator, aggregate: &str) -> String {
+    let mult = ind.multiplier;
+    let has_denominator = ind.denominator.is_some();
+    let numerator = if has_denominator {
+        "coalesce(numerator, 0)"
+    } else {
+        "numerator"
+    };
+    let value = if has_denominator {
+        format!("CASE WHEN denominator > 0 THEN {numerator} / denominator * {mult:?} END")
+    } else {
+        format!("{numerator} * {mult:?}")
+    };
+    let limit = |side: &str, conf: &str| match ind.ci {
+        Ci::None => "CAST(NULL AS DOUBLE)".to_string(),
+        Ci::Wilson => format!(
+            "CASE WHEN denominator > 0 THEN fp_wilson_{side}({numerator}, denominator, {conf}) * {mult:?} END"
+        ),
+        Ci::Byars | Ci::Isr if has_denominator => {
+            format!(
+                "CASE WHEN denominator > 0 THEN fp_poisson_{side}({numerator}, {conf}) / denominator * {mult:?} END"
+            )
+        }
+        Ci::Byars | Ci::Isr => format!("fp_poisson_{side}({numerator}, {conf}) * {mult:?}"),
+    };
+    format!(
+        "SELECT {id} AS indicator_id, entity_kind, entity_code, level, grain, period, \
+         {numerator} AS numerator, denominator, {value} AS value, \
+         {l95} AS lower_95, {u95} AS upper_95, {l998} AS lower_998, {u998} AS upper_998 \
+         FROM ({aggregate}) a",
+        id = quote(&ind.id),
+        l95 = limit("lower", "0.95"),
+        u95 = limit("upper", "0.95"),
+        l998 = limit("lower", "0.998"),
+        u998 = limit("upper", "0.998"),
+    )
+}
