@@ -171,6 +171,19 @@ pub struct Measure {
     pub filter: Option<String>,
     /// A SQL aggregate over the table's columns (`count(*)`, `sum(persons)`).
     pub value: String,
+    /// What a unit with a denominator but no numerator rows means: `zero` (no events, the
+    /// default) or `missing` (no return: money, snapshots).
+    #[serde(default)]
+    pub absent: Absent,
+}
+
+/// See `Measure::absent`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Absent {
+    #[default]
+    Zero,
+    Missing,
 }
 
 /// A table defined by SQL over the contract's tables.

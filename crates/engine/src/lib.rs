@@ -200,6 +200,18 @@ impl Engine {
             source,
         };
         let mut schemas = self.schemas.clone();
+        // A derived table needs the contract tables its SQL names.
+        for d in &ind.derived {
+            let words = d.sql.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'));
+            for w in words {
+                if dataset::schema::TABLES.iter().any(|t| t.name == w) && !schemas.contains_key(w) {
+                    return Err(Error::Missing {
+                        indicator: ind.id.clone(),
+                        table: w.to_string(),
+                    });
+                }
+            }
+        }
         for d in &ind.derived {
             let view = self
                 .runtime

@@ -171,7 +171,8 @@ pub fn aggregate(
     }
     Ok(format!(
         "SELECT m.entity_kind, m.entity_code, m.level, pm.grain, pm.period, \
-         sum(j.numerator) AS numerator, sum(j.denominator) AS denominator \
+         CASE WHEN count(j.numerator) > 0 THEN sum(j.numerator) END AS numerator, \
+         CASE WHEN count(j.denominator) > 0 THEN sum(j.denominator) END AS denominator \
          FROM ({parts}) j \
          JOIN entity_map m ON m.path = {path} AND m.unit = j.unit AND m.level IN ({levels}) \
          JOIN period_map pm ON pm.base = j.base AND pm.grain IN ({grains}) \
@@ -257,7 +258,8 @@ fn indirect(
 pub fn publish(ind: &Indicator, aggregate: &str) -> String {
     let mult = ind.multiplier;
     let has_denominator = ind.denominator.is_some();
-    let numerator = if has_denominator {
+    let zero = ind.numerator.absent == crate::catalogue::Absent::Zero;
+    let numerator = if has_denominator && zero {
         "coalesce(numerator, 0)"
     } else {
         "numerator"
