@@ -122,6 +122,13 @@ pub fn compute(c: &Compute, progress: bool) -> anyhow::Result<ExitCode> {
         &computed.published,
         c.json,
     )?;
+    engine::output::write(
+        &c.out,
+        "indicator_signals",
+        &engine::signals::schema(),
+        &computed.signals,
+        c.json,
+    )?;
     if c.unsuppressed {
         engine::output::write(
             &c.out,

@@ -12,6 +12,7 @@ pub mod catalogue;
 mod maps;
 pub mod output;
 mod plan;
+pub mod signals;
 mod udf;
 
 pub use catalogue::{Catalogue, Indicator};
@@ -339,6 +340,8 @@ pub struct Computed {
     pub skipped: Vec<(String, String)>,
     /// Rows per indicator computed.
     pub rows: Vec<(String, usize)>,
+    /// SPC and funnel positions of every value (`signals::schema`).
+    pub signals: Vec<RecordBatch>,
 }
 
 /// The tidy schema with `suppressed`.
@@ -399,6 +402,7 @@ pub fn compute(
         };
         let rule = Disclosure::of(ind);
         let mut rows = 0;
+        let first = out.unsuppressed.len();
         for batch in batches {
             let keep: BooleanArray = {
                 let period = batch.column(5).as_string::<i32>();
@@ -415,6 +419,8 @@ pub fn compute(
             out.published.push(publish_batch(&batch, &hidden)?);
             out.unsuppressed.push(batch);
         }
+        out.signals
+            .push(signals::signals(ind, &out.unsuppressed[first..])?);
         tracing::info!(indicator = %ind.id, rows, seconds = started.elapsed().as_secs_f64(), "computed");
         out.rows.push((ind.id.clone(), rows));
     }

@@ -3,6 +3,7 @@
 //! validation rules.
 
 mod catalogue;
+mod planted;
 mod tiny;
 
 use arrow::array::{Array, AsArray, RecordBatch};
