@@ -97,6 +97,9 @@ enum Command {
         #[arg(long)]
         check: bool,
     },
+    /// Bring real returns into a dataset.
+    #[command(subcommand)]
+    Import(ImportCommand),
     /// Whole-health-economy indicators: list the catalogue, or compute it for a dataset.
     #[command(subcommand)]
     Indicators(IndicatorsCommand),
@@ -146,6 +149,26 @@ enum Command {
         /// Read the request from this file instead of stdin.
         #[arg(long)]
         input: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum ImportCommand {
+    /// NHS England's monthly A&E SitRep CSVs → the dataset's ae_monthly.csv.
+    ///
+    /// Replaces ae_monthly.csv with the months of the files given, and adds reporting sites
+    /// that are not yet organisations (independent providers, urgent treatment centres) to
+    /// organisations.csv as independent providers attached to their region. The dataset's
+    /// window must cover the months. Nothing is written if anything is wrong.
+    ///
+    /// Example: footprint import sitrep data/england/raw/ae_monthly_2024_25/*.csv --into my-dataset
+    Sitrep {
+        /// The SitRep CSV files (one or more months).
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// The dataset folder (with regions.csv, organisations.csv and manifest.toml).
+        #[arg(long)]
+        into: PathBuf,
     },
 }
 
@@ -228,6 +251,7 @@ fn main() -> ExitCode {
             check,
         } => reference::run(&raw, &rules, &out, check),
         Command::Stats { method, input } => stats::run(method, input.as_deref()),
+        Command::Import(ImportCommand::Sitrep { files, into }) => import_sitrep(&files, &into),
         Command::Indicators(IndicatorsCommand::List { catalogue, format }) => {
             indicators::list(catalogue.as_deref(), format)
         }
@@ -285,4 +309,24 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+fn import_sitrep(files: &[PathBuf], into: &std::path::Path) -> anyhow::Result<ExitCode> {
+    let mut files = files.to_vec();
+    files.sort();
+    let done = ::reference::sitrep::import(&files, into)?;
+    output::emit(&format!(
+        "imported {} provider-months ({} to {}) into {}; added {} sites as independent providers{}\n",
+        done.rows,
+        done.from,
+        done.to,
+        into.join("ae_monthly.csv").display(),
+        done.added.len(),
+        if done.added.is_empty() {
+            String::new()
+        } else {
+            format!(": {}", done.added.join(", "))
+        }
+    ));
+    Ok(ExitCode::SUCCESS)
 }

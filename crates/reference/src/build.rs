@@ -121,29 +121,6 @@ fn ods_date(s: &str) -> Option<String> {
         .then(|| format!("{}-{}-{}", &s[0..4], &s[4..6], &s[6..8]))
 }
 
-/// `MSitAE-JUNE-2024` → 2024-06.
-fn sitrep_month(s: &str) -> Option<Month> {
-    const NAMES: [&str; 12] = [
-        "JANUARY",
-        "FEBRUARY",
-        "MARCH",
-        "APRIL",
-        "MAY",
-        "JUNE",
-        "JULY",
-        "AUGUST",
-        "SEPTEMBER",
-        "OCTOBER",
-        "NOVEMBER",
-        "DECEMBER",
-    ];
-    let mut parts = s.trim().rsplitn(3, '-');
-    let year: i32 = parts.next()?.parse().ok()?;
-    let name = parts.next()?;
-    let month = NAMES.iter().position(|n| n.eq_ignore_ascii_case(name))? as u32 + 1;
-    Month::new(year, month)
-}
-
 /// The most common value, ties broken by the smallest.
 fn majority<'a>(counts: impl IntoIterator<Item = &'a String>) -> Option<String> {
     let mut tally: BTreeMap<&String, usize> = BTreeMap::new();
@@ -368,88 +345,11 @@ pub fn build(raw: &Path, rules: &Rules) -> Result<Contract> {
         .filter(|p| p.extension().is_some_and(|x| x == "csv"))
         .collect();
     files.sort();
-    struct SitRow {
-        month: Month,
-        code: String,
-        values: [i64; 6],
-    }
-    let mut sit_rows: Vec<SitRow> = Vec::new();
-    let mut type1: HashMap<String, i64> = HashMap::new();
-    let mut site_info: BTreeMap<String, (String, String, Month)> = BTreeMap::new();
-    for path in &files {
-        let f = RawCsv::read(path, None)?;
-        let col = |n: &str| f.col(n);
-        let (period, code, parent, name) = (
-            col("Period")?,
-            col("Org Code")?,
-            col("Parent Org")?,
-            col("Org name")?,
-        );
-        let cols: Vec<usize> = [
-            "A&E attendances Type 1",
-            "A&E attendances Booked Appointments Type 1",
-            "A&E attendances Type 2",
-            "A&E attendances Other A&E Department",
-            "A&E attendances Booked Appointments Type 2",
-            "A&E attendances Booked Appointments Other Department",
-            "Attendances over 4hrs Type 1",
-            "Attendances over 4hrs Booked Appointments Type 1",
-            "Attendances over 4hrs Type 2",
-            "Attendances over 4hrs Other Department",
-            "Attendances over 4hrs Booked Appointments Type 2",
-            "Attendances over 4hrs Booked Appointments Other Department",
-            "Emergency admissions via A&E - Type 1",
-            "Emergency admissions via A&E - Type 2",
-            "Emergency admissions via A&E - Other A&E department",
-            "Other emergency admissions",
-            "Patients who have waited 12+ hrs from DTA to admission",
-        ]
-        .iter()
-        .map(|n| col(n))
-        .collect::<Result<_>>()?;
-        for (row, line) in f.rows.iter().zip(&f.lines) {
-            let org = f.get(row, code);
-            if org.eq_ignore_ascii_case("total") || org.is_empty() {
-                continue; // the national TOTAL row
-            }
-            let month = sitrep_month(f.get(row, period)).ok_or_else(|| Error::Csv {
-                path: path.clone(),
-                line: *line,
-                message: format!("period {:?} is not MSitAE-MONTH-YYYY", f.get(row, period)),
-            })?;
-            let mut v = [0i64; 17];
-            for (slot, &ci) in v.iter_mut().zip(&cols) {
-                let text = f.get(row, ci);
-                *slot = text.parse().map_err(|_| Error::Csv {
-                    path: path.clone(),
-                    line: *line,
-                    message: format!("{text:?} is not a count"),
-                })?;
-            }
-            let values = [
-                v[0] + v[1],
-                v[2] + v[3] + v[4] + v[5],
-                v[6] + v[7],
-                v[8] + v[9] + v[10] + v[11],
-                v[12] + v[13] + v[14] + v[15],
-                v[16],
-            ];
-            *type1.entry(org.to_string()).or_default() += values[0];
-            site_info
-                .entry(org.to_string())
-                .and_modify(|s| s.2 = s.2.min(month))
-                .or_insert((
-                    f.get(row, name).to_string(),
-                    f.get(row, parent).to_string(),
-                    month,
-                ));
-            sit_rows.push(SitRow {
-                month,
-                code: org.to_string(),
-                values,
-            });
-        }
-    }
+    let crate::sitrep::SitRep {
+        rows: sit_rows,
+        sites: site_info,
+        type1,
+    } = crate::sitrep::read(&files)?;
 
     // NHS trusts (2025 etr), their kinds and successors.
     let etr = RawCsv::read(&raw.join(ETR), Some(&ETR_COLUMNS))?;
@@ -529,7 +429,7 @@ pub fn build(raw: &Path, rules: &Rules) -> Result<Contract> {
 
     // SitRep sites that are neither trusts nor practices: independent providers, attached to
     // their region only ("NHS ENGLAND MIDLANDS" → the region named Midlands).
-    for (code, (name, parent, first)) in &site_info {
+    for (code, crate::sitrep::Site { name, parent, first }) in &site_info {
         if trusts.contains(code) {
             continue;
         }
@@ -537,17 +437,14 @@ pub fn build(raw: &Path, rules: &Rules) -> Result<Contract> {
             bridged.practice_sites.push(code.clone());
             continue;
         }
-        let wanted = parent.trim().trim_start_matches("NHS ENGLAND").trim();
-        let region = regions
-            .iter()
-            .find(|(_, (n, _))| n.eq_ignore_ascii_case(wanted))
-            .map(|(c, _)| c.clone())
-            .ok_or_else(|| {
-                inconsistent(
-                    SITREP_DIR,
-                    format!("site {code}: parent {parent:?} is not a region"),
-                )
-            })?;
+        let region =
+            crate::sitrep::region_of(parent, regions.iter().map(|(c, (n, _))| (c.as_str(), n.as_str())))
+                .ok_or_else(|| {
+                    inconsistent(
+                        SITREP_DIR,
+                        format!("site {code}: parent {parent:?} is not a region"),
+                    )
+                })?;
         bridged.independent_providers += 1;
         orgs.push(Org {
             code: code.clone(),
@@ -568,16 +465,6 @@ pub fn build(raw: &Path, rules: &Rules) -> Result<Contract> {
     let (Some(from), Some(to)) = (months.first(), months.last()) else {
         return Err(inconsistent(SITREP_DIR, "no SitRep months found".into()));
     };
-    let mut seen = BTreeSet::new();
-    for r in &sit_rows {
-        if !seen.insert((r.month, r.code.clone())) {
-            return Err(inconsistent(
-                SITREP_DIR,
-                format!("{} appears twice in {}", r.code, r.month),
-            ));
-        }
-    }
-    sit_rows.sort_by(|a, b| (a.month, &a.code).cmp(&(b.month, &b.code)));
     orgs.sort_by(|a, b| (a.kind, &a.code).cmp(&(b.kind, &b.code)));
 
     let manifest = format!(
@@ -658,14 +545,7 @@ pub fn build(raw: &Path, rules: &Rules) -> Result<Contract> {
                 "emergency_admissions",
                 "over_12h_dta",
             ],
-            rows: sit_rows
-                .into_iter()
-                .map(|r| {
-                    let mut row = vec![r.month.to_string(), r.code];
-                    row.extend(r.values.iter().map(|v| v.to_string()));
-                    row
-                })
-                .collect(),
+            rows: crate::sitrep::rows(sit_rows),
         },
     ];
     Ok(Contract {

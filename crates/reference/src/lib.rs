@@ -11,6 +11,7 @@ mod build;
 pub mod embedded;
 mod raw;
 mod rules;
+pub mod sitrep;
 
 pub use build::{Bridged, Contract, OutTable, build};
 pub use rules::Rules;

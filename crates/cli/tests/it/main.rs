@@ -198,5 +198,6 @@ fn no_stubs_in_source() {
     assert!(found.is_empty(), "stubs: {found:?}");
 }
 
+mod indicators;
 mod stats;
 mod synth;

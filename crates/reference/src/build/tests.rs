@@ -3,14 +3,14 @@ use super::*;
 #[test]
 fn sitrep_periods() {
     assert_eq!(
-        sitrep_month("MSitAE-JUNE-2024").map(|m| m.to_string()),
+        crate::sitrep::month("MSitAE-JUNE-2024").map(|m| m.to_string()),
         Some("2024-06".into())
     );
     assert_eq!(
-        sitrep_month("MSitAE-SEPTEMBER-2024").map(|m| m.to_string()),
+        crate::sitrep::month("MSitAE-SEPTEMBER-2024").map(|m| m.to_string()),
         Some("2024-09".into())
     );
-    assert_eq!(sitrep_month("Period"), None);
+    assert_eq!(crate::sitrep::month("Period"), None);
 }
 
 #[test]
