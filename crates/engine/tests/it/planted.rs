@@ -4,11 +4,16 @@
 use crate::{close, rows};
 use std::collections::HashMap;
 
+/// (indicator, entity, grain, period).
+type Key = (String, String, String, String);
+/// (SPC point, funnel position, funnel side).
+type Signal = (Option<String>, Option<String>, Option<String>);
+
 struct Planted {
     truth: synth::Truth,
     values: crate::Rows,
     /// (indicator, entity, grain, period) → (spc point, funnel position, funnel side).
-    signals: HashMap<(String, String, String, String), (Option<String>, Option<String>, Option<String>)>,
+    signals: HashMap<Key, Signal>,
 }
 
 fn planted() -> &'static Planted {
