@@ -69,6 +69,8 @@ pub enum Ci {
     Byars,
     /// Byars on the observed count over the expected, for an indirectly standardised ratio.
     Isr,
+    /// Dobson's method with Byars limits, for a directly standardised rate (`phe_dsr`).
+    Dobson,
 }
 
 /// Standardisation.
@@ -78,6 +80,9 @@ pub enum Standardisation {
     None,
     /// Observed / expected, expected from national rates by age band and sex.
     IndirectAgeSex,
+    /// Directly standardised to the European Standard Population 2013 (persons).
+    #[serde(rename = "direct_esp2013")]
+    DirectEsp2013,
 }
 
 /// How a row is attributed to the entities it counts for.
@@ -507,6 +512,17 @@ fn validate(i: &Indicator) -> Vec<String> {
         if i.attribution.iter().any(|a| a.path != Path::Registered) {
             out.push("attribution: indirect standardisation needs the registered population, so only path \"registered\"".into());
         }
+    }
+    if i.standardisation == Standardisation::DirectEsp2013 {
+        if i.ci != Ci::Dobson {
+            out.push("ci: a directly standardised rate takes ci = \"dobson\"".into());
+        }
+        if i.attribution.iter().any(|a| a.path != Path::Registered) {
+            out.push("attribution: direct standardisation needs the registered population, so only path \"registered\"".into());
+        }
+    }
+    if i.ci == Ci::Dobson && i.standardisation != Standardisation::DirectEsp2013 {
+        out.push("ci: \"dobson\" needs standardisation = \"direct_esp2013\"".into());
     }
     if i.ci == Ci::Isr && i.standardisation != Standardisation::IndirectAgeSex {
         out.push("ci: \"isr\" needs standardisation = \"indirect_age_sex\"".into());

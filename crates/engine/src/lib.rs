@@ -147,6 +147,7 @@ impl Engine {
             ("entity_map", entity),
             ("period_map", period),
             ("period_days", days),
+            ("esp2013", maps::esp2013()),
         ] {
             let mem = MemTable::try_new(batch.schema(), vec![vec![batch]])
                 .map_err(|e| Error::Runtime(e.to_string()))?;

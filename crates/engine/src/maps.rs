@@ -187,3 +187,21 @@ pub fn period_days(from: Month, to: Month) -> RecordBatch {
     )
     .unwrap_or_else(|e| unreachable!("columns built alike: {e}"))
 }
+
+/// `esp2013(band, weight)`: the European Standard Population 2013 in the contract's bands.
+pub fn esp2013() -> RecordBatch {
+    let schema = Schema::new(vec![
+        Field::new("band", DataType::Utf8, false),
+        Field::new("weight", DataType::Float64, false),
+    ]);
+    RecordBatch::try_new(
+        Arc::new(schema),
+        vec![
+            Arc::new(StringArray::from_iter_values(stats::standardise::ESP2013_BANDS)),
+            Arc::new(arrow::array::Float64Array::from(
+                stats::standardise::ESP2013.to_vec(),
+            )),
+        ],
+    )
+    .unwrap_or_else(|e| unreachable!("columns built alike: {e}"))
+}

@@ -144,8 +144,10 @@ pub fn aggregate(
 ) -> Result<String, Error> {
     let levels = list(levels, |l| l.as_str());
     let grains = list(grains, |g| g.as_str());
-    if ind.standardisation == Standardisation::IndirectAgeSex {
-        return indirect(ind, path, &levels, &grains, schemas);
+    match ind.standardisation {
+        Standardisation::IndirectAgeSex => return indirect(ind, path, &levels, &grains, schemas),
+        Standardisation::DirectEsp2013 => return direct(ind, path, &levels, &grains, schemas),
+        Standardisation::None => {}
     }
     let n = source(ind, &ind.numerator, path, schemas, false)?;
     let mut parts = vec![format!(
@@ -179,6 +181,93 @@ pub fn aggregate(
          GROUP BY 1, 2, 3, 4, 5",
         parts = parts.join(" UNION ALL "),
         path = quote(path.as_str()),
+    ))
+}
+
+/// Direct standardisation to ESP 2013 (persons): per entity and period, the rate
+/// `Σ o_b / n_b × w_b / Σ w` over age bands and its variance `Σ o_b (w_b / n_b)² / (Σ w)²`
+/// (Dobson), beside the total count and population. Bands without population add nothing
+/// to the sums (their weight still counts in `Σ w`).
+fn direct(
+    ind: &Indicator,
+    path: Path,
+    levels: &str,
+    grains: &str,
+    schemas: &Schemas,
+) -> Result<String, Error> {
+    let cells = age_sex_cells(ind, path, schemas)?;
+    Ok(format!(
+        "WITH cells AS ({cells}), \
+         bands AS (SELECT m.entity_kind, m.entity_code, m.level, pm.grain, pm.period, c.band, \
+            sum(coalesce(c.o, 0)) AS o, sum(coalesce(c.n, 0)) AS n \
+            FROM cells c \
+            JOIN period_map pm ON pm.base = c.base AND pm.grain IN ({grains}) \
+            JOIN entity_map m ON m.path = {path} AND m.unit = c.unit AND m.level IN ({levels}) \
+            GROUP BY 1, 2, 3, 4, 5, 6), \
+         total AS (SELECT sum(weight) AS w FROM esp2013) \
+         SELECT b.entity_kind, b.entity_code, b.level, b.grain, b.period, \
+            sum(b.o) AS numerator, sum(b.n) AS denominator, \
+            sum(CASE WHEN b.n > 0 THEN b.o * e.weight / b.n ELSE 0 END) / max(t.w) AS dsr_rate, \
+            sum(CASE WHEN b.n > 0 THEN b.o * (e.weight / b.n) * (e.weight / b.n) ELSE 0 END) / (max(t.w) * max(t.w)) AS dsr_var \
+         FROM bands b JOIN esp2013 e ON e.band = b.band CROSS JOIN total t \
+         GROUP BY 1, 2, 3, 4, 5",
+        path = quote(path.as_str()),
+    ))
+}
+
+/// Observed events (`o`) and population (`n`) by unit, base period, age band and sex: the
+/// cells both standardisations start from.
+fn age_sex_cells(ind: &Indicator, path: Path, schemas: &Schemas) -> Result<String, Error> {
+    let bad = |message: &str| Error::Plan {
+        indicator: ind.id.clone(),
+        message: message.to_string(),
+    };
+    let d = ind
+        .denominator
+        .as_ref()
+        .ok_or_else(|| bad("standardisation needs a denominator"))?;
+    let n = source(ind, &ind.numerator, path, schemas, true)?;
+    let has = |t: &str, c: &str| column_type(schemas, t, c).is_some();
+    let (n_band, n_sex) = if has(&ind.numerator.table, "age_band") && has(&ind.numerator.table, "sex") {
+        ("t.age_band".to_string(), "t.sex".to_string())
+    } else {
+        let year = match column_type(schemas, &ind.numerator.table, &ind.numerator.when) {
+            Some(DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View) => {
+                format!("CAST(substr(t.{}, 1, 4) AS BIGINT)", ind.numerator.when)
+            }
+            _ => format!("CAST(date_part('year', t.{}) AS BIGINT)", ind.numerator.when),
+        };
+        (
+            band(&format!("{year} - CAST(p.birth_year AS BIGINT)")),
+            "p.sex".to_string(),
+        )
+    };
+    if !(has(&d.table, "age_band") && has(&d.table, "sex")) {
+        return Err(bad(
+            "the denominator of a standardised indicator needs age_band and sex (the population table)",
+        ));
+    }
+    let s = source(ind, d, path, schemas, true)?;
+    let obs = format!(
+        "SELECT {unit} AS unit, {base} AS base, {n_band} AS band, {n_sex} AS sex, CAST({value} AS DOUBLE) AS o, CAST(NULL AS DOUBLE) AS n \
+         FROM {from} {filter} GROUP BY 1, 2, 3, 4",
+        unit = n.unit,
+        base = n.base,
+        value = ind.numerator.value,
+        from = n.from,
+        filter = filter(&ind.numerator)
+    );
+    let pop = format!(
+        "SELECT {unit} AS unit, {base} AS base, t.age_band AS band, t.sex AS sex, CAST(NULL AS DOUBLE) AS o, CAST({value} AS DOUBLE) AS n \
+         FROM {from} {filter} GROUP BY 1, 2, 3, 4",
+        unit = s.unit,
+        base = s.base,
+        value = d.value,
+        from = s.from,
+        filter = filter(d)
+    );
+    Ok(format!(
+        "SELECT unit, base, band, sex, sum(o) AS o, sum(n) AS n FROM ({obs} UNION ALL {pop}) x GROUP BY 1, 2, 3, 4"
     ))
 }
 
@@ -269,7 +358,17 @@ pub fn publish(ind: &Indicator, aggregate: &str) -> String {
     } else {
         format!("{numerator} * {mult:?}")
     };
+    let direct = ind.standardisation == crate::catalogue::Standardisation::DirectEsp2013;
+    let value = if direct {
+        // phe_dsr: no value below 10 events.
+        format!("CASE WHEN numerator >= 10 THEN dsr_rate * {mult:?} END")
+    } else {
+        value
+    };
     let limit = |side: &str, conf: &str| match ind.ci {
+        Ci::Dobson => format!(
+            "CASE WHEN numerator >= 10 THEN (dsr_rate + sqrt(dsr_var / numerator) * (fp_byars_{side}(numerator, {conf}) - numerator)) * {mult:?} END"
+        ),
         Ci::None => "CAST(NULL AS DOUBLE)".to_string(),
         Ci::Wilson => format!(
             "CASE WHEN denominator > 0 THEN fp_wilson_{side}({numerator}, denominator, {conf}) * {mult:?} END"

@@ -5,7 +5,9 @@
 //!   score interval of the proportion x / n (PHEindicatormethods `phe_proportion`);
 //! - `fp_poisson_lower(count, confidence)`, `fp_poisson_upper(count, confidence)`: the
 //!   Poisson interval of a count, exact below 10 and Byars from 10 (`phe_rate`), to be divided
-//!   by a denominator or an expected count.
+//!   by a denominator or an expected count;
+//! - `fp_byars_lower(count, confidence)`, `fp_byars_upper(count, confidence)`: Byars' limits
+//!   at every count, for Dobson's interval of a directly standardised rate (`phe_dsr`).
 //!
 //! Each returns NULL where the method has no answer (a missing or invalid input).
 
@@ -66,6 +68,11 @@ fn poisson(count: f64, confidence: f64) -> Option<(f64, f64)> {
     Some((lower, upper))
 }
 
+fn byars(count: f64, confidence: f64) -> Option<(f64, f64)> {
+    (count >= 0.0 && confidence > 0.0 && confidence < 1.0)
+        .then(|| stats::rate::byars_limits(count, confidence))
+}
+
 /// Registers every `fp_` function with a session.
 pub fn register(ctx: &SessionContext) {
     ctx.register_udf(udf("fp_wilson_lower", 3, |a| {
@@ -76,4 +83,6 @@ pub fn register(ctx: &SessionContext) {
     }));
     ctx.register_udf(udf("fp_poisson_lower", 2, |a| poisson(a[0], a[1]).map(|l| l.0)));
     ctx.register_udf(udf("fp_poisson_upper", 2, |a| poisson(a[0], a[1]).map(|l| l.1)));
+    ctx.register_udf(udf("fp_byars_lower", 2, |a| byars(a[0], a[1]).map(|l| l.0)));
+    ctx.register_udf(udf("fp_byars_upper", 2, |a| byars(a[0], a[1]).map(|l| l.1)));
 }

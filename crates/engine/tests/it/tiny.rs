@@ -381,3 +381,88 @@ fn the_real_england_sitrep_computes() {
     assert!(c.rows.iter().any(|(id, n)| id == "ae_12h" && *n > 0));
     assert!(c.skipped.iter().any(|(id, _)| id == "readmissions_30d"));
 }
+
+#[test]
+fn direct_standardisation_matches_phe_dsr_on_the_bands_present() {
+    // A made-up indicator: female person-months per 100,000 person-months, directly
+    // standardised to ESP 2013, from the population table alone (so counts pass 10).
+    let toml = r#"
+format = 1
+id = "female_dsr"
+title = "Female share, directly standardised"
+description = "A test of direct standardisation."
+domain = "test"
+unit = "per1000"
+direction = "none"
+grains = ["financial_year"]
+multiplier = 100000.0
+ci = "dobson"
+standardisation = "direct_esp2013"
+
+[numerator]
+table = "population"
+when = "period"
+filter = "sex = 'F'"
+value = "sum(persons)"
+
+[denominator]
+table = "population"
+when = "period"
+value = "sum(persons)"
+
+[[attribution]]
+path = "registered"
+levels = ["practice", "england"]
+"#;
+    let catalogue =
+        engine::Catalogue::from_texts([(std::path::PathBuf::from("female_dsr.toml"), toml.to_string())])
+            .expect("valid");
+    let loaded = dataset::load(&data("tiny"), &dataset::Options::default()).expect("valid");
+    let c =
+        engine::compute(&loaded.dataset, &catalogue, &engine::Options::default(), &|_| {}).expect("computes");
+    let all = rows(&c.unsuppressed);
+    let england = &all[&(
+        "female_dsr".to_string(),
+        ENGLAND.to_string(),
+        FY.0.to_string(),
+        FY.1.to_string(),
+    )];
+    // England's bands, person-months over the year: 20-24 (600 F of 600), 30-34 (0 of
+    // 1,200), 70-74 (2,400 of 2,400), 80-84 (2,400 of 2,400).
+    let bands = ["20-24", "30-34", "70-74", "80-84"];
+    let weight = |b: &str| {
+        let i = stats::standardise::ESP2013_BANDS
+            .iter()
+            .position(|x| *x == b)
+            .expect("band");
+        stats::standardise::ESP2013[i]
+    };
+    let x = [600.0, 0.0, 2_400.0, 2_400.0];
+    let n = [600.0, 1_200.0, 2_400.0, 2_400.0];
+    let w: Vec<f64> = bands.iter().map(|b| weight(b)).collect();
+    let phe = stats::standardise::dsr(&x, &n, &w, &[0.95, 0.998], 100_000.0).expect("dsr");
+    let (value, limits) = phe.estimate.expect("enough events");
+    // phe_dsr divides by the weights of the bands given; the engine by the whole standard.
+    let share = w.iter().sum::<f64>() / stats::standardise::ESP2013.iter().sum::<f64>();
+    assert!(
+        close(england.value.expect("value"), value * share),
+        "{:?} vs {}",
+        england.value,
+        value * share
+    );
+    assert!(close(england.lower_95.expect("lower"), limits[0].0 * share));
+    assert!(close(england.upper_95.expect("upper"), limits[0].1 * share));
+    assert!(close(england.upper_998.expect("upper"), limits[1].1 * share));
+    assert!(close(england.numerator.expect("count"), 5_400.0));
+    // F83010 has 600 female person-months: a value; no practice has fewer than 10 events here.
+    assert!(
+        all[&(
+            "female_dsr".to_string(),
+            "F83010".to_string(),
+            FY.0.to_string(),
+            FY.1.to_string()
+        )]
+            .value
+            .is_some()
+    );
+}
