@@ -231,7 +231,15 @@ impl Engine {
             }
             let sql = format!(
                 "{} ORDER BY grain, period, entity_kind, entity_code, level",
-                plan::publish(ind, &parts.join(" UNION ALL "))
+                plan::publish(
+                    ind,
+                    &parts
+                        .iter()
+                        .enumerate()
+                        .map(|(i, p)| format!("SELECT * FROM ({p}) path{i}"))
+                        .collect::<Vec<_>>()
+                        .join(" UNION ALL ")
+                )
             );
             tracing::debug!(indicator = %ind.id, %sql, "plan");
             let df = self.runtime.block_on(self.ctx.sql(&sql)).map_err(query)?;

@@ -172,12 +172,16 @@ pub fn aggregate(
         ));
     }
     Ok(format!(
-        "SELECT m.entity_kind, m.entity_code, m.level, pm.grain, pm.period, \
-         CASE WHEN count(j.numerator) > 0 THEN sum(j.numerator) END AS numerator, \
-         CASE WHEN count(j.denominator) > 0 THEN sum(j.denominator) END AS denominator \
-         FROM ({parts}) j \
-         JOIN entity_map m ON m.path = {path} AND m.unit = j.unit AND m.level IN ({levels}) \
-         JOIN period_map pm ON pm.base = j.base AND pm.grain IN ({grains}) \
+        "WITH e AS (SELECT m.entity_kind, m.entity_code, m.level, j.base, \
+            sum(j.numerator) AS numerator, count(j.numerator) AS numerators, \
+            sum(j.denominator) AS denominator, count(j.denominator) AS denominators \
+            FROM ({parts}) j \
+            JOIN entity_map m ON m.path = {path} AND m.unit = j.unit AND m.level IN ({levels}) \
+            GROUP BY 1, 2, 3, 4) \
+         SELECT e.entity_kind, e.entity_code, e.level, pm.grain, pm.period, \
+         CASE WHEN sum(e.numerators) > 0 THEN sum(e.numerator) END AS numerator, \
+         CASE WHEN sum(e.denominators) > 0 THEN sum(e.denominator) END AS denominator \
+         FROM e JOIN period_map pm ON pm.base = e.base AND pm.grain IN ({grains}) \
          GROUP BY 1, 2, 3, 4, 5",
         parts = parts.join(" UNION ALL "),
         path = quote(path.as_str()),
@@ -198,11 +202,13 @@ fn direct(
     let cells = age_sex_cells(ind, path, schemas)?;
     Ok(format!(
         "WITH cells AS ({cells}), \
-         bands AS (SELECT m.entity_kind, m.entity_code, m.level, pm.grain, pm.period, c.band, \
+         entities AS (SELECT m.entity_kind, m.entity_code, m.level, c.base, c.band, \
             sum(coalesce(c.o, 0)) AS o, sum(coalesce(c.n, 0)) AS n \
-            FROM cells c \
-            JOIN period_map pm ON pm.base = c.base AND pm.grain IN ({grains}) \
-            JOIN entity_map m ON m.path = {path} AND m.unit = c.unit AND m.level IN ({levels}) \
+            FROM cells c JOIN entity_map m ON m.path = {path} AND m.unit = c.unit AND m.level IN ({levels}) \
+            GROUP BY 1, 2, 3, 4, 5), \
+         bands AS (SELECT e.entity_kind, e.entity_code, e.level, pm.grain, pm.period, e.band, \
+            sum(e.o) AS o, sum(e.n) AS n \
+            FROM entities e JOIN period_map pm ON pm.base = e.base AND pm.grain IN ({grains}) \
             GROUP BY 1, 2, 3, 4, 5, 6), \
          total AS (SELECT sum(weight) AS w FROM esp2013) \
          SELECT b.entity_kind, b.entity_code, b.level, b.grain, b.period, \
@@ -272,7 +278,9 @@ fn age_sex_cells(ind: &Indicator, path: Path, schemas: &Schemas) -> Result<Strin
 }
 
 /// Indirect age–sex standardisation: observed events against the events expected if each
-/// age band and sex had the national rate of the same period.
+/// age band and sex had the national rate of the same period. The cells are summed to
+/// entities by base period first, then to output periods, so the fan-out to levels and
+/// periods happens on the smallest table it can.
 fn indirect(
     ind: &Indicator,
     path: Path,
@@ -280,64 +288,23 @@ fn indirect(
     grains: &str,
     schemas: &Schemas,
 ) -> Result<String, Error> {
-    let bad = |message: &str| Error::Plan {
-        indicator: ind.id.clone(),
-        message: message.to_string(),
-    };
-    let d = ind
-        .denominator
-        .as_ref()
-        .ok_or_else(|| bad("indirect standardisation needs a denominator"))?;
-    let n = source(ind, &ind.numerator, path, schemas, true)?;
-    let has = |t: &str, c: &str| column_type(schemas, t, c).is_some();
-    let (n_band, n_sex) = if has(&ind.numerator.table, "age_band") && has(&ind.numerator.table, "sex") {
-        ("t.age_band".to_string(), "t.sex".to_string())
-    } else {
-        let year = match column_type(schemas, &ind.numerator.table, &ind.numerator.when) {
-            Some(DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View) => {
-                format!("CAST(substr(t.{}, 1, 4) AS BIGINT)", ind.numerator.when)
-            }
-            _ => format!("CAST(date_part('year', t.{}) AS BIGINT)", ind.numerator.when),
-        };
-        (
-            band(&format!("{year} - CAST(p.birth_year AS BIGINT)")),
-            "p.sex".to_string(),
-        )
-    };
-    if !(has(&d.table, "age_band") && has(&d.table, "sex")) {
-        return Err(bad(
-            "the denominator of an indirectly standardised ratio needs age_band and sex (the population table)",
-        ));
-    }
-    let s = source(ind, d, path, schemas, true)?;
-    let obs = format!(
-        "SELECT {unit} AS unit, {base} AS base, {n_band} AS band, {n_sex} AS sex, CAST({value} AS DOUBLE) AS o, CAST(NULL AS DOUBLE) AS n \
-         FROM {from} {filter} GROUP BY 1, 2, 3, 4",
-        unit = n.unit,
-        base = n.base,
-        value = ind.numerator.value,
-        from = n.from,
-        filter = filter(&ind.numerator)
-    );
-    let pop = format!(
-        "SELECT {unit} AS unit, {base} AS base, t.age_band AS band, t.sex AS sex, CAST(NULL AS DOUBLE) AS o, CAST({value} AS DOUBLE) AS n \
-         FROM {from} {filter} GROUP BY 1, 2, 3, 4",
-        unit = s.unit,
-        base = s.base,
-        value = d.value,
-        from = s.from,
-        filter = filter(d)
-    );
+    let cells = age_sex_cells(ind, path, schemas)?;
     Ok(format!(
-        "WITH cells AS (SELECT unit, base, band, sex, sum(o) AS o, sum(n) AS n FROM ({obs} UNION ALL {pop}) x GROUP BY 1, 2, 3, 4), \
+        "WITH cells AS ({cells}), \
+         entities AS (SELECT m.entity_kind, m.entity_code, m.level, c.base, c.band, c.sex, \
+            sum(coalesce(c.o, 0)) AS o, sum(coalesce(c.n, 0)) AS n \
+            FROM cells c JOIN entity_map m ON m.path = {path} AND m.unit = c.unit AND m.level IN ({levels}) \
+            GROUP BY 1, 2, 3, 4, 5, 6), \
+         periods AS (SELECT e.entity_kind, e.entity_code, e.level, pm.grain, pm.period, e.band, e.sex, \
+            sum(e.o) AS o, sum(e.n) AS n \
+            FROM entities e JOIN period_map pm ON pm.base = e.base AND pm.grain IN ({grains}) \
+            GROUP BY 1, 2, 3, 4, 5, 6, 7), \
          reference AS (SELECT pm.grain, pm.period, c.band, c.sex, sum(c.o) AS o, sum(c.n) AS n FROM cells c \
             JOIN period_map pm ON pm.base = c.base AND pm.grain IN ({grains}) GROUP BY 1, 2, 3, 4) \
-         SELECT m.entity_kind, m.entity_code, m.level, pm.grain, pm.period, \
-            sum(coalesce(c.o, 0)) AS numerator, sum(coalesce(c.n, 0) * coalesce(r.o, 0) / r.n) AS denominator \
-         FROM cells c \
-         JOIN period_map pm ON pm.base = c.base AND pm.grain IN ({grains}) \
-         JOIN reference r ON r.grain = pm.grain AND r.period = pm.period AND r.band = c.band AND r.sex = c.sex AND r.n > 0 \
-         JOIN entity_map m ON m.path = {path} AND m.unit = c.unit AND m.level IN ({levels}) \
+         SELECT p.entity_kind, p.entity_code, p.level, p.grain, p.period, \
+            sum(p.o) AS numerator, sum(p.n * coalesce(r.o, 0) / r.n) AS denominator \
+         FROM periods p \
+         JOIN reference r ON r.grain = p.grain AND r.period = p.period AND r.band = p.band AND r.sex = p.sex AND r.n > 0 \
          GROUP BY 1, 2, 3, 4, 5",
         path = quote(path.as_str()),
     ))
