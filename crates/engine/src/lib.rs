@@ -219,9 +219,19 @@ impl Engine {
                 .runtime
                 .block_on(self.ctx.sql(&self.substitute(&d.sql)))
                 .map_err(query)?;
-            schemas.insert(d.name.clone(), view.schema().inner().clone());
+            let schema = view.schema().inner().clone();
+            schemas.insert(d.name.clone(), schema.clone());
+            // Computed once and kept in memory: every attribution path reads it, and a view
+            // would repeat its joins for each.
+            let batches = self.runtime.block_on(view.collect()).map_err(query)?;
+            let n = std::thread::available_parallelism().map_or(2, |n| n.get());
+            let mut partitions = vec![Vec::new(); n];
+            for (i, b) in batches.into_iter().enumerate() {
+                partitions[i % n].push(b);
+            }
+            let table = MemTable::try_new(schema, partitions).map_err(query)?;
             self.ctx
-                .register_table(d.name.as_str(), view.into_view())
+                .register_table(d.name.as_str(), Arc::new(table))
                 .map_err(query)?;
         }
         let result = (|| {
