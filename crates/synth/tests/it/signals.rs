@@ -407,30 +407,12 @@ fn readmissions_follow_the_persons_own_discharges() {
 fn finance_breaches_are_in_the_accounts_and_complete() {
     let f = fixture();
     let rows = csv(&f.path, "finance");
-    let parse = |r: &HashMap<String, String>, k: &str| r[k].parse::<f64>().ok();
     let mut listed = HashSet::new();
     for b in &f.truth.finance_breach {
         let quarters: Vec<synth::FinanceRow> = rows
             .iter()
             .filter(|r| r["org_code"] == b.org_code && in_period(&r["period"], &b.period))
-            .map(|r| synth::FinanceRow {
-                period: r["period"].clone(),
-                org: r["org_code"].clone(),
-                income: num(r, "income"),
-                expenditure: num(r, "expenditure"),
-                current_assets: parse(r, "current_assets"),
-                current_liabilities: parse(r, "current_liabilities"),
-                inventories: parse(r, "inventories"),
-                capital_service: parse(r, "capital_service"),
-                agency_spend: parse(r, "agency_spend"),
-                agency_cap: parse(r, "agency_cap"),
-                plan_surplus: num(r, "plan_surplus"),
-                actual_surplus: num(r, "actual_surplus"),
-                control_total: parse(r, "control_total"),
-                cash: parse(r, "cash"),
-                control_total_agreed: r["control_total_agreed"].parse().ok(),
-                days: days(&r["period"]),
-            })
+            .map(finance_row)
             .collect();
         assert_eq!(
             quarters.len(),
@@ -476,22 +458,7 @@ fn finance_breaches_are_in_the_accounts_and_complete() {
         .iter()
         .filter(|r| in_period(&r["period"], period) && !r["current_assets"].is_empty())
     {
-        let row = synth::FinanceRow {
-            period: r["period"].clone(),
-            org: r["org_code"].clone(),
-            income: num(r, "income"),
-            expenditure: num(r, "expenditure"),
-            current_assets: parse(r, "current_assets"),
-            current_liabilities: parse(r, "current_liabilities"),
-            inventories: parse(r, "inventories"),
-            capital_service: parse(r, "capital_service"),
-            agency_spend: parse(r, "agency_spend"),
-            agency_cap: parse(r, "agency_cap"),
-            plan_surplus: num(r, "plan_surplus"),
-            actual_surplus: num(r, "actual_surplus"),
-            days: days(&r["period"]),
-            ..Default::default()
-        };
+        let row = finance_row(r);
         for (metric, _) in synth::finance_breaches(&synth::finance_metrics(&row)) {
             assert!(
                 listed.contains(&(row.org.clone(), metric.to_string())),
@@ -500,6 +467,29 @@ fn finance_breaches_are_in_the_accounts_and_complete() {
                 row.period
             );
         }
+    }
+}
+
+/// A `finance.csv` row as the generator's accounts.
+fn finance_row(r: &HashMap<String, String>) -> synth::FinanceRow {
+    let parse = |k: &str| r[k].parse::<f64>().ok();
+    synth::FinanceRow {
+        period: r["period"].clone(),
+        org: r["org_code"].clone(),
+        income: num(r, "income"),
+        expenditure: num(r, "expenditure"),
+        current_assets: parse("current_assets"),
+        current_liabilities: parse("current_liabilities"),
+        inventories: parse("inventories"),
+        capital_service: parse("capital_service"),
+        agency_spend: parse("agency_spend"),
+        agency_cap: parse("agency_cap"),
+        plan_surplus: num(r, "plan_surplus"),
+        actual_surplus: num(r, "actual_surplus"),
+        control_total: parse("control_total"),
+        cash: parse("cash"),
+        control_total_agreed: r["control_total_agreed"].parse().ok(),
+        days: days(&r["period"]),
     }
 }
 
