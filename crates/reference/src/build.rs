@@ -533,20 +533,7 @@ pub fn build(raw: &Path, rules: &Rules) -> Result<Contract> {
             ],
             rows: lsoa_rows,
         },
-        OutTable {
-            name: "ae_monthly",
-            header: vec![
-                "period",
-                "provider_code",
-                "attendances_type1",
-                "attendances_other",
-                "over_4h_type1",
-                "over_4h_other",
-                "emergency_admissions",
-                "over_12h_dta",
-            ],
-            rows: crate::sitrep::rows(sit_rows),
-        },
+        crate::sitrep::table(sit_rows),
     ];
     Ok(Contract {
         manifest,

@@ -166,8 +166,26 @@ pub fn region_of<'a>(parent: &str, regions: impl IntoIterator<Item = (&'a str, &
         .map(|(code, _)| code.to_string())
 }
 
+/// The contract's `ae_monthly` table of SitRep rows.
+pub fn table(sit_rows: Vec<SitRow>) -> crate::OutTable {
+    crate::OutTable {
+        name: "ae_monthly",
+        header: vec![
+            "period",
+            "provider_code",
+            "attendances_type1",
+            "attendances_other",
+            "over_4h_type1",
+            "over_4h_other",
+            "emergency_admissions",
+            "over_12h_dta",
+        ],
+        rows: rows(sit_rows),
+    }
+}
+
 /// `ae_monthly` rows in the contract's column order.
-pub fn rows(rows: Vec<SitRow>) -> Vec<Vec<String>> {
+fn rows(rows: Vec<SitRow>) -> Vec<Vec<String>> {
     rows.into_iter()
         .map(|r| {
             let mut row = vec![r.month.to_string(), r.code];
@@ -207,9 +225,9 @@ pub fn import(files: &[PathBuf], dir: &Path) -> Result<Imported> {
     let orgs = RawCsv::read(&orgs_path, None)?;
     let oc = orgs.col("org_code")?;
     let known: BTreeSet<&str> = orgs.rows.iter().map(|r| orgs.get(r, oc)).collect();
+    let orgs_text = std::fs::read_to_string(&orgs_path).map_err(io(orgs_path.clone()))?;
     let header: Vec<String> = {
-        let text = std::fs::read_to_string(&orgs_path).map_err(io(orgs_path.clone()))?;
-        let first = text
+        let first = orgs_text
             .trim_start_matches('\u{feff}')
             .lines()
             .next()
@@ -291,24 +309,11 @@ pub fn import(files: &[PathBuf], dir: &Path) -> Result<Imported> {
         }
     }
     let n = sitrep.rows.len();
-    let table = crate::OutTable {
-        name: "ae_monthly",
-        header: vec![
-            "period",
-            "provider_code",
-            "attendances_type1",
-            "attendances_other",
-            "over_4h_type1",
-            "over_4h_other",
-            "emergency_admissions",
-            "over_12h_dta",
-        ],
-        rows: rows(sitrep.rows),
-    };
+    let table = table(sitrep.rows);
     let ae_path = dir.join("ae_monthly.csv");
     std::fs::write(&ae_path, table.to_csv()).map_err(io(ae_path))?;
     if !lines.is_empty() {
-        let mut text = std::fs::read_to_string(&orgs_path).map_err(io(orgs_path.clone()))?;
+        let mut text = orgs_text;
         if !text.ends_with('\n') {
             text.push('\n');
         }
