@@ -202,22 +202,15 @@ fn direct(
     let cells = age_sex_cells(ind, path, schemas)?;
     Ok(format!(
         "WITH cells AS ({cells}), \
-         entities AS (SELECT m.entity_kind, m.entity_code, m.level, c.base, c.band, \
-            sum(coalesce(c.o, 0)) AS o, sum(coalesce(c.n, 0)) AS n \
-            FROM cells c JOIN entity_map m ON m.path = {path} AND m.unit = c.unit AND m.level IN ({levels}) \
-            GROUP BY 1, 2, 3, 4, 5), \
-         bands AS (SELECT e.entity_kind, e.entity_code, e.level, pm.grain, pm.period, e.band, \
-            sum(e.o) AS o, sum(e.n) AS n \
-            FROM entities e JOIN period_map pm ON pm.base = e.base AND pm.grain IN ({grains}) \
-            GROUP BY 1, 2, 3, 4, 5, 6), \
+         {periods}, \
          total AS (SELECT sum(weight) AS w FROM esp2013) \
          SELECT b.entity_kind, b.entity_code, b.level, b.grain, b.period, \
             sum(b.o) AS numerator, sum(b.n) AS denominator, \
             sum(CASE WHEN b.n > 0 THEN b.o * e.weight / b.n ELSE 0 END) / max(t.w) AS dsr_rate, \
             sum(CASE WHEN b.n > 0 THEN b.o * (e.weight / b.n) * (e.weight / b.n) ELSE 0 END) / (max(t.w) * max(t.w)) AS dsr_var \
-         FROM bands b JOIN esp2013 e ON e.band = b.band CROSS JOIN total t \
+         FROM periods b JOIN esp2013 e ON e.band = b.band CROSS JOIN total t \
          GROUP BY 1, 2, 3, 4, 5",
-        path = quote(path.as_str()),
+        periods = roll_up(&["band"], path, levels, grains),
     ))
 }
 
@@ -291,14 +284,7 @@ fn indirect(
     let cells = age_sex_cells(ind, path, schemas)?;
     Ok(format!(
         "WITH cells AS ({cells}), \
-         entities AS (SELECT m.entity_kind, m.entity_code, m.level, c.base, c.band, c.sex, \
-            sum(coalesce(c.o, 0)) AS o, sum(coalesce(c.n, 0)) AS n \
-            FROM cells c JOIN entity_map m ON m.path = {path} AND m.unit = c.unit AND m.level IN ({levels}) \
-            GROUP BY 1, 2, 3, 4, 5, 6), \
-         periods AS (SELECT e.entity_kind, e.entity_code, e.level, pm.grain, pm.period, e.band, e.sex, \
-            sum(e.o) AS o, sum(e.n) AS n \
-            FROM entities e JOIN period_map pm ON pm.base = e.base AND pm.grain IN ({grains}) \
-            GROUP BY 1, 2, 3, 4, 5, 6, 7), \
+         {periods}, \
          reference AS (SELECT pm.grain, pm.period, c.band, c.sex, sum(c.o) AS o, sum(c.n) AS n FROM cells c \
             JOIN period_map pm ON pm.base = c.base AND pm.grain IN ({grains}) GROUP BY 1, 2, 3, 4) \
          SELECT p.entity_kind, p.entity_code, p.level, p.grain, p.period, \
@@ -306,8 +292,36 @@ fn indirect(
          FROM periods p \
          JOIN reference r ON r.grain = p.grain AND r.period = p.period AND r.band = p.band AND r.sex = p.sex AND r.n > 0 \
          GROUP BY 1, 2, 3, 4, 5",
-        path = quote(path.as_str()),
+        periods = roll_up(&["band", "sex"], path, levels, grains),
     ))
+}
+
+/// The CTEs `entities` (age–sex cells summed to each entity by base period, keeping `keys`)
+/// and `periods` (then summed to output periods): the fan-out to levels and periods happens
+/// on the smallest table it can.
+fn roll_up(keys: &[&str], path: Path, levels: &str, grains: &str) -> String {
+    let with = |alias: &str| {
+        keys.iter()
+            .map(|k| format!("{alias}.{k}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let by = |n: usize| (1..=n).map(|i| i.to_string()).collect::<Vec<_>>().join(", ");
+    format!(
+        "entities AS (SELECT m.entity_kind, m.entity_code, m.level, c.base, {c}, \
+            sum(coalesce(c.o, 0)) AS o, sum(coalesce(c.n, 0)) AS n \
+            FROM cells c JOIN entity_map m ON m.path = {path} AND m.unit = c.unit AND m.level IN ({levels}) \
+            GROUP BY {by_entity}), \
+         periods AS (SELECT e.entity_kind, e.entity_code, e.level, pm.grain, pm.period, {e}, \
+            sum(e.o) AS o, sum(e.n) AS n \
+            FROM entities e JOIN period_map pm ON pm.base = e.base AND pm.grain IN ({grains}) \
+            GROUP BY {by_period})",
+        c = with("c"),
+        e = with("e"),
+        path = quote(path.as_str()),
+        by_entity = by(4 + keys.len()),
+        by_period = by(5 + keys.len()),
+    )
 }
 
 /// The published columns, computed from the aggregate: value and the 95% and 99.8% limits.
