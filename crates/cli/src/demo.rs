@@ -47,7 +47,7 @@ pub fn run(out: &Path, format: Format, progress: bool, scale: f64) -> anyhow::Re
         progress: progress.then_some(&bars as &dyn dataset::Progress),
         ..Default::default()
     };
-    let result = dataset::load(&synthetic, &options);
+    let result = validate::load_for_use(&synthetic, &options);
     let code = validate::print(&result, format);
     if result.is_ok() && format == Format::Text {
         let report = synth::report(&synthetic).context("reporting the calibration")?;

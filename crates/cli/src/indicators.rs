@@ -87,7 +87,7 @@ pub fn compute(c: &Compute, progress: bool) -> anyhow::Result<ExitCode> {
         .iter()
         .map(|g| grain(g))
         .collect::<anyhow::Result<Vec<_>>>()?;
-    let loaded = match dataset::load(&c.dataset, &dataset::Options::default()) {
+    let loaded = match crate::validate::load_for_use(&c.dataset, &dataset::Options::default()) {
         Ok(l) => l,
         Err(report) => {
             crate::validate::print(&Err(report), Format::Text);

@@ -60,7 +60,7 @@ enum Command {
     ///
     /// Prints a summary (tables, rows, periods, organisations by kind) if the dataset is
     /// valid, or every problem as `file:line:column: value: rule` if not (the first 50, then
-    /// a count) and exits with code 2. Never writes anything.
+    /// a count) and exits with code 2. Writes nothing unless asked for a receipt.
     Validate {
         /// The dataset folder.
         dataset: PathBuf,
@@ -69,6 +69,11 @@ enum Command {
         /// How many problems to print (all are counted).
         #[arg(long, default_value_t = dataset::DEFAULT_SHOWN)]
         max_shown: usize,
+        /// If the dataset passes, write a validation receipt (`.footprint/validated.toml`
+        /// inside it: each file's size and modification time), so computations from it check
+        /// only the reference tables while every file is unchanged.
+        #[arg(long)]
+        receipt: bool,
     },
     /// Describe a dataset folder quickly, without validating it: its manifest, each table's
     /// files, size, columns and row count.
@@ -242,7 +247,8 @@ fn main() -> ExitCode {
             dataset,
             format,
             max_shown,
-        } => validate::run(&dataset, format, max_shown, progress),
+            receipt,
+        } => validate::run(&dataset, format, max_shown, receipt, progress),
         Command::Info { dataset, format } => info::run(&dataset, format),
         Command::Reference {
             raw,

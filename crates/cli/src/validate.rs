@@ -5,7 +5,13 @@ use crate::{Format, output};
 use std::path::Path;
 use std::process::ExitCode;
 
-pub fn run(dir: &Path, format: Format, max_shown: usize, progress: bool) -> anyhow::Result<ExitCode> {
+pub fn run(
+    dir: &Path,
+    format: Format,
+    max_shown: usize,
+    receipt: bool,
+    progress: bool,
+) -> anyhow::Result<ExitCode> {
     let bars = Bars::default();
     let options = dataset::Options {
         shown: max_shown,
@@ -14,12 +20,42 @@ pub fn run(dir: &Path, format: Format, max_shown: usize, progress: bool) -> anyh
     };
     let started = std::time::Instant::now();
     let result = dataset::load(dir, &options);
+    if let Ok(loaded) = &result
+        && receipt
+    {
+        remember(loaded);
+    }
     tracing::info!(
         elapsed_ms = started.elapsed().as_millis() as u64,
         "validated {}",
         dir.display()
     );
     Ok(print(&result, format))
+}
+
+/// Loads a dataset to compute from: when its validation receipt matches every file, only
+/// the reference tables are checked again; a full validation that passes leaves a receipt.
+pub fn load_for_use(dir: &Path, options: &dataset::Options<'_>) -> Result<dataset::Loaded, dataset::Report> {
+    let options = dataset::Options {
+        trust_receipt: true,
+        ..*options
+    };
+    let result = dataset::load(dir, &options);
+    if let Ok(loaded) = &result
+        && !loaded.from_receipt
+    {
+        remember(loaded);
+    }
+    result
+}
+
+/// Writes the receipt of a dataset that passed; a folder that cannot be written to only
+/// means the next run validates in full again.
+fn remember(loaded: &dataset::Loaded) {
+    match dataset::receipt::write(loaded) {
+        Ok(path) => tracing::info!("validation receipt written to {}", path.display()),
+        Err(e) => tracing::warn!("no validation receipt written ({e}); the next run validates in full"),
+    }
 }
 
 /// Prints a load result and returns the exit code it deserves.

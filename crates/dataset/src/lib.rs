@@ -30,6 +30,7 @@ mod csvfile;
 mod inspect;
 mod manifest;
 mod parquetfile;
+pub mod receipt;
 mod refs;
 mod report;
 pub mod schema;
@@ -77,6 +78,9 @@ pub struct Options<'a> {
     /// How many diagnostics of each severity to keep for printing (all are counted).
     pub shown: usize,
     pub progress: Option<&'a dyn Progress>,
+    /// Skip the full checks of the activity tables when the dataset's validation receipt
+    /// (see [`receipt`]) matches every file exactly. Reference tables are always checked.
+    pub trust_receipt: bool,
 }
 
 impl Default for Options<'_> {
@@ -85,6 +89,7 @@ impl Default for Options<'_> {
             max_line_bytes: 1 << 20,
             shown: DEFAULT_SHOWN,
             progress: None,
+            trust_receipt: false,
         }
     }
 }
@@ -125,6 +130,8 @@ pub struct Loaded {
     pub dataset: Dataset,
     /// Warnings and notes only (a dataset with errors is never loaded).
     pub report: Report,
+    /// The activity tables were not read: a validation receipt matched every file.
+    pub from_receipt: bool,
 }
 
 impl Dataset {
@@ -300,6 +307,23 @@ pub fn load(dir: &Path, options: &Options<'_>) -> Result<Loaded, Report> {
             .push(format!("{name}: not a table of the data contract; ignored"));
     }
 
+    let mut trusted = None;
+    if options.trust_receipt && manifest.is_some() && !report.has_errors() {
+        let files: Vec<PathBuf> = sources
+            .iter()
+            .filter_map(|(_, s)| s.as_ref())
+            .flat_map(|s| s.files.iter().cloned())
+            .collect();
+        trusted = receipt::trusted(dir, &files);
+        if let Some((_, warnings)) = &trusted {
+            report.notes.push(format!(
+                "validated before and unchanged since ({}); the activity tables were not read \
+                 again ({warnings} warnings then: `footprint validate` shows them)",
+                receipt::RECEIPT
+            ));
+        }
+    }
+
     let mut refs = Refs::default();
     let mut tables = BTreeMap::new();
     let (mut regions, mut systems, mut organisations, mut lsoas) =
@@ -308,7 +332,13 @@ pub fn load(dir: &Path, options: &Options<'_>) -> Result<Loaded, Report> {
         let Some(source) = source else { continue };
         let errors_before = report.error_count;
         let mut kept = Vec::new();
-        let tally = {
+        let known = trusted
+            .as_mut()
+            .filter(|_| !spec.reference)
+            .and_then(|(tallies, _)| tallies.remove(spec.name));
+        let tally = if let Some(tally) = known {
+            tally
+        } else {
             let mut checker = Checker::new(spec, &source.names, &refs, window);
             if source.form != Form::Csv {
                 checker.reserve(
@@ -325,6 +355,20 @@ pub fn load(dir: &Path, options: &Options<'_>) -> Result<Loaded, Report> {
                     kept.push(chunk);
                 }
             });
+            let dups = checker.duplicate_keys();
+            if !dups.is_empty() {
+                // Only when a key repeats: read the table again for the repeated values.
+                let wanted = dups.iter().map(|d| d.0).collect();
+                let mut values = std::collections::HashMap::new();
+                let quiet = Options {
+                    progress: None,
+                    ..*options
+                };
+                read_chunks(spec, &source, &quiet, &mut Report::new(0), |chunk, _| {
+                    checker.key_values(&chunk, &wanted, &mut values)
+                });
+                checker.report_duplicates(&dups, &values, &mut report);
+            }
             checker.tally
         };
         if tally.rows == 0 && report.error_count == errors_before {
@@ -372,6 +416,7 @@ pub fn load(dir: &Path, options: &Options<'_>) -> Result<Loaded, Report> {
                 lsoas,
             },
             report,
+            from_receipt: trusted.is_some(),
         }),
         _ => Err(report),
     }

@@ -201,3 +201,26 @@ fn no_stubs_in_source() {
 mod indicators;
 mod stats;
 mod synth;
+
+#[test]
+fn validate_writes_a_receipt_only_when_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    for e in std::fs::read_dir(fixture("valid")).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), dir.path().join(e.file_name())).unwrap();
+    }
+    let receipt = dir.path().join(".footprint/validated.toml");
+    footprint()
+        .args(["validate", "--quiet"])
+        .arg(dir.path())
+        .assert()
+        .success();
+    assert!(!receipt.exists());
+    footprint()
+        .args(["validate", "--quiet", "--receipt"])
+        .arg(dir.path())
+        .assert()
+        .success();
+    let text = std::fs::read_to_string(&receipt).unwrap();
+    assert!(text.contains("path = \"admissions.csv\""), "{text}");
+}

@@ -4,4 +4,5 @@ mod cases;
 mod corruption;
 mod docs;
 mod parquet_tables;
+mod receipt;
 mod support;
