@@ -33,13 +33,24 @@ def ensure(*packages):
 
 def measure(cmd):
     """Runs cmd; returns (wall seconds, peak resident memory in MiB from wait4, stdout text)."""
+    elapsed, peak, out, _ = measure_full(cmd)
+    return elapsed, peak, out
+
+
+def measure_full(cmd, env=None):
+    """Runs cmd; returns (wall seconds, peak MiB from wait4, stdout, stderr). Both pipes are
+    drained at once, so a chatty log cannot fill one and stall the child."""
+    import threading
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    err = []
+    reader = threading.Thread(target=lambda: err.append(proc.stderr.read()))
+    reader.start()
     out = proc.stdout.read()
-    err = proc.stderr.read()
+    reader.join()
     _, status, usage = os.wait4(proc.pid, 0)
     elapsed = time.perf_counter() - start
     code = os.waitstatus_to_exitcode(status)
     if code != 0:
-        raise SystemExit(f"{cmd[0]} failed ({code}):\n{out.decode()}\n{err.decode()}")
-    return elapsed, usage.ru_maxrss / 1024.0, out.decode()
+        raise SystemExit(f"{cmd[0]} failed ({code}):\n{out.decode()}\n{err[0].decode()}")
+    return elapsed, usage.ru_maxrss / 1024.0, out.decode(), err[0].decode()

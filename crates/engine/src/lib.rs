@@ -214,30 +214,23 @@ impl Engine {
                 }
             }
         }
-        for d in &ind.derived {
-            let view = self
-                .runtime
-                .block_on(self.ctx.sql(&self.substitute(&d.sql)))
-                .map_err(query)?;
-            let schema = view.schema().inner().clone();
-            schemas.insert(d.name.clone(), schema.clone());
-            // Computed once and kept in memory: every attribution path reads it, and a view
-            // would repeat its joins for each.
-            let batches = self.runtime.block_on(view.collect()).map_err(query)?;
-            let n = std::thread::available_parallelism().map_or(2, |n| n.get());
-            let mut partitions = vec![Vec::new(); n];
-            for (i, b) in batches.into_iter().enumerate() {
-                partitions[i % n].push(b);
-            }
-            let table = MemTable::try_new(schema, partitions).map_err(query)?;
-            self.ctx
-                .register_table(d.name.as_str(), Arc::new(table))
-                .map_err(query)?;
-        }
+        // Derived tables are computed once and kept in memory: every attribution path reads
+        // them, and a view would repeat its joins for each.
+        let mut temps = Vec::new();
         let result = (|| {
+            for d in &ind.derived {
+                let schema = self.materialise(&d.name, &self.substitute(&d.sql), &query)?;
+                temps.push(d.name.clone());
+                schemas.insert(d.name.clone(), schema);
+            }
             let mut parts = Vec::new();
-            for a in &ind.attribution {
-                parts.push(plan::aggregate(ind, a.path, &a.levels, &grains, &schemas)?);
+            for (i, a) in ind.attribution.iter().enumerate() {
+                let plan = plan::aggregate(ind, a.path, &a.levels, &grains, &schemas, &i.to_string())?;
+                for (name, sql) in plan.temps {
+                    self.materialise(&name, &sql, &query)?;
+                    temps.push(name);
+                }
+                parts.push(plan.sql);
             }
             let sql = format!(
                 "{} ORDER BY grain, period, entity_kind, entity_code, level",
@@ -255,10 +248,33 @@ impl Engine {
             let df = self.runtime.block_on(self.ctx.sql(&sql)).map_err(query)?;
             self.runtime.block_on(df.collect()).map_err(query)
         })();
-        for d in &ind.derived {
-            let _ = self.ctx.deregister_table(d.name.as_str());
+        for name in temps {
+            let _ = self.ctx.deregister_table(name.as_str());
         }
         result
+    }
+
+    /// Runs `sql` and registers its result as the in-memory table `name`, spread over one
+    /// partition per core; returns its schema.
+    fn materialise(
+        &self,
+        name: &str,
+        sql: &str,
+        query: &dyn Fn(datafusion::error::DataFusionError) -> Error,
+    ) -> Result<SchemaRef, Error> {
+        let view = self.runtime.block_on(self.ctx.sql(sql)).map_err(query)?;
+        let planned = view.schema().inner().clone();
+        let batches = self.runtime.block_on(view.collect()).map_err(query)?;
+        // The batches' own schema: it may differ from the plan's in nullability.
+        let schema = batches.first().map_or(planned, |b| b.schema());
+        let n = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let mut partitions = vec![Vec::new(); n];
+        for (i, b) in batches.into_iter().enumerate() {
+            partitions[i % n].push(b);
+        }
+        let table = MemTable::try_new(schema.clone(), partitions).map_err(query)?;
+        self.ctx.register_table(name, Arc::new(table)).map_err(query)?;
+        Ok(schema)
     }
 }
 

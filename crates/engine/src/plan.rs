@@ -133,20 +133,39 @@ fn band(age: &str) -> String {
     )
 }
 
-/// The SQL of one indicator along one path: rows of
-/// `entity_kind, entity_code, level, grain, period, numerator, denominator`.
+/// The plan of one indicator along one path.
+pub struct Plan {
+    /// Tables to compute first and keep in memory, as (name, SQL): the age–sex cells of a
+    /// standardised indicator, which the query reads twice (for the entities and for the
+    /// national reference) and would otherwise compute twice.
+    pub temps: Vec<(String, String)>,
+    /// Rows of `entity_kind, entity_code, level, grain, period, numerator, denominator`
+    /// (and `dsr_rate, dsr_var` for direct standardisation).
+    pub sql: String,
+}
+
+/// The plan of one indicator along one path; `tag` makes the names of its temporary tables
+/// unique.
 pub fn aggregate(
     ind: &Indicator,
     path: Path,
     levels: &[crate::catalogue::Level],
     grains: &[Grain],
     schemas: &Schemas,
-) -> Result<String, Error> {
+    tag: &str,
+) -> Result<Plan, Error> {
     let levels = list(levels, |l| l.as_str());
     let grains = list(grains, |g| g.as_str());
+    let standardised = |sql: fn(&str, Path, &str, &str) -> String| -> Result<Plan, Error> {
+        let cells = format!("fp_cells_{tag}");
+        Ok(Plan {
+            temps: vec![(cells.clone(), age_sex_cells(ind, path, schemas)?)],
+            sql: sql(&cells, path, &levels, &grains),
+        })
+    };
     match ind.standardisation {
-        Standardisation::IndirectAgeSex => return indirect(ind, path, &levels, &grains, schemas),
-        Standardisation::DirectEsp2013 => return direct(ind, path, &levels, &grains, schemas),
+        Standardisation::IndirectAgeSex => return standardised(indirect),
+        Standardisation::DirectEsp2013 => return standardised(direct),
         Standardisation::None => {}
     }
     let n = source(ind, &ind.numerator, path, schemas, false)?;
@@ -171,7 +190,7 @@ pub fn aggregate(
             filter = filter(d)
         ));
     }
-    Ok(format!(
+    let sql = format!(
         "WITH e AS (SELECT m.entity_kind, m.entity_code, m.level, j.base, \
             sum(j.numerator) AS numerator, count(j.numerator) AS numerators, \
             sum(j.denominator) AS denominator, count(j.denominator) AS denominators \
@@ -185,23 +204,20 @@ pub fn aggregate(
          GROUP BY 1, 2, 3, 4, 5",
         parts = parts.join(" UNION ALL "),
         path = quote(path.as_str()),
-    ))
+    );
+    Ok(Plan {
+        temps: Vec::new(),
+        sql,
+    })
 }
 
 /// Direct standardisation to ESP 2013 (persons): per entity and period, the rate
 /// `Σ o_b / n_b × w_b / Σ w` over age bands and its variance `Σ o_b (w_b / n_b)² / (Σ w)²`
 /// (Dobson), beside the total count and population. Bands without population add nothing
 /// to the sums (their weight still counts in `Σ w`).
-fn direct(
-    ind: &Indicator,
-    path: Path,
-    levels: &str,
-    grains: &str,
-    schemas: &Schemas,
-) -> Result<String, Error> {
-    let cells = age_sex_cells(ind, path, schemas)?;
-    Ok(format!(
-        "WITH cells AS ({cells}), \
+fn direct(cells: &str, path: Path, levels: &str, grains: &str) -> String {
+    format!(
+        "WITH cells AS (SELECT * FROM {cells}), \
          {periods}, \
          total AS (SELECT sum(weight) AS w FROM esp2013) \
          SELECT b.entity_kind, b.entity_code, b.level, b.grain, b.period, \
@@ -211,7 +227,7 @@ fn direct(
          FROM periods b JOIN esp2013 e ON e.band = b.band CROSS JOIN total t \
          GROUP BY 1, 2, 3, 4, 5",
         periods = roll_up(&["band"], path, levels, grains),
-    ))
+    )
 }
 
 /// Observed events (`o`) and population (`n`) by unit, base period, age band and sex: the
@@ -274,16 +290,9 @@ fn age_sex_cells(ind: &Indicator, path: Path, schemas: &Schemas) -> Result<Strin
 /// age band and sex had the national rate of the same period. The cells are summed to
 /// entities by base period first, then to output periods, so the fan-out to levels and
 /// periods happens on the smallest table it can.
-fn indirect(
-    ind: &Indicator,
-    path: Path,
-    levels: &str,
-    grains: &str,
-    schemas: &Schemas,
-) -> Result<String, Error> {
-    let cells = age_sex_cells(ind, path, schemas)?;
-    Ok(format!(
-        "WITH cells AS ({cells}), \
+fn indirect(cells: &str, path: Path, levels: &str, grains: &str) -> String {
+    format!(
+        "WITH cells AS (SELECT * FROM {cells}), \
          {periods}, \
          reference AS (SELECT pm.grain, pm.period, c.band, c.sex, sum(c.o) AS o, sum(c.n) AS n FROM cells c \
             JOIN period_map pm ON pm.base = c.base AND pm.grain IN ({grains}) GROUP BY 1, 2, 3, 4) \
@@ -293,7 +302,7 @@ fn indirect(
          JOIN reference r ON r.grain = p.grain AND r.period = p.period AND r.band = p.band AND r.sex = p.sex AND r.n > 0 \
          GROUP BY 1, 2, 3, 4, 5",
         periods = roll_up(&["band", "sex"], path, levels, grains),
-    ))
+    )
 }
 
 /// The CTEs `entities` (age–sex cells summed to each entity by base period, keeping `keys`)
