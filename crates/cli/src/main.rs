@@ -4,6 +4,7 @@
 //! library crates and prints their results. Results go to stdout, logs and progress to
 //! stderr. Exit codes: 0 success, 2 error (including a refused dataset).
 
+mod budgets;
 mod demo;
 mod indicators;
 mod info;
@@ -108,6 +109,10 @@ enum Command {
     /// Whole-health-economy indicators: list the catalogue, or compute it for a dataset.
     #[command(subcommand)]
     Indicators(IndicatorsCommand),
+    /// New payment systems: need model, capitated budgets, risk-sharing settlement and
+    /// Monte Carlo stress tests.
+    #[command(subcommand)]
+    Budgets(budgets::BudgetsCommand),
     /// Generate a synthetic England, or report how a generated one compares with England.
     ///
     /// Writes a full dataset (every table of the data contract) on the real England skeleton:
@@ -256,6 +261,7 @@ fn main() -> ExitCode {
             out,
             check,
         } => reference::run(&raw, &rules, &out, check),
+        Command::Budgets(cmd) => budgets::run(cmd),
         Command::Stats { method, input } => stats::run(method, input.as_deref()),
         Command::Import(ImportCommand::Sitrep { files, into }) => import_sitrep(&files, &into),
         Command::Indicators(IndicatorsCommand::List { catalogue, format }) => {

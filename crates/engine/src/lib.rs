@@ -182,6 +182,21 @@ impl Engine {
         &self.ctx
     }
 
+    /// Runs one SQL query over the dataset's tables and collects the result.
+    pub fn query(&self, sql: &str) -> Result<Vec<RecordBatch>, Error> {
+        let run = |source| Error::Query {
+            indicator: "(query)".into(),
+            source,
+        };
+        let df = self.runtime.block_on(self.ctx.sql(sql)).map_err(run)?;
+        self.runtime.block_on(df.collect()).map_err(run)
+    }
+
+    /// Whether the dataset has a table.
+    pub fn has_table(&self, name: &str) -> bool {
+        self.schemas.contains_key(name)
+    }
+
     /// Computes one indicator at the given grains (its own grains if empty), every path and
     /// level it declares. Rows come sorted by grain, period, entity kind and code.
     pub fn compute(&self, ind: &Indicator, grains: &[Grain]) -> Result<Vec<RecordBatch>, Error> {

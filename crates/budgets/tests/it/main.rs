@@ -1,0 +1,4 @@
+//! The budgets crate's integration tests.
+
+mod need;
+mod settle;

@@ -1,0 +1,408 @@
+//! `footprint budgets ...`: need model, capitated budgets, settlement and simulation.
+
+use crate::Format;
+use anyhow::{Context, bail};
+use budgets::capitation::{self, Population};
+use budgets::need::{self, Model, Persons};
+use budgets::settle::{Outturn, PartyOutturn, Settlement};
+use budgets::simulate;
+use budgets::terms::Terms;
+use clap::Subcommand;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(Subcommand, Debug)]
+pub enum BudgetsCommand {
+    /// Check a terms file (risk-sharing, pooled or alliance budget) and say what it means.
+    Validate { terms: PathBuf },
+    /// Settle an arrangement: each party's transfer (positive when paid to the party) with
+    /// the arithmetic shown.
+    Settle {
+        terms: PathBuf,
+        /// The outturn: total costs (or, for a pooled budget, emergency admissions).
+        #[arg(long, conflicts_with = "outturn", required_unless_present = "outturn")]
+        actual: Option<f64>,
+        /// A CSV of `party,outturn` rows (optional columns `target`, `activity`, `quality`).
+        #[arg(long)]
+        outturn: Option<PathBuf>,
+        /// A CSV with a `cost` column: the annual costs of high-cost patients, for a stop-loss.
+        #[arg(long)]
+        high_cost: Option<PathBuf>,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// Stress-test an arrangement before signing it: simulated years, each party's
+    /// distribution of transfers, the chance of paying and of hitting caps.
+    Simulate {
+        terms: PathBuf,
+        #[arg(long, default_value_t = 100_000)]
+        years: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// A fitted need model: sets the demand variation from its dispersion and `--persons`.
+        #[arg(long, requires = "persons")]
+        model: Option<PathBuf>,
+        /// The population's size, with `--model`.
+        #[arg(long)]
+        persons: Option<f64>,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// Fit the need model (annual hospital cost per person) on a base year of a dataset and
+    /// write it with its fit report and each practice's need.
+    Fit {
+        dataset: PathBuf,
+        #[arg(long)]
+        out: PathBuf,
+        /// The base financial year, e.g. 2024/25 (default: the last whole one in the window).
+        #[arg(long)]
+        year: Option<String>,
+        /// Also write every person's expected cost (patient-level: your own file, keep it so).
+        #[arg(long)]
+        persons: bool,
+    },
+    /// Capitated budgets for populations (TOML files) from a fitted model.
+    Capitation {
+        dataset: PathBuf,
+        #[arg(long)]
+        model: PathBuf,
+        /// Population files (practices or systems, scope, unavoidable-cost factor, pace).
+        #[arg(required = true)]
+        populations: Vec<PathBuf>,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+}
+
+pub fn run(cmd: BudgetsCommand) -> anyhow::Result<ExitCode> {
+    match cmd {
+        BudgetsCommand::Validate { terms } => {
+            let t = read_terms(&terms)?;
+            println!(
+                "{}: valid {} terms (format {}), parties: {}",
+                terms.display(),
+                t.kind.as_str(),
+                t.format,
+                t.party_names().join(", ")
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        BudgetsCommand::Settle {
+            terms,
+            actual,
+            outturn,
+            high_cost,
+            format,
+        } => {
+            let t = read_terms(&terms)?;
+            let mut o = match (actual, &outturn) {
+                (Some(a), _) => Outturn::actual(a),
+                (None, Some(path)) => read_outturn(path)?,
+                (None, None) => bail!("give --actual AMOUNT or --outturn FILE"),
+            };
+            if let Some(path) = &high_cost {
+                o.high_cost = read_costs(path)?;
+            }
+            let s = budgets::settle::settle(&t, &o).with_context(|| terms.display().to_string())?;
+            match format {
+                Format::Json => println!("{}", serde_json::to_string_pretty(&s)?),
+                Format::Text => print!("{}", text(&s)),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        BudgetsCommand::Simulate {
+            terms,
+            years,
+            seed,
+            model,
+            persons,
+            format,
+        } => {
+            let t = read_terms(&terms)?;
+            let mut u = t.simulation.clone().unwrap_or_default();
+            if let (Some(path), Some(n)) = (&model, persons) {
+                let m = read_model(path)?;
+                u.demand_cv = (m.dispersion / (n * m.mean_cost)).sqrt();
+                tracing::info!(demand_cv = u.demand_cv, "demand variation from the need model");
+            }
+            let started = std::time::Instant::now();
+            let sim = simulate::simulate(&t, &u, years, seed).map_err(anyhow::Error::msg)?;
+            tracing::info!(seconds = started.elapsed().as_secs_f64(), years, "simulated");
+            match format {
+                Format::Json => println!("{}", serde_json::to_string_pretty(&sim)?),
+                Format::Text => {
+                    println!(
+                        "{} simulated years (seed {}), mean outturn {:.0}",
+                        sim.years, sim.seed, sim.mean_outturn
+                    );
+                    println!(
+                        "{:<28} {:>14} {:>12} {:>14} {:>14} {:>14} {:>7} {:>7}",
+                        "party", "expected", "sd", "5%", "median", "95%", "pays", "capped"
+                    );
+                    for p in &sim.parties {
+                        println!(
+                            "{:<28} {:>14.0} {:>12.0} {:>14.0} {:>14.0} {:>14.0} {:>6.1}% {:>6.1}%",
+                            p.party,
+                            p.expected_transfer,
+                            p.sd,
+                            p.p05,
+                            p.p50,
+                            p.p95,
+                            p.probability_pays * 100.0,
+                            p.probability_capped * 100.0
+                        );
+                    }
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        BudgetsCommand::Fit {
+            dataset,
+            out,
+            year,
+            persons,
+        } => fit(&dataset, &out, year.as_deref(), persons),
+        BudgetsCommand::Capitation {
+            dataset,
+            model,
+            populations,
+            format,
+        } => capitate(&dataset, &model, &populations, format),
+    }
+}
+
+fn read_terms(path: &Path) -> anyhow::Result<Terms> {
+    Terms::read(path).map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+fn read_model(path: &Path) -> anyhow::Result<Model> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    toml::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {}", path.display(), e.to_string().trim_end()))
+}
+
+fn number(path: &Path, line: usize, column: &str, value: &str) -> anyhow::Result<f64> {
+    value
+        .trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|v| v.is_finite())
+        .ok_or_else(|| anyhow::anyhow!("{}:{line}:{column}: {value:?}: not a number", path.display()))
+}
+
+fn read_outturn(path: &Path) -> anyhow::Result<Outturn> {
+    let mut r = csv::Reader::from_path(path).with_context(|| format!("reading {}", path.display()))?;
+    let headers = r.headers()?.clone();
+    let col = |name: &str| headers.iter().position(|h| h.trim() == name);
+    let (Some(party), Some(outturn)) = (col("party"), col("outturn")) else {
+        bail!("{}:1: needs columns party and outturn", path.display());
+    };
+    let (target, activity, quality) = (col("target"), col("activity"), col("quality"));
+    let mut o = Outturn::default();
+    for (i, row) in r.records().enumerate() {
+        let row = row.with_context(|| format!("{}:{}", path.display(), i + 2))?;
+        let line = i + 2;
+        let opt = |c: Option<usize>, name: &str| -> anyhow::Result<Option<f64>> {
+            match c.and_then(|c| row.get(c)).map(str::trim) {
+                None | Some("") => Ok(None),
+                Some(v) => number(path, line, name, v).map(Some),
+            }
+        };
+        let p = PartyOutturn {
+            party: row.get(party).unwrap_or_default().trim().to_string(),
+            outturn: number(path, line, "outturn", row.get(outturn).unwrap_or_default())?,
+            target: opt(target, "target")?,
+            activity: opt(activity, "activity")?,
+            quality: opt(quality, "quality")?,
+        };
+        if let Some(q) = p.quality
+            && !(0.0..=1.0).contains(&q)
+        {
+            bail!("{}:{line}:quality: {q}: must be between 0 and 1", path.display());
+        }
+        o.total += p.outturn;
+        o.parties.push(p);
+    }
+    if o.parties.is_empty() {
+        bail!("{}: no rows", path.display());
+    }
+    Ok(o)
+}
+
+fn read_costs(path: &Path) -> anyhow::Result<Vec<f64>> {
+    let mut r = csv::Reader::from_path(path).with_context(|| format!("reading {}", path.display()))?;
+    let Some(c) = r.headers()?.iter().position(|h| h.trim() == "cost") else {
+        bail!("{}:1: needs a cost column", path.display());
+    };
+    let mut out = Vec::new();
+    for (i, row) in r.records().enumerate() {
+        let row = row?;
+        out.push(number(path, i + 2, "cost", row.get(c).unwrap_or_default())?);
+    }
+    Ok(out)
+}
+
+fn text(s: &Settlement) -> String {
+    let mut out = format!(
+        "{}{}: target {:.2}, outturn {:.2}\n\nsteps\n",
+        s.kind,
+        s.name.as_deref().map(|n| format!(" ({n})")).unwrap_or_default(),
+        s.target,
+        s.outturn
+    );
+    for st in &s.steps {
+        out.push_str(&format!(
+            "  {:<44} {:>16.2}  {}\n",
+            st.step, st.amount, st.arithmetic
+        ));
+    }
+    out.push_str("\ntransfers (positive: paid to the party)\n");
+    for p in &s.parties {
+        out.push_str(&format!(
+            "  {:<30} {:>16.2}{}\n",
+            p.party,
+            p.transfer,
+            if p.capped { "  (capped)" } else { "" }
+        ));
+    }
+    out
+}
+
+/// The engine, the base year's first month, and the dataset, for the need model.
+fn open(
+    dataset: &Path,
+    year: Option<&str>,
+) -> anyhow::Result<(dataset::Dataset, engine::Engine, model::Month)> {
+    let loaded = match crate::validate::load_for_use(dataset, &dataset::Options::default()) {
+        Ok(l) => l,
+        Err(report) => {
+            crate::validate::print(&Err(report), Format::Text);
+            bail!("{}: the dataset was refused", dataset.display());
+        }
+    };
+    let ds = loaded.dataset;
+    let start = match year {
+        Some(y) => match y.parse::<model::Period>() {
+            Ok(model::Period::Year(fy)) => model::Month::new(fy, 4).context("year")?,
+            _ => bail!("--year {y:?}: not a financial year like 2024/25"),
+        },
+        None => {
+            // The last financial year wholly inside the window.
+            let to = ds.manifest.to;
+            let fy = if to.month() >= 3 {
+                to.year() - 1
+            } else {
+                to.year() - 2
+            };
+            model::Month::new(fy, 4).context("year")?
+        }
+    };
+    if start < ds.manifest.from || start.plus(11) > ds.manifest.to {
+        bail!(
+            "base year {}: not wholly inside the dataset's window ({} to {})",
+            model::Period::Year(start.financial_year()),
+            ds.manifest.from,
+            ds.manifest.to
+        );
+    }
+    let engine = engine::Engine::new(&ds)?;
+    Ok((ds, engine, start))
+}
+
+fn fit(dataset: &Path, out: &Path, year: Option<&str>, keep_persons: bool) -> anyhow::Result<ExitCode> {
+    let (_, engine, start) = open(dataset, year)?;
+    let t = std::time::Instant::now();
+    let persons = Persons::read(&engine, start, keep_persons)?;
+    let read_s = t.elapsed().as_secs_f64();
+    let t = std::time::Instant::now();
+    let model = need::fit(&persons)?;
+    let fit_s = t.elapsed().as_secs_f64();
+    let t = std::time::Instant::now();
+    let mu = need::score(&model, &persons);
+    let practices = need::by_practice(&persons, &mu);
+    let score_s = t.elapsed().as_secs_f64();
+    tracing::info!(persons = persons.len(), read_s, fit_s, score_s, "need model");
+    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    std::fs::write(out.join("model.toml"), toml::to_string(&model)?)?;
+    let mut w = csv::Writer::from_path(out.join("need.csv"))?;
+    for p in &practices {
+        w.serialize(p)?;
+    }
+    w.flush()?;
+    if keep_persons {
+        let mut w = csv::Writer::from_path(out.join("persons.csv"))?;
+        w.write_record(["patient_id", "practice_code", "cost", "expected_cost"])?;
+        for (i, m) in mu.iter().enumerate() {
+            w.write_record([
+                persons.ids[i].as_str(),
+                persons.practices[persons.practice[i] as usize].as_str(),
+                &format!("{:.2}", persons.cost[i]),
+                &format!("{m:.2}"),
+            ])?;
+        }
+        w.flush()?;
+    }
+    println!(
+        "need model for {}: {} persons registered all year, {} iterations ({read_s:.1} s reading, {fit_s:.1} s fitting, {score_s:.1} s scoring)",
+        model.base_year, model.persons, model.iterations
+    );
+    println!(
+        "R² {:.4}, mean absolute error £{:.0} a person, dispersion {:.0}, mean cost £{:.0}",
+        model.fit.r_squared, model.fit.mean_absolute_error, model.dispersion, model.mean_cost
+    );
+    println!(
+        "deprivation (0 least to 1 most deprived): ×{:.3}",
+        model.deprivation.exp()
+    );
+    for (c, b) in &model.conditions {
+        println!("  {c:<28} ×{:.3}", b.exp());
+    }
+    println!("decile  persons  predicted  observed  MAE");
+    for d in &model.fit.deciles {
+        println!(
+            "{:>6} {:>8} {:>10.0} {:>9.0} {:>6.0}",
+            d.decile, d.persons, d.mean_predicted, d.mean_observed, d.mean_absolute_error
+        );
+    }
+    println!("wrote {}", out.join("model.toml").display());
+    Ok(ExitCode::SUCCESS)
+}
+
+fn capitate(
+    dataset: &Path,
+    model: &Path,
+    populations: &[PathBuf],
+    format: Format,
+) -> anyhow::Result<ExitCode> {
+    let m = read_model(model)?;
+    let (ds, engine, start) = open(dataset, Some(&m.base_year))?;
+    let pops = populations
+        .iter()
+        .map(|p| {
+            let text = std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
+            Population::parse(&text, &p.display().to_string()).map_err(anyhow::Error::msg)
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let persons = Persons::read(&engine, start, false)?;
+    let mu = need::score(&m, &persons);
+    let need = need::by_practice(&persons, &mu);
+    let inputs = capitation::inputs(&engine, &ds, start)?;
+    let budgets = pops
+        .iter()
+        .map(|p| capitation::budget(p, &persons, &need, &inputs).map_err(anyhow::Error::msg))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    match format {
+        Format::Json => println!("{}", serde_json::to_string_pretty(&budgets)?),
+        Format::Text => {
+            for b in &budgets {
+                println!(
+                    "{}: target £{:.0}, current £{:.0}, next year £{:.0}",
+                    b.name, b.target, b.current, b.next_year
+                );
+                for e in &b.explanation {
+                    println!("  {e}");
+                }
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
