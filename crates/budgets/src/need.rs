@@ -16,11 +16,10 @@
 
 use arrow::array::{Array, AsArray};
 use arrow::datatypes::{DataType, Float64Type, Int64Type};
-use arrow::record_batch::RecordBatch;
 use model::Month;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// The 19 age bands of the data contract.
 pub const BANDS: [&str; 19] = [
@@ -77,8 +76,13 @@ impl Persons {
         self.cost.is_empty()
     }
 
-    /// Reads the base year `fy` (its first month) from the dataset through the engine.
+    /// Reads the base year starting at `fy_start` from the dataset through the engine.
     /// `keep_ids` keeps each patient's identifier, for person-level scores.
+    ///
+    /// The tables are streamed, not joined: the registered patients first (each gets a slot),
+    /// then the year's spell and appointment costs and the conditions are added to the slots
+    /// by patient. At full scale that is 60 million people and 300 million cost rows, which a
+    /// SQL join and group-by would hold several times over in memory.
     pub fn read(engine: &engine::Engine, fy_start: Month, keep_ids: bool) -> Result<Persons, NeedError> {
         for t in ["patients", "lsoa", "admissions"] {
             if !engine.has_table(t) {
@@ -90,129 +94,264 @@ impl Persons {
             format!("DATE '{}'", model::format_date(start)),
             format!("DATE '{}'", model::format_date(end)),
         );
-        let year = model::Period::Year(fy_start.financial_year()).to_string();
-        let conditions: Vec<String> = if engine.has_table("conditions") {
-            let b = engine.query(&format!(
-                "SELECT DISTINCT condition FROM conditions WHERE diagnosed_on <= {e} ORDER BY condition"
-            ))?;
-            let mut names = Vec::new();
-            for b in &b {
-                let c = cast(b.column(0), &DataType::Utf8)?;
-                let c = c.as_string::<i32>();
-                names.extend(
-                    (0..c.len())
-                        .filter(|&i| c.is_valid(i))
-                        .map(|i| c.value(i).to_string()),
-                );
-            }
-            names
-        } else {
-            Vec::new()
-        };
-        if conditions.len() > 60 {
-            return Err(NeedError::Data(format!(
-                "conditions: {} distinct conditions; the need model takes at most 60",
-                conditions.len()
-            )));
-        }
-        let mask = if conditions.is_empty() {
-            "SELECT CAST(NULL AS VARCHAR) AS patient_id, CAST(0 AS BIGINT) AS mask WHERE false".to_string()
-        } else {
-            let cases: String = conditions
-                .iter()
-                .enumerate()
-                .map(|(i, c)| format!(" WHEN '{}' THEN {}", c.replace('\'', "''"), 1u64 << i))
-                .collect();
-            format!(
-                "SELECT patient_id, CAST(sum(CASE condition{cases} ELSE 0 END) AS BIGINT) AS mask \
-                 FROM conditions WHERE diagnosed_on <= {e} GROUP BY patient_id"
-            )
-        };
-        let outpatients = if engine.has_table("outpatients") {
-            format!(
-                " UNION ALL SELECT patient_id, coalesce(cost, 0) AS cost FROM outpatients WHERE date BETWEEN {s} AND {e}"
-            )
-        } else {
-            String::new()
-        };
-        let sql = format!(
-            "WITH c AS (SELECT patient_id, sum(cost) AS cost FROM (\
-                SELECT patient_id, coalesce(cost, 0) AS cost FROM admissions WHERE admission_date BETWEEN {s} AND {e}\
-                {outpatients}) x GROUP BY patient_id), \
-             k AS ({mask}), \
-             n AS (SELECT count(*) - 1 AS n FROM lsoa) \
-             SELECT CAST(p.patient_id AS VARCHAR) AS patient_id, CAST(p.practice_code AS VARCHAR) AS practice_code, \
-                CASE WHEN p.sex = 'M' THEN 1 ELSE 0 END \
-                  * 19 + least(greatest(CAST({y} AS BIGINT) - CAST(p.birth_year AS BIGINT), 0) / 5, 18) AS cell, \
-                CASE WHEN n.n > 0 THEN 1.0 - (CAST(l.imd_rank AS DOUBLE) - 1.0) / CAST(n.n AS DOUBLE) ELSE 0.5 END AS deprivation, \
-                coalesce(k.mask, 0) AS mask, CAST(coalesce(c.cost, 0) AS DOUBLE) AS cost \
-             FROM patients p JOIN lsoa l ON l.lsoa_code = p.lsoa_code CROSS JOIN n \
-             LEFT JOIN c ON c.patient_id = p.patient_id LEFT JOIN k ON k.patient_id = p.patient_id \
-             WHERE p.registered_from <= {s} AND (p.registered_to IS NULL OR p.registered_to >= {e})",
-            y = fy_start.year(),
-        );
-        let batches = engine.query(&sql)?;
-        Persons::from_batches(&batches, year, conditions, keep_ids)
-    }
-
-    fn from_batches(
-        batches: &[RecordBatch],
-        year: String,
-        conditions: Vec<String>,
-        keep_ids: bool,
-    ) -> Result<Persons, NeedError> {
-        let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
         let mut p = Persons {
-            year,
-            conditions,
-            practice: Vec::with_capacity(rows),
-            cell: Vec::with_capacity(rows),
-            deprivation: Vec::with_capacity(rows),
-            mask: Vec::with_capacity(rows),
-            cost: Vec::with_capacity(rows),
+            year: model::Period::Year(fy_start.financial_year()).to_string(),
             ..Persons::default()
         };
-        let mut index: std::collections::HashMap<String, u32> = std::collections::HashMap::new();
-        for b in batches {
-            let (ids, practices) = (
-                cast(b.column(0), &DataType::Utf8)?,
-                cast(b.column(1), &DataType::Utf8)?,
+        let mut failure: Option<NeedError> = None;
+        let mut fail = |e: NeedError| {
+            if failure.is_none() {
+                failure = Some(e);
+            }
+        };
+
+        // Deprivation of every LSOA: 0 least deprived, 1 most.
+        let mut deprivation: HashMap<String, f32> = HashMap::new();
+        engine.for_each_batch("SELECT CAST(lsoa_code AS VARCHAR), CAST(imd_rank AS DOUBLE) FROM lsoa", |b| {
+            match (cast(b.column(0), &DataType::Utf8), cast(b.column(1), &DataType::Float64)) {
+                (Ok(c), Ok(r)) => {
+                    let (c, r) = (c.as_string::<i32>(), r.as_primitive::<Float64Type>());
+                    for i in 0..b.num_rows() {
+                        deprivation.insert(c.value(i).to_string(), r.value(i) as f32);
+                    }
+                }
+                (Err(e), _) | (_, Err(e)) => fail(e),
+            }
+        })?;
+        let n = deprivation.len().saturating_sub(1).max(1) as f32;
+        for v in deprivation.values_mut() {
+            *v = (1.0 - (*v - 1.0) / n).clamp(0.0, 1.0);
+        }
+
+        // Everyone registered for the whole year.
+        let mut slots = Slots::default();
+        let mut practices: HashMap<String, u32> = HashMap::new();
+        let sql = format!(
+            "SELECT patient_id, CAST(practice_code AS VARCHAR), CAST(sex AS VARCHAR),                 CAST({y} AS BIGINT) - CAST(birth_year AS BIGINT), CAST(lsoa_code AS VARCHAR)              FROM patients WHERE registered_from <= {s} AND (registered_to IS NULL OR registered_to >= {e})",
+            y = fy_start.year(),
+        );
+        engine.for_each_batch(&sql, |b| {
+            let cols = (
+                cast(b.column(1), &DataType::Utf8),
+                cast(b.column(2), &DataType::Utf8),
+                cast(b.column(3), &DataType::Int64),
+                cast(b.column(4), &DataType::Utf8),
             );
-            let (ids, practices) = (ids.as_string::<i32>(), practices.as_string::<i32>());
-            let (cells, dep) = (
-                cast(b.column(2), &DataType::Int64)?,
-                cast(b.column(3), &DataType::Float64)?,
-            );
-            let (cells, dep) = (
-                cells.as_primitive::<Int64Type>(),
-                dep.as_primitive::<Float64Type>(),
-            );
-            let (masks, costs) = (
-                cast(b.column(4), &DataType::Int64)?,
-                cast(b.column(5), &DataType::Float64)?,
-            );
-            let (masks, costs) = (
-                masks.as_primitive::<Int64Type>(),
-                costs.as_primitive::<Float64Type>(),
+            let (Ok(pr), Ok(sex), Ok(age), Ok(lsoa)) = cols else {
+                return fail(NeedError::Data("patients: unreadable columns".into()));
+            };
+            let (pr, sex, age, lsoa) = (
+                pr.as_string::<i32>(),
+                sex.as_string::<i32>(),
+                age.as_primitive::<Int64Type>(),
+                lsoa.as_string::<i32>(),
             );
             for i in 0..b.num_rows() {
-                let code = practices.value(i);
-                let next = index.len() as u32;
-                let k = *index.entry(code.to_string()).or_insert_with(|| {
-                    p.practices.push(code.to_string());
-                    next
-                });
+                let next = practices.len() as u32;
+                let code = pr.value(i);
+                let k = match practices.get(code) {
+                    Some(k) => *k,
+                    None => {
+                        practices.insert(code.to_string(), next);
+                        p.practices.push(code.to_string());
+                        next
+                    }
+                };
                 p.practice.push(k);
-                p.cell.push(cells.value(i) as u8);
-                p.deprivation.push(dep.value(i) as f32);
-                p.mask.push(masks.value(i) as u64);
-                p.cost.push(costs.value(i));
-                if keep_ids {
-                    p.ids.push(ids.value(i).to_string());
+                let band = (age.value(i).max(0) / 5).min(18) as u8;
+                p.cell.push(if sex.value(i) == "M" { 19 + band } else { band });
+                p.deprivation.push(deprivation.get(lsoa.value(i)).copied().unwrap_or(0.5));
+                p.mask.push(0);
+                p.cost.push(0.0);
+            }
+            if let Err(e) = slots.add(b.column(0), keep_ids.then_some(&mut p.ids)) {
+                fail(e);
+            }
+        })?;
+        let slots = slots.finish();
+
+        // The year's costs, added to their patients' slots (patients not registered all year
+        // are not in the model).
+        let mut costs = vec![format!(
+            "SELECT patient_id, CAST(coalesce(cost, 0) AS DOUBLE) FROM admissions WHERE admission_date BETWEEN {s} AND {e}"
+        )];
+        if engine.has_table("outpatients") {
+            costs.push(format!(
+                "SELECT patient_id, CAST(coalesce(cost, 0) AS DOUBLE) FROM outpatients WHERE date BETWEEN {s} AND {e}"
+            ));
+        }
+        for sql in &costs {
+            engine.for_each_batch(sql, |b| match cast(b.column(1), &DataType::Float64) {
+                Ok(c) => {
+                    let c = c.as_primitive::<Float64Type>();
+                    if let Err(e) = slots.each(b.column(0), |i, slot| p.cost[slot] += c.value(i)) {
+                        fail(e);
+                    }
                 }
+                Err(e) => fail(e),
+            })?;
+        }
+
+        // Conditions diagnosed by the end of the year, as bits in the order of their names.
+        if engine.has_table("conditions") {
+            let mut names: Vec<String> = Vec::new();
+            engine.for_each_batch(
+                &format!("SELECT DISTINCT CAST(condition AS VARCHAR) FROM conditions WHERE diagnosed_on <= {e}"),
+                |b| match cast(b.column(0), &DataType::Utf8) {
+                    Ok(c) => {
+                        let c = c.as_string::<i32>();
+                        names.extend((0..c.len()).filter(|&i| c.is_valid(i)).map(|i| c.value(i).to_string()));
+                    }
+                    Err(e) => fail(e),
+                },
+            )?;
+            names.sort();
+            if names.len() > 60 {
+                return Err(NeedError::Data(format!(
+                    "conditions: {} distinct conditions; the need model takes at most 60",
+                    names.len()
+                )));
+            }
+            let bit: HashMap<String, u64> = names.iter().enumerate().map(|(i, c)| (c.clone(), 1u64 << i)).collect();
+            engine.for_each_batch(
+                &format!("SELECT patient_id, CAST(condition AS VARCHAR) FROM conditions WHERE diagnosed_on <= {e}"),
+                |b| match cast(b.column(1), &DataType::Utf8) {
+                    Ok(c) => {
+                        let c = c.as_string::<i32>();
+                        let r = slots.each(b.column(0), |i, slot| {
+                            if c.is_valid(i) {
+                                p.mask[slot] |= bit.get(c.value(i)).copied().unwrap_or(0);
+                            }
+                        });
+                        if let Err(e) = r {
+                            fail(e);
+                        }
+                    }
+                    Err(e) => fail(e),
+                },
+            )?;
+            p.conditions = names;
+        }
+        match failure {
+            Some(e) => Err(e),
+            None => Ok(p),
+        }
+    }
+}
+
+/// Where each registered patient's row is, by patient identifier: a dense table when the
+/// identifiers are integers in a compact range (synthetic and most pseudonymised extracts),
+/// a hash map otherwise.
+#[derive(Default)]
+struct Slots {
+    ints: Vec<i64>,
+    texts: Vec<String>,
+}
+
+enum Index {
+    Dense { min: i64, slot: Vec<u32> },
+    Ints(hashbrown::HashMap<i64, u32>),
+    Texts(hashbrown::HashMap<String, u32>),
+}
+
+impl Slots {
+    fn add(&mut self, ids: &arrow::array::ArrayRef, keep: Option<&mut Vec<String>>) -> Result<(), NeedError> {
+        if let DataType::Int64 = ids.data_type() {
+            let a = ids.as_primitive::<Int64Type>();
+            self.ints.extend(a.values().iter().copied());
+            if let Some(keep) = keep {
+                keep.extend(a.values().iter().map(|v| v.to_string()));
+            }
+        } else {
+            let a = cast(ids, &DataType::Utf8)?;
+            let a = a.as_string::<i32>();
+            for i in 0..a.len() {
+                self.texts.push(a.value(i).to_string());
+            }
+            if let Some(keep) = keep {
+                keep.extend((0..a.len()).map(|i| a.value(i).to_string()));
             }
         }
-        Ok(p)
+        Ok(())
+    }
+
+    fn finish(self) -> Index {
+        if !self.texts.is_empty() {
+            let mut m = hashbrown::HashMap::with_capacity(self.texts.len());
+            for (i, t) in self.texts.into_iter().enumerate() {
+                m.insert(t, i as u32);
+            }
+            return Index::Texts(m);
+        }
+        let (min, max) = self
+            .ints
+            .iter()
+            .fold((i64::MAX, i64::MIN), |(a, b), &v| (a.min(v), b.max(v)));
+        let span = (max as i128 - min as i128 + 1).max(0) as u128;
+        if !self.ints.is_empty() && span <= 4 * self.ints.len() as u128 {
+            let mut slot = vec![u32::MAX; span as usize];
+            for (i, v) in self.ints.iter().enumerate() {
+                slot[(v - min) as usize] = i as u32;
+            }
+            Index::Dense { min, slot }
+        } else {
+            let mut m = hashbrown::HashMap::with_capacity(self.ints.len());
+            for (i, v) in self.ints.into_iter().enumerate() {
+                m.insert(v, i as u32);
+            }
+            Index::Ints(m)
+        }
+    }
+}
+
+impl Index {
+    /// Calls `f(row, slot)` for each row of `ids` whose patient has a slot.
+    fn each(&self, ids: &arrow::array::ArrayRef, mut f: impl FnMut(usize, usize)) -> Result<(), NeedError> {
+        match self {
+            Index::Dense { min, slot } if ids.data_type() == &DataType::Int64 => {
+                let a = ids.as_primitive::<Int64Type>();
+                for (i, v) in a.values().iter().enumerate() {
+                    if a.is_null(i) {
+                        continue;
+                    }
+                    let k = v.wrapping_sub(*min);
+                    if k >= 0
+                        && let Some(&s) = slot.get(k as usize)
+                        && s != u32::MAX
+                    {
+                        f(i, s as usize);
+                    }
+                }
+            }
+            Index::Ints(m) if ids.data_type() == &DataType::Int64 => {
+                let a = ids.as_primitive::<Int64Type>();
+                for (i, v) in a.values().iter().enumerate() {
+                    if a.is_valid(i)
+                        && let Some(&s) = m.get(v)
+                    {
+                        f(i, s as usize);
+                    }
+                }
+            }
+            Index::Texts(m) => {
+                let a = cast(ids, &DataType::Utf8)?;
+                let a = a.as_string::<i32>();
+                for i in 0..a.len() {
+                    if a.is_valid(i)
+                        && let Some(&s) = m.get(a.value(i))
+                    {
+                        f(i, s as usize);
+                    }
+                }
+            }
+            _ => {
+                // Integer patients, other identifiers here: compare as integers (text that is
+                // not a number matches nobody).
+                let a = cast(ids, &DataType::Int64)?;
+                return self.each(&a, f);
+            }
+        }
+        Ok(())
     }
 }
 

@@ -192,6 +192,24 @@ impl Engine {
         self.runtime.block_on(df.collect()).map_err(run)
     }
 
+    /// Runs one SQL query and hands each result batch to `each` as it comes, without holding
+    /// the whole result: for reading tens of millions of rows into a compact structure.
+    pub fn for_each_batch(&self, sql: &str, mut each: impl FnMut(&RecordBatch)) -> Result<(), Error> {
+        use futures::StreamExt;
+        let run = |source| Error::Query {
+            indicator: "(query)".into(),
+            source,
+        };
+        self.runtime.block_on(async {
+            let df = self.ctx.sql(sql).await.map_err(run)?;
+            let mut stream = df.execute_stream().await.map_err(run)?;
+            while let Some(batch) = stream.next().await {
+                each(&batch.map_err(run)?);
+            }
+            Ok(())
+        })
+    }
+
     /// Whether the dataset has a table.
     pub fn has_table(&self, name: &str) -> bool {
         self.schemas.contains_key(name)
