@@ -107,8 +107,12 @@ impl Persons {
 
         // Deprivation of every LSOA: 0 least deprived, 1 most.
         let mut deprivation: HashMap<String, f32> = HashMap::new();
-        engine.for_each_batch("SELECT CAST(lsoa_code AS VARCHAR), CAST(imd_rank AS DOUBLE) FROM lsoa", |b| {
-            match (cast(b.column(0), &DataType::Utf8), cast(b.column(1), &DataType::Float64)) {
+        engine.for_each_batch(
+            "SELECT CAST(lsoa_code AS VARCHAR), CAST(imd_rank AS DOUBLE) FROM lsoa",
+            |b| match (
+                cast(b.column(0), &DataType::Utf8),
+                cast(b.column(1), &DataType::Float64),
+            ) {
                 (Ok(c), Ok(r)) => {
                     let (c, r) = (c.as_string::<i32>(), r.as_primitive::<Float64Type>());
                     for i in 0..b.num_rows() {
@@ -116,8 +120,8 @@ impl Persons {
                     }
                 }
                 (Err(e), _) | (_, Err(e)) => fail(e),
-            }
-        })?;
+            },
+        )?;
         let n = deprivation.len().saturating_sub(1).max(1) as f32;
         for v in deprivation.values_mut() {
             *v = (1.0 - (*v - 1.0) / n).clamp(0.0, 1.0);
@@ -160,7 +164,8 @@ impl Persons {
                 p.practice.push(k);
                 let band = (age.value(i).max(0) / 5).min(18) as u8;
                 p.cell.push(if sex.value(i) == "M" { 19 + band } else { band });
-                p.deprivation.push(deprivation.get(lsoa.value(i)).copied().unwrap_or(0.5));
+                p.deprivation
+                    .push(deprivation.get(lsoa.value(i)).copied().unwrap_or(0.5));
                 p.mask.push(0);
                 p.cost.push(0.0);
             }
@@ -196,11 +201,17 @@ impl Persons {
         if engine.has_table("conditions") {
             let mut names: Vec<String> = Vec::new();
             engine.for_each_batch(
-                &format!("SELECT DISTINCT CAST(condition AS VARCHAR) FROM conditions WHERE diagnosed_on <= {e}"),
+                &format!(
+                    "SELECT DISTINCT CAST(condition AS VARCHAR) FROM conditions WHERE diagnosed_on <= {e}"
+                ),
                 |b| match cast(b.column(0), &DataType::Utf8) {
                     Ok(c) => {
                         let c = c.as_string::<i32>();
-                        names.extend((0..c.len()).filter(|&i| c.is_valid(i)).map(|i| c.value(i).to_string()));
+                        names.extend(
+                            (0..c.len())
+                                .filter(|&i| c.is_valid(i))
+                                .map(|i| c.value(i).to_string()),
+                        );
                     }
                     Err(e) => fail(e),
                 },
@@ -212,9 +223,15 @@ impl Persons {
                     names.len()
                 )));
             }
-            let bit: HashMap<String, u64> = names.iter().enumerate().map(|(i, c)| (c.clone(), 1u64 << i)).collect();
+            let bit: HashMap<String, u64> = names
+                .iter()
+                .enumerate()
+                .map(|(i, c)| (c.clone(), 1u64 << i))
+                .collect();
             engine.for_each_batch(
-                &format!("SELECT patient_id, CAST(condition AS VARCHAR) FROM conditions WHERE diagnosed_on <= {e}"),
+                &format!(
+                    "SELECT patient_id, CAST(condition AS VARCHAR) FROM conditions WHERE diagnosed_on <= {e}"
+                ),
                 |b| match cast(b.column(1), &DataType::Utf8) {
                     Ok(c) => {
                         let c = c.as_string::<i32>();

@@ -295,6 +295,7 @@ impl Engine {
         sql: &str,
         query: &dyn Fn(datafusion::error::DataFusionError) -> Error,
     ) -> Result<SchemaRef, Error> {
+        tracing::debug!(table = name, %sql, "materialise");
         let view = self.runtime.block_on(self.ctx.sql(sql)).map_err(query)?;
         let planned = view.schema().inner().clone();
         let batches = self.runtime.block_on(view.collect()).map_err(query)?;

@@ -31,7 +31,11 @@ fn list<T>(items: &[T], f: impl Fn(&T) -> &str) -> String {
 struct Source {
     from: String,
     unit: String,
+    /// The base period as grouped on: the month's first day for dates (cheap to compute per
+    /// row), the text itself for period columns.
     base: String,
+    /// The base period as text, computed from the grouped `base` after aggregation.
+    base_text: &'static str,
 }
 
 fn source(
@@ -98,11 +102,12 @@ fn source(
         };
         from = format!("{from} JOIN patients p ON {on}");
     }
-    let base = match column_type(schemas, &m.table, &m.when) {
-        Some(DataType::Date32 | DataType::Date64 | DataType::Timestamp(_, _)) => {
-            format!("to_char(t.{}, '%Y-%m')", m.when)
-        }
-        Some(DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View) => format!("t.{}", m.when),
+    let (base, base_text) = match column_type(schemas, &m.table, &m.when) {
+        Some(DataType::Date32 | DataType::Date64 | DataType::Timestamp(_, _)) => (
+            format!("date_trunc('month', t.{})", m.when),
+            "to_char(base, '%Y-%m')",
+        ),
+        Some(DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View) => (format!("t.{}", m.when), "base"),
         Some(other) => {
             return Err(bad(format!(
                 "{}.{} has type {other}; when must be a date, a timestamp or a period",
@@ -115,6 +120,7 @@ fn source(
         from,
         unit: format!("CAST({unit} AS VARCHAR)"),
         base,
+        base_text,
     })
 }
 
@@ -125,11 +131,10 @@ fn filter(m: &Measure) -> String {
         .unwrap_or_default()
 }
 
-/// Age band (`0-4` … `90+`) of an age in whole years.
-fn band(age: &str) -> String {
+/// The age band label (`0-4` … `85-89`, `90+`) of a band number 0–18.
+fn band_label(b: &str) -> String {
     format!(
-        "CASE WHEN ({age}) >= 90 THEN '90+' WHEN ({age}) < 0 THEN '0-4' \
-         ELSE concat(CAST((({age}) / 5) * 5 AS VARCHAR), '-', CAST((({age}) / 5) * 5 + 4 AS VARCHAR)) END"
+        "CASE WHEN {b} >= 18 THEN '90+' ELSE concat(CAST({b} * 5 AS VARCHAR), '-', CAST({b} * 5 + 4 AS VARCHAR)) END"
     )
 }
 
@@ -170,8 +175,10 @@ pub fn aggregate(
     }
     let n = source(ind, &ind.numerator, path, schemas, false)?;
     let mut parts = vec![format!(
-        "SELECT {unit} AS unit, {base} AS base, CAST({value} AS DOUBLE) AS numerator, CAST(NULL AS DOUBLE) AS denominator \
-         FROM {from} {filter} GROUP BY 1, 2",
+        "SELECT unit, {text} AS base, numerator, denominator FROM (\
+         SELECT {unit} AS unit, {base} AS base, CAST({value} AS DOUBLE) AS numerator, CAST(NULL AS DOUBLE) AS denominator \
+         FROM {from} {filter} GROUP BY 1, 2) x",
+        text = n.base_text,
         unit = n.unit,
         base = n.base,
         value = ind.numerator.value,
@@ -181,8 +188,10 @@ pub fn aggregate(
     if let Some(d) = &ind.denominator {
         let s = source(ind, d, path, schemas, false)?;
         parts.push(format!(
-            "SELECT {unit} AS unit, {base} AS base, CAST(NULL AS DOUBLE) AS numerator, CAST({value} AS DOUBLE) AS denominator \
-             FROM {from} {filter} GROUP BY 1, 2",
+            "SELECT unit, {text} AS base, numerator, denominator FROM (\
+             SELECT {unit} AS unit, {base} AS base, CAST(NULL AS DOUBLE) AS numerator, CAST({value} AS DOUBLE) AS denominator \
+             FROM {from} {filter} GROUP BY 1, 2) x",
+            text = s.base_text,
             unit = s.unit,
             base = s.base,
             value = d.value,
@@ -243,20 +252,24 @@ fn age_sex_cells(ind: &Indicator, path: Path, schemas: &Schemas) -> Result<Strin
         .ok_or_else(|| bad("standardisation needs a denominator"))?;
     let n = source(ind, &ind.numerator, path, schemas, true)?;
     let has = |t: &str, c: &str| column_type(schemas, t, c).is_some();
-    let (n_band, n_sex) = if has(&ind.numerator.table, "age_band") && has(&ind.numerator.table, "sex") {
-        ("t.age_band".to_string(), "t.sex".to_string())
-    } else {
-        let year = match column_type(schemas, &ind.numerator.table, &ind.numerator.when) {
-            Some(DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View) => {
-                format!("CAST(substr(t.{}, 1, 4) AS BIGINT)", ind.numerator.when)
-            }
-            _ => format!("CAST(date_part('year', t.{}) AS BIGINT)", ind.numerator.when),
+    // A band computed from the birth year is grouped on as a number (0 for 0-4 … 18 for 90+)
+    // and labelled after aggregation.
+    let (n_band, n_sex, band_text) =
+        if has(&ind.numerator.table, "age_band") && has(&ind.numerator.table, "sex") {
+            ("t.age_band".to_string(), "t.sex".to_string(), "band".to_string())
+        } else {
+            let year = match column_type(schemas, &ind.numerator.table, &ind.numerator.when) {
+                Some(DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View) => {
+                    format!("CAST(substr(t.{}, 1, 4) AS BIGINT)", ind.numerator.when)
+                }
+                _ => format!("CAST(date_part('year', t.{}) AS BIGINT)", ind.numerator.when),
+            };
+            (
+                format!("least(greatest({year} - CAST(p.birth_year AS BIGINT), 0) / 5, 18)"),
+                "p.sex".to_string(),
+                band_label("band"),
+            )
         };
-        (
-            band(&format!("{year} - CAST(p.birth_year AS BIGINT)")),
-            "p.sex".to_string(),
-        )
-    };
     if !(has(&d.table, "age_band") && has(&d.table, "sex")) {
         return Err(bad(
             "the denominator of a standardised indicator needs age_band and sex (the population table)",
@@ -264,8 +277,10 @@ fn age_sex_cells(ind: &Indicator, path: Path, schemas: &Schemas) -> Result<Strin
     }
     let s = source(ind, d, path, schemas, true)?;
     let obs = format!(
-        "SELECT {unit} AS unit, {base} AS base, {n_band} AS band, {n_sex} AS sex, CAST({value} AS DOUBLE) AS o, CAST(NULL AS DOUBLE) AS n \
-         FROM {from} {filter} GROUP BY 1, 2, 3, 4",
+        "SELECT unit, {text} AS base, {band_text} AS band, sex, o, n FROM (\
+         SELECT {unit} AS unit, {base} AS base, {n_band} AS band, {n_sex} AS sex, CAST({value} AS DOUBLE) AS o, CAST(NULL AS DOUBLE) AS n \
+         FROM {from} {filter} GROUP BY 1, 2, 3, 4) x",
+        text = n.base_text,
         unit = n.unit,
         base = n.base,
         value = ind.numerator.value,
@@ -273,8 +288,10 @@ fn age_sex_cells(ind: &Indicator, path: Path, schemas: &Schemas) -> Result<Strin
         filter = filter(&ind.numerator)
     );
     let pop = format!(
-        "SELECT {unit} AS unit, {base} AS base, t.age_band AS band, t.sex AS sex, CAST(NULL AS DOUBLE) AS o, CAST({value} AS DOUBLE) AS n \
-         FROM {from} {filter} GROUP BY 1, 2, 3, 4",
+        "SELECT unit, {text} AS base, band, sex, o, n FROM (\
+         SELECT {unit} AS unit, {base} AS base, t.age_band AS band, t.sex AS sex, CAST(NULL AS DOUBLE) AS o, CAST({value} AS DOUBLE) AS n \
+         FROM {from} {filter} GROUP BY 1, 2, 3, 4) x",
+        text = s.base_text,
         unit = s.unit,
         base = s.base,
         value = d.value,

@@ -56,5 +56,7 @@ fn settle_prints_parties_and_steps_as_json() {
         .arg(&bad)
         .assert()
         .failure()
-        .stderr(predicates::str::contains("bad.csv:2:outturn: \"lots\": not a number"));
+        .stderr(predicates::str::contains(
+            "bad.csv:2:outturn: \"lots\": not a number",
+        ));
 }

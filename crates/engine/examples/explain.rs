@@ -1,0 +1,32 @@
+//! Profiling aid: `cargo run --release -p engine --example explain -- DATASET QUERY.sql` prints
+//! DataFusion's EXPLAIN ANALYZE of a query over a dataset's tables and the engine's maps.
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let [_, dir, file] = args.as_slice() else {
+        eprintln!("usage: explain DATASET QUERY.sql");
+        std::process::exit(2);
+    };
+    let options = dataset::Options {
+        trust_receipt: true,
+        ..Default::default()
+    };
+    let ds = match dataset::load(std::path::Path::new(dir), &options) {
+        Ok(l) => l.dataset,
+        Err(r) => {
+            eprintln!("dataset refused: {} errors", r.error_count);
+            std::process::exit(2);
+        }
+    };
+    let engine = engine::Engine::new(&ds).unwrap_or_else(|e| panic!("{e}"));
+    let sql = std::fs::read_to_string(file).unwrap_or_else(|e| panic!("{file}: {e}"));
+    let started = std::time::Instant::now();
+    let batches = engine
+        .query(&format!("EXPLAIN ANALYZE {sql}"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    println!(
+        "{}",
+        arrow::util::pretty::pretty_format_batches(&batches).unwrap_or_else(|e| panic!("{e}"))
+    );
+    eprintln!("{:.2} s", started.elapsed().as_secs_f64());
+}
