@@ -7,7 +7,7 @@
 //! version of Footprint) and the whole dataset is validated again.
 //!
 //! The receipt lives at `.footprint/validated.toml` inside the dataset folder. [`crate::load`]
-//! never writes it; the caller does, with [`write`], after a load succeeded.
+//! never writes it; the caller does, with [`write()`], after a load succeeded.
 
 use crate::check::Tally;
 use crate::{Dataset, Loaded};
