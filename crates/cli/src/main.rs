@@ -4,6 +4,7 @@
 //! library crates and prints their results. Results go to stdout, logs and progress to
 //! stderr. Exit codes: 0 success, 2 error (including a refused dataset).
 
+mod assess;
 mod budgets;
 mod demo;
 mod indicators;
@@ -109,6 +110,11 @@ enum Command {
     /// Whole-health-economy indicators: list the catalogue, or compute it for a dataset.
     #[command(subcommand)]
     Indicators(IndicatorsCommand),
+    /// Rate, segment and categorise every organisation and system with policy packs.
+    Assess(assess::AssessArgs),
+    /// The policy packs: list the shipped ones, validate a pack file.
+    #[command(subcommand)]
+    Packs(assess::PacksCommand),
     /// New payment systems: need model, capitated budgets, risk-sharing settlement and
     /// Monte Carlo stress tests.
     #[command(subcommand)]
@@ -262,6 +268,8 @@ fn main() -> ExitCode {
             check,
         } => reference::run(&raw, &rules, &out, check),
         Command::Budgets(cmd) => budgets::run(cmd),
+        Command::Assess(args) => assess::run(args),
+        Command::Packs(cmd) => assess::packs(cmd),
         Command::Stats { method, input } => stats::run(method, input.as_deref()),
         Command::Import(ImportCommand::Sitrep { files, into }) => import_sitrep(&files, &into),
         Command::Indicators(IndicatorsCommand::List { catalogue, format }) => {

@@ -80,7 +80,7 @@ fn every_default_indicator_computes_and_nothing_is_skipped() {
     let c = computed();
     assert!(c.skipped.is_empty(), "{:?}", c.skipped);
     let ids: std::collections::BTreeSet<&str> = c.all.keys().map(|k| k.0.as_str()).collect();
-    assert_eq!(ids.len(), 22, "{ids:?}");
+    assert_eq!(ids.len(), 25, "{ids:?}");
 }
 
 #[test]
@@ -465,4 +465,18 @@ levels = ["practice", "england"]
             .value
             .is_some()
     );
+}
+
+#[test]
+fn control_total_agreement_and_cqc_rating_scores() {
+    // RAL agreed its control total in Q1; the commissioner's row does not count.
+    value("control_total_agreed", "RAL", Q1.0, Q1.1, 100.0);
+    value("control_total_agreed", ENGLAND, Q1.0, Q1.1, 100.0);
+    // Latest ratings by the end of the data: RAL good (its 2020 inadequate is superseded),
+    // RRK requires improvement, F83004 outstanding; England is their mean.
+    value("cqc_rating", "RAL", "month", "2025-03", 2.0);
+    value("cqc_rating", "RRK", "month", "2025-03", 3.0);
+    value("cqc_rating", ENGLAND, "month", "2025-03", 2.0);
+    // The commissioner's own surplus: £10m on £600m income.
+    value("commissioner_margin", "93C", Q1.0, Q1.1, 100.0 * 10.0 / 600.0);
 }

@@ -1,0 +1,939 @@
+//! Assessing every entity of a pack's kind for one period: metric scores, domain scores,
+//! overrides and caps, the overall score, and the segment, rating or category, each with its
+//! full derivation.
+
+use crate::pack::{
+    Aggregate, Band, Combine, Condition, Method, Metric, Op, Outcome, Override, Pack, Rounding,
+};
+use crate::table::{Table, Value};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap};
+
+/// England's code in the indicator table.
+pub const ENGLAND: &str = "E92000001";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MetricResult {
+    pub indicator: String,
+    pub value: Option<f64>,
+    pub score: Option<f64>,
+    /// The rule applied, in words: `2.61 ≥ 2.5 → 1`.
+    pub rule: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DomainResult {
+    pub title: String,
+    pub score: Option<f64>,
+    pub metrics: Vec<MetricResult>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Applied {
+    pub id: String,
+    pub text: String,
+    /// What it did, or why it did not apply.
+    pub effect: String,
+    pub applied: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SignalNote {
+    pub indicator: String,
+    pub signal: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Reporting {
+    pub frequency: String,
+    pub metrics: Vec<String>,
+    pub support: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Assessment {
+    pub entity_kind: String,
+    pub entity_code: String,
+    pub org_kind: Option<String>,
+    pub pack: String,
+    pub period: String,
+    pub domains: BTreeMap<String, DomainResult>,
+    pub overall_score: Option<f64>,
+    pub rating: Option<String>,
+    pub segment: Option<u32>,
+    pub category: Option<String>,
+    pub overrides: Vec<Applied>,
+    /// Early warning: the latest SPC special causes and funnel positions of the pack's
+    /// indicators, finance and quality together.
+    pub signals: Vec<SignalNote>,
+    pub reporting: Option<Reporting>,
+    pub explanation: String,
+}
+
+/// What an assessment run knows besides the table.
+#[derive(Debug, Default)]
+pub struct Context {
+    /// Organisation kinds by code (from the dataset or the table's `org_kind` column).
+    pub org_kinds: HashMap<String, String>,
+    /// Each organisation's system.
+    pub systems: HashMap<String, String>,
+    /// Segments decided by hand (entity code → segment, reason): special measures (4) and
+    /// the manual segment 5.
+    pub decisions: HashMap<String, (u32, String)>,
+    /// Earlier assessments of the same run, by pack id: what system packs count members in.
+    pub earlier: HashMap<String, Vec<Assessment>>,
+}
+
+fn round(x: f64, r: Rounding) -> f64 {
+    match r {
+        Rounding::None => x,
+        // Halves go to the worse (higher) score, as "rounded to the nearest" is read in the SOF.
+        Rounding::Nearest => (x + 1e-9).round(),
+        Rounding::Floor => (x + 1e-9).floor(),
+        Rounding::Ceil => (x - 1e-9).ceil(),
+        Rounding::Hundredths => (x * 100.0).round() / 100.0,
+    }
+}
+
+fn combine(scores: &[(f64, f64)], c: &Combine) -> Option<f64> {
+    if scores.is_empty() {
+        return None;
+    }
+    let raw = match c.aggregate {
+        Aggregate::Mean => scores.iter().map(|s| s.0).sum::<f64>() / scores.len() as f64,
+        Aggregate::WeightedMean => {
+            let w: f64 = scores.iter().map(|s| s.1).sum();
+            if w <= 0.0 {
+                return None;
+            }
+            scores.iter().map(|s| s.0 * s.1).sum::<f64>() / w
+        }
+        Aggregate::Worst => scores.iter().map(|s| s.0).fold(f64::MIN, f64::max),
+    };
+    Some(round(raw, c.rounding))
+}
+
+fn fmt(x: f64) -> String {
+    let s = format!("{:.4}", x);
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    if s == "-0" { "0".into() } else { s.to_string() }
+}
+
+/// Ranks of values among peers: (position from the best, 0-based with ties averaged, count).
+fn position(value: f64, peers: &[f64], higher_better: bool) -> (f64, usize) {
+    let better = peers
+        .iter()
+        .filter(|p| if higher_better { **p > value } else { **p < value })
+        .count();
+    let ties = peers.iter().filter(|p| **p == value).count().max(1);
+    (better as f64 + (ties as f64 - 1.0) / 2.0, peers.len())
+}
+
+struct Scorer<'a> {
+    pack: &'a Pack,
+    table: &'a Table,
+    period: &'a str,
+    /// Peer values of each metric among the assessed entities.
+    peers: HashMap<String, Vec<f64>>,
+}
+
+impl Scorer<'_> {
+    fn value(&self, indicator: &str, kind: &str, code: &str) -> Option<Value> {
+        self.table
+            .get(indicator, kind, code, &self.pack.grain, self.period)
+            .copied()
+    }
+
+    fn score(&self, m: &Metric, v: Option<Value>, england: Option<f64>) -> MetricResult {
+        let value = v.and_then(|v| v.value);
+        let mut r = MetricResult {
+            indicator: m.indicator.clone(),
+            value,
+            score: None,
+            rule: String::new(),
+        };
+        let Some(x) = value else {
+            r.rule = "no value for the period: not scored".into();
+            return r;
+        };
+        let higher = m.direction.as_deref() != Some("lower");
+        match m.method {
+            Method::Thresholds => {
+                let bands: Vec<Band> = m.bands.iter().filter_map(|b| Band::parse(b)).collect();
+                match bands.iter().position(|b| b.op.holds(x, b.value)) {
+                    Some(i) => {
+                        r.score = Some(i as f64 + 1.0);
+                        r.rule = format!(
+                            "{} {} {} → {}",
+                            fmt(x),
+                            bands[i].op.as_str(),
+                            fmt(bands[i].value),
+                            i + 1
+                        );
+                    }
+                    None => {
+                        let last = bands.last().copied();
+                        r.score = Some(bands.len() as f64 + 1.0);
+                        r.rule = match last {
+                            Some(b) => format!(
+                                "{} fails {} {} → {}",
+                                fmt(x),
+                                b.op.as_str(),
+                                fmt(b.value),
+                                bands.len() + 1
+                            ),
+                            None => "no bands".into(),
+                        };
+                    }
+                }
+            }
+            Method::Quantile => {
+                let peers = &self.peers[&m.indicator];
+                let groups = m.groups.unwrap_or(4) as f64;
+                let (pos, n) = position(x, peers, higher);
+                let q = ((pos / n.max(1) as f64) * groups).floor().min(groups - 1.0);
+                let s = 1.0 + 3.0 * q / (groups - 1.0);
+                r.score = Some((s * 100.0).round() / 100.0);
+                r.rule = format!(
+                    "{} is in {} {} of {} of {} peers ({} is better) → {}",
+                    fmt(x),
+                    if groups == 4.0 { "quartile" } else { "group" },
+                    q + 1.0,
+                    groups,
+                    n,
+                    if higher { "higher" } else { "lower" },
+                    fmt(s)
+                );
+            }
+            Method::Rank => {
+                let peers = &self.peers[&m.indicator];
+                let (pos, n) = position(x, peers, higher);
+                let s = if n > 1 {
+                    1.0 + 3.0 * pos / (n as f64 - 1.0)
+                } else {
+                    1.0
+                };
+                r.score = Some((s * 100.0).round() / 100.0);
+                r.rule = format!(
+                    "rank {} of {n} ({} is better) → 1 + 3 × {}/{} = {:.2}",
+                    fmt(pos + 1.0),
+                    if higher { "higher" } else { "lower" },
+                    fmt(pos),
+                    n.saturating_sub(1),
+                    s
+                );
+            }
+            Method::Significance => {
+                let Some(bench) = m.benchmark.or(england) else {
+                    r.rule = "no benchmark (no England value for the period): not scored".into();
+                    return r;
+                };
+                let v = v.unwrap_or_default();
+                let worse = |lo: Option<f64>, hi: Option<f64>| -> Option<bool> {
+                    Some(if higher { hi? < bench } else { lo? > bench })
+                };
+                let better = |lo: Option<f64>, hi: Option<f64>| -> Option<bool> {
+                    Some(if higher { lo? > bench } else { hi? < bench })
+                };
+                let (Some(w95), Some(b95)) = (worse(v.lower_95, v.upper_95), better(v.lower_95, v.upper_95))
+                else {
+                    r.rule = "no confidence interval: not scored".into();
+                    return r;
+                };
+                let w998 = worse(v.lower_998, v.upper_998).unwrap_or(false);
+                let (s, what) = if w998 {
+                    (4.0, "99.8% interval wholly worse than")
+                } else if w95 {
+                    (3.0, "95% interval wholly worse than")
+                } else if b95 {
+                    (1.0, "95% interval wholly better than")
+                } else {
+                    (2.0, "95% interval includes")
+                };
+                r.score = Some(s);
+                r.rule = format!("{} ({what} the benchmark {}) → {}", fmt(x), fmt(bench), s);
+            }
+        }
+        r
+    }
+}
+
+/// Assesses every entity of the pack's kind for `period` (the latest period of the pack's
+/// grain in the table if `None`).
+pub fn assess(
+    pack: &Pack,
+    table: &Table,
+    ctx: &Context,
+    period: Option<&str>,
+) -> Result<Vec<Assessment>, String> {
+    let period = match period {
+        Some(p) => p.to_string(),
+        None => table
+            .periods
+            .get(&pack.grain)
+            .and_then(|p| {
+                p.iter()
+                    .max_by(|a, b| crate::period_order(a).cmp(&crate::period_order(b)))
+            })
+            .cloned()
+            .ok_or_else(|| format!("pack {}: the table has no {} periods", pack.id, pack.grain))?,
+    };
+    let kind = pack.entity_kind.as_str();
+    let used = pack.indicators();
+    let org_kind = |code: &str| {
+        ctx.org_kinds
+            .get(code)
+            .or_else(|| table.org_kinds.get(code))
+            .cloned()
+    };
+    let entities: Vec<String> = table
+        .entities
+        .get(kind)
+        .into_iter()
+        .flatten()
+        .filter(|code| {
+            pack.org_kinds.is_empty() || org_kind(code).is_some_and(|k| pack.org_kinds.contains(&k))
+        })
+        .filter(|code| {
+            used.iter().any(|i| {
+                table
+                    .get(i, kind, code, &pack.grain, &period)
+                    .and_then(|v| v.value)
+                    .is_some()
+            })
+        })
+        .cloned()
+        .collect();
+    let mut scorer = Scorer {
+        pack,
+        table,
+        period: &period,
+        peers: HashMap::new(),
+    };
+    for d in &pack.domain {
+        for m in &d.metric {
+            let vals: Vec<f64> = entities
+                .iter()
+                .filter_map(|c| scorer.value(&m.indicator, kind, c).and_then(|v| v.value))
+                .collect();
+            scorer.peers.insert(m.indicator.clone(), vals);
+        }
+    }
+    let mut out = Vec::with_capacity(entities.len());
+    for code in &entities {
+        out.push(assess_one(&scorer, ctx, code, org_kind(code))?);
+    }
+    outcome(pack, ctx, table, &period, &mut out);
+    for a in &mut out {
+        finish(pack, table, a);
+    }
+    Ok(out)
+}
+
+fn cmp(op: Op, x: f64, v: f64) -> bool {
+    op.holds(x, v)
+}
+
+fn assess_one(
+    s: &Scorer<'_>,
+    ctx: &Context,
+    code: &str,
+    org_kind: Option<String>,
+) -> Result<Assessment, String> {
+    let pack = s.pack;
+    let kind = pack.entity_kind.as_str();
+    let mut a = Assessment {
+        entity_kind: kind.to_string(),
+        entity_code: code.to_string(),
+        org_kind,
+        pack: pack.id.clone(),
+        period: s.period.to_string(),
+        domains: BTreeMap::new(),
+        overall_score: None,
+        rating: None,
+        segment: None,
+        category: None,
+        overrides: Vec::new(),
+        signals: Vec::new(),
+        reporting: None,
+        explanation: String::new(),
+    };
+    let _ = ctx;
+    let value = |i: &str, grain: Option<&str>| match grain {
+        None => s.value(i, kind, code).and_then(|v| v.value),
+        Some(g) => s.table.latest(i, kind, code, g),
+    };
+    for d in &pack.domain {
+        let mut metrics = Vec::new();
+        let mut scores = Vec::new();
+        for m in &d.metric {
+            let england = s.value(&m.indicator, "england", ENGLAND).and_then(|v| v.value);
+            let r = s.score(m, s.value(&m.indicator, kind, code), england);
+            if let Some(sc) = r.score {
+                scores.push((sc, m.weight));
+            }
+            metrics.push(r);
+        }
+        let mut score = combine(&scores, &d.combine);
+        for o in pack.overrides.iter().filter(|o| {
+            o.domain.as_deref() == Some(d.id.as_str()) || o.target.as_deref() == Some(d.id.as_str())
+        }) {
+            score = domain_override(o, score, &metrics, &value, &mut a.overrides);
+        }
+        a.domains.insert(
+            d.id.clone(),
+            DomainResult {
+                title: d.title.clone(),
+                score,
+                metrics,
+            },
+        );
+    }
+    let domain_scores: Vec<(f64, f64)> = pack
+        .domain
+        .iter()
+        .filter_map(|d| a.domains[&d.id].score.map(|s| (s, d.weight)))
+        .collect();
+    let mut overall = combine(&domain_scores, &pack.overall);
+    for o in &pack.overrides {
+        match o.kind.as_str() {
+            "domain_floor" => {
+                let (Some(d), Some(at), Some(floor)) = (&o.domain, o.at_least, o.floor) else {
+                    continue;
+                };
+                let ds = a.domains.get(d).and_then(|x| x.score);
+                match (ds, overall) {
+                    (Some(ds), Some(ov)) if ds >= at => {
+                        let applied = ov < floor;
+                        if applied {
+                            overall = Some(floor);
+                        }
+                        a.overrides.push(Applied {
+                            id: o.id.clone(),
+                            text: o.text.clone(),
+                            effect: if applied {
+                                format!(
+                                    "{d} scored {} (≥ {}): overall {} → {}",
+                                    fmt(ds),
+                                    fmt(at),
+                                    fmt(ov),
+                                    fmt(floor)
+                                )
+                            } else {
+                                format!(
+                                    "{d} scored {} (≥ {}): overall {} already no better than {}",
+                                    fmt(ds),
+                                    fmt(at),
+                                    fmt(ov),
+                                    fmt(floor)
+                                )
+                            },
+                            applied,
+                        });
+                    }
+                    _ => {}
+                }
+            }
+            "indicator_floor" if o.target.as_deref() == Some("overall") => {
+                overall = indicator_floor(o, overall, &value, &mut a.overrides);
+            }
+            _ => {}
+        }
+    }
+    a.overall_score = overall;
+    Ok(a)
+}
+
+fn domain_override(
+    o: &Override,
+    score: Option<f64>,
+    metrics: &[MetricResult],
+    value: &dyn Fn(&str, Option<&str>) -> Option<f64>,
+    log: &mut Vec<Applied>,
+) -> Option<f64> {
+    let Some(sc) = score else { return score };
+    let push = |log: &mut Vec<Applied>, effect: String, applied: bool| {
+        log.push(Applied {
+            id: o.id.clone(),
+            text: o.text.clone(),
+            effect,
+            applied,
+        })
+    };
+    match o.kind.as_str() {
+        "metric_score_floor" => {
+            let (Some(at), Some(floor)) = (o.metric_score, o.floor) else {
+                return score;
+            };
+            let hit: Vec<&MetricResult> = metrics
+                .iter()
+                .filter(|m| m.score.is_some_and(|s| s >= at))
+                .collect();
+            if hit.is_empty() {
+                return score;
+            }
+            let names = hit
+                .iter()
+                .map(|m| m.indicator.as_str())
+                .collect::<Vec<_>>()
+                .join(", ");
+            if sc < floor {
+                push(
+                    log,
+                    format!(
+                        "{names} scored {}: {} {} → {}",
+                        fmt(at),
+                        o.domain.as_deref().unwrap_or(""),
+                        fmt(sc),
+                        fmt(floor)
+                    ),
+                    true,
+                );
+                Some(floor)
+            } else {
+                push(
+                    log,
+                    format!(
+                        "{names} scored {}: {} already {}",
+                        fmt(at),
+                        o.domain.as_deref().unwrap_or(""),
+                        fmt(sc)
+                    ),
+                    false,
+                );
+                score
+            }
+        }
+        "control_total" => {
+            let (Some(agreed), Some(margin), Some(distance)) = (&o.agreed, &o.margin, &o.distance) else {
+                return score;
+            };
+            let Some(ag) = value(agreed, None) else {
+                push(
+                    log,
+                    format!("not applied: no {agreed} value for the period"),
+                    false,
+                );
+                return score;
+            };
+            if ag >= 100.0 {
+                return score;
+            }
+            let (Some(m), Some(d)) = (value(margin, None), value(distance, None)) else {
+                push(
+                    log,
+                    format!(
+                        "not applied: control total not agreed, but no {margin} or {distance} to tell a planned deficit from a surplus"
+                    ),
+                    false,
+                );
+                return score;
+            };
+            let planned = m - d;
+            let (floor, what) = if planned < 0.0 {
+                (o.deficit_floor.unwrap_or(3.0), "a deficit")
+            } else {
+                (o.surplus_floor.unwrap_or(2.0), "a surplus")
+            };
+            let applied = sc < floor;
+            push(
+                log,
+                format!(
+                    "control total not agreed, planning {what} ({margin} {} - {distance} {} = {} planned): no better than {}{}",
+                    fmt(m),
+                    fmt(d),
+                    fmt(planned),
+                    fmt(floor),
+                    if applied {
+                        format!(", {} → {}", fmt(sc), fmt(floor))
+                    } else {
+                        format!(", already {}", fmt(sc))
+                    }
+                ),
+                applied,
+            );
+            Some(sc.max(floor))
+        }
+        "indicator_floor" => indicator_floor(o, score, value, log),
+        _ => score,
+    }
+}
+
+fn indicator_floor(
+    o: &Override,
+    score: Option<f64>,
+    value: &dyn Fn(&str, Option<&str>) -> Option<f64>,
+    log: &mut Vec<Applied>,
+) -> Option<f64> {
+    let (Some(ind), Some(op), Some(v), Some(floor)) = (
+        &o.indicator,
+        o.op.as_deref().and_then(Op::parse),
+        o.value,
+        o.floor,
+    ) else {
+        return score;
+    };
+    let Some(x) = value(ind, o.grain.as_deref()) else {
+        log.push(Applied {
+            id: o.id.clone(),
+            text: o.text.clone(),
+            effect: format!("not applied: no {ind} value for the period"),
+            applied: false,
+        });
+        return score;
+    };
+    if !cmp(op, x, v) {
+        return score;
+    }
+    let sc = score?;
+    let applied = sc < floor;
+    log.push(Applied {
+        id: o.id.clone(),
+        text: o.text.clone(),
+        effect: format!(
+            "{ind} {} {} {}: {}",
+            fmt(x),
+            op.as_str(),
+            fmt(v),
+            if applied {
+                format!("{} → {}", fmt(sc), fmt(floor))
+            } else {
+                format!("already {}", fmt(sc))
+            }
+        ),
+        applied,
+    });
+    Some(sc.max(floor))
+}
+
+/// Segments, ratings or categories, which may depend on the other entities.
+fn outcome(pack: &Pack, ctx: &Context, table: &Table, period: &str, out: &mut [Assessment]) {
+    match pack.outcome {
+        Outcome::Rating => {
+            for a in out.iter_mut() {
+                a.rating = a.overall_score.map(|s| {
+                    pack.rating
+                        .iter()
+                        .find(|b| s <= b.max_score + 1e-9)
+                        .or(pack.rating.last())
+                        .map(|b| b.name.clone())
+                        .unwrap_or_default()
+                });
+            }
+        }
+        Outcome::Segment => {
+            let Some(seg) = &pack.segments else { return };
+            if seg.method == "quartile" {
+                let mut groups: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+                for (i, a) in out.iter().enumerate() {
+                    if a.overall_score.is_some() {
+                        let k = a.org_kind.clone().unwrap_or_default();
+                        let g = seg.groups.get(&k).cloned().unwrap_or(k);
+                        groups.entry(g).or_default().push(i);
+                    }
+                }
+                for (g, members) in groups {
+                    let scores: Vec<f64> = members.iter().filter_map(|&i| out[i].overall_score).collect();
+                    for &i in &members {
+                        let s = out[i].overall_score.unwrap_or(0.0);
+                        let (pos, n) = position(s, &scores, false);
+                        let q = ((pos / n.max(1) as f64) * 4.0).floor().min(3.0) as u32;
+                        out[i].segment = Some((q + 1).min(seg.worst_scored));
+                        out[i].overrides.push(Applied {
+                            id: "quartile".into(),
+                            text: format!("segment by quartile of the average score among {n} {g} peers"),
+                            effect: format!(
+                                "average {} is in quartile {} → segment {}",
+                                fmt(s),
+                                q + 1,
+                                (q + 1).min(seg.worst_scored)
+                            ),
+                            applied: true,
+                        });
+                    }
+                }
+            } else {
+                for a in out.iter_mut() {
+                    a.segment = a
+                        .overall_score
+                        .map(|s| (round(s, Rounding::Nearest) as u32).clamp(1, seg.worst_scored));
+                }
+            }
+            for a in out.iter_mut() {
+                let Some(mut segment) = a.segment else { continue };
+                let (kind, code) = (a.entity_kind.clone(), a.entity_code.clone());
+                let value = |i: &str, grain: Option<&str>| match grain {
+                    None => table
+                        .get(i, &kind, &code, &pack.grain, period)
+                        .and_then(|v| v.value),
+                    Some(g) => table.latest(i, &kind, &code, g),
+                };
+                for o in pack
+                    .overrides
+                    .iter()
+                    .filter(|o| o.kind == "indicator_floor" && o.target.as_deref() == Some("segment"))
+                {
+                    let before = Some(segment as f64);
+                    if let Some(s) = indicator_floor(o, before, &value, &mut a.overrides) {
+                        segment = s.round() as u32;
+                    }
+                }
+                if let Some((s, why)) = ctx.decisions.get(&a.entity_code) {
+                    a.overrides.push(Applied {
+                        id: "decision".into(),
+                        text: format!("segment decided: {why}"),
+                        effect: format!("segment {segment} → {s}"),
+                        applied: true,
+                    });
+                    segment = *s;
+                }
+                a.segment = Some(segment);
+            }
+        }
+        Outcome::Category => {
+            let members = pack.members.as_ref().and_then(|m| ctx.earlier.get(m));
+            for a in out.iter_mut() {
+                let mut chosen = None;
+                let mut why = Vec::new();
+                for c in &pack.category {
+                    let test = |cond: &Condition| condition(cond, pack, ctx, table, period, a, members);
+                    let any: Vec<(bool, String)> = c.any.iter().map(test).collect();
+                    let all: Vec<(bool, String)> = c.all.iter().map(test).collect();
+                    let hit = (c.any.is_empty() || any.iter().any(|x| x.0)) && all.iter().all(|x| x.0);
+                    if hit {
+                        why = any.into_iter().filter(|x| x.0).chain(all).map(|x| x.1).collect();
+                        chosen = Some(c.name.clone());
+                        break;
+                    }
+                }
+                a.category = chosen.clone();
+                a.overrides.push(Applied {
+                    id: "category".into(),
+                    text: format!("category {}", chosen.as_deref().unwrap_or("none")),
+                    effect: if why.is_empty() {
+                        "no trigger met: the default category".into()
+                    } else {
+                        why.join("; ")
+                    },
+                    applied: true,
+                });
+            }
+        }
+    }
+}
+
+fn condition(
+    c: &Condition,
+    pack: &Pack,
+    ctx: &Context,
+    table: &Table,
+    period: &str,
+    a: &Assessment,
+    members: Option<&Vec<Assessment>>,
+) -> (bool, String) {
+    let count_ok = |n: u32| c.at_least.is_none_or(|k| n >= k) && c.at_most.is_none_or(|k| n <= k);
+    let bounds = || match (c.at_least, c.at_most) {
+        (Some(l), Some(m)) => format!("between {l} and {m}"),
+        (Some(l), None) => format!("at least {l}"),
+        (None, Some(m)) => format!("at most {m}"),
+        (None, None) => String::new(),
+    };
+    if let Some(ind) = &c.indicator {
+        let op = c.op.as_deref().and_then(Op::parse).unwrap_or(Op::Ge);
+        let v = c.value.unwrap_or(0.0);
+        return match table
+            .get(ind, &a.entity_kind, &a.entity_code, &pack.grain, period)
+            .and_then(|x| x.value)
+        {
+            Some(x) => (
+                cmp(op, x, v),
+                format!("{ind} {} {} {}", fmt(x), op.as_str(), fmt(v)),
+            ),
+            None => (false, format!("no {ind} value")),
+        };
+    }
+    if !c.members_in_segment.is_empty() {
+        let hits: Vec<&str> = members
+            .into_iter()
+            .flatten()
+            .filter(|m| ctx.systems.get(&m.entity_code) == Some(&a.entity_code))
+            .filter(|m| m.segment.is_some_and(|s| c.members_in_segment.contains(&s)))
+            .map(|m| m.entity_code.as_str())
+            .collect();
+        let n = hits.len() as u32;
+        return (
+            count_ok(n),
+            format!(
+                "{n} members in segment {:?} ({}), {} needed: {}",
+                c.members_in_segment,
+                bounds(),
+                if hits.is_empty() {
+                    "none".into()
+                } else {
+                    hits.join(", ")
+                },
+                if count_ok(n) { "met" } else { "not met" }
+            ),
+        );
+    }
+    let mut worse = Vec::new();
+    for ind in &c.worse_than_england {
+        let Some(v) = table.get(ind, &a.entity_kind, &a.entity_code, &pack.grain, period) else {
+            continue;
+        };
+        let Some(e) = table
+            .get(ind, "england", ENGLAND, &pack.grain, period)
+            .and_then(|x| x.value)
+        else {
+            continue;
+        };
+        let lower_better = pack
+            .domain
+            .iter()
+            .flat_map(|d| &d.metric)
+            .find(|m| &m.indicator == ind)
+            .and_then(|m| m.direction.as_deref())
+            == Some("lower");
+        // With the signals table, the funnel (over-dispersion allowed for) decides: beyond the
+        // 99.8% limit on the worse side. Without it, the 95% interval wholly on the worse side.
+        let w = match table.signal(ind, &a.entity_kind, &a.entity_code, &pack.grain, period) {
+            Some(s) if s.funnel_position.is_some() => {
+                s.funnel_position.as_deref() == Some("beyond_998")
+                    && s.funnel_side.as_deref() == Some(if lower_better { "high" } else { "low" })
+            }
+            _ => {
+                if lower_better {
+                    v.lower_95.is_some_and(|l| l > e)
+                } else {
+                    v.upper_95.is_some_and(|u| u < e)
+                }
+            }
+        };
+        if w {
+            worse.push(ind.as_str());
+        }
+    }
+    let n = worse.len() as u32;
+    (
+        count_ok(n),
+        format!(
+            "{n} indicators significantly worse than England ({}): {}",
+            bounds(),
+            if worse.is_empty() {
+                "none".into()
+            } else {
+                worse.join(", ")
+            }
+        ),
+    )
+}
+
+/// Signals, reporting regime and the readable explanation.
+fn finish(pack: &Pack, table: &Table, a: &mut Assessment) {
+    for ind in pack.indicators() {
+        if let Some(s) = table.signal(&ind, &a.entity_kind, &a.entity_code, &pack.grain, &a.period) {
+            if let Some(p) = &s.spc_point
+                && p.starts_with("special_cause")
+            {
+                a.signals.push(SignalNote {
+                    indicator: ind.clone(),
+                    signal: format!("SPC {}", p.replace('_', " ")),
+                });
+            }
+            if let Some(f) = &s.funnel_position
+                && f.starts_with("beyond")
+            {
+                a.signals.push(SignalNote {
+                    indicator: ind.clone(),
+                    signal: format!(
+                        "funnel {} ({})",
+                        f.replace("beyond_95", "beyond 95%")
+                            .replace("beyond_998", "beyond 99.8%"),
+                        s.funnel_side.as_deref().unwrap_or("")
+                    ),
+                });
+            }
+        }
+    }
+    let outcome = a
+        .segment
+        .map(|s| s.to_string())
+        .or_else(|| a.rating.clone())
+        .or_else(|| a.category.clone());
+    if let Some(o) = &outcome {
+        a.reporting = pack.regime.iter().find(|r| &r.outcome == o).map(|r| Reporting {
+            frequency: r.frequency.clone(),
+            metrics: if r.metrics.is_empty() {
+                pack.indicators()
+            } else {
+                r.metrics.clone()
+            },
+            support: r.support.clone(),
+        });
+    }
+    let mut t = format!(
+        "{} {} under {} for {}:",
+        a.entity_kind, a.entity_code, pack.title, a.period
+    );
+    for (id, d) in &a.domains {
+        t.push_str(&format!(
+            "\n  {} ({id}): {}",
+            d.title,
+            d.score.map_or("not scored".into(), fmt)
+        ));
+        for m in &d.metrics {
+            t.push_str(&format!("\n    {}: {}", m.indicator, m.rule));
+        }
+    }
+    for o in &a.overrides {
+        t.push_str(&format!("\n  {} [{}]: {}", o.text, o.id, o.effect));
+    }
+    t.push_str(&format!(
+        "\n  overall score: {}",
+        a.overall_score.map_or("not scored".into(), fmt)
+    ));
+    if let Some(o) = &outcome {
+        t.push_str(&format!(
+            "\n  {}: {o}",
+            match pack.outcome {
+                Outcome::Segment => "segment",
+                Outcome::Rating => "rating",
+                Outcome::Category => "category",
+            }
+        ));
+    }
+    if let Some(r) = &a.reporting {
+        t.push_str(&format!("\n  reporting: {}; {}", r.frequency, r.support));
+    }
+    for s in &a.signals {
+        t.push_str(&format!("\n  early warning: {} {}", s.indicator, s.signal));
+    }
+    a.explanation = t;
+}
+
+/// The league table order: segment (or rating band, or category order), then overall score,
+/// then code.
+pub fn league(pack: &Pack, out: &mut [Assessment]) {
+    let rank = |a: &Assessment| -> (u32, f64) {
+        let first = match pack.outcome {
+            Outcome::Segment => a.segment.unwrap_or(99),
+            Outcome::Rating => a
+                .rating
+                .as_ref()
+                .and_then(|r| pack.rating.iter().position(|b| &b.name == r))
+                .map_or(99, |p| p as u32),
+            Outcome::Category => a
+                .category
+                .as_ref()
+                .and_then(|c| pack.category.iter().position(|b| &b.name == c))
+                .map_or(99, |p| p as u32),
+        };
+        (first, a.overall_score.unwrap_or(f64::MAX))
+    };
+    out.sort_by(|a, b| {
+        let (x, y) = (rank(a), rank(b));
+        x.0.cmp(&y.0)
+            .then(x.1.total_cmp(&y.1))
+            .then(a.entity_code.cmp(&b.entity_code))
+    });
+}
