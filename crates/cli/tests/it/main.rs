@@ -198,6 +198,7 @@ fn no_stubs_in_source() {
     assert!(found.is_empty(), "stubs: {found:?}");
 }
 
+mod assess;
 mod budgets;
 mod indicators;
 mod stats;
