@@ -15,7 +15,9 @@ fn trust(code: &str, period: &str, [csc, liq, margin, dist, agency]: [f64; 5]) -
         ("control_total_agreed", 100.0),
     ]
     .iter()
-    .map(|(i, v)| format!("{i},organisation,{code},organisation,financial_year,{period},,,{v},,,,,acute_trust\n"))
+    .map(|(i, v)| {
+        format!("{i},organisation,{code},organisation,financial_year,{period},,,{v},,,,,acute_trust\n")
+    })
     .collect()
 }
 
@@ -24,9 +26,25 @@ fn assess_writes_the_json_contract_and_diff_explains_moves() {
     let dir = tempfile::tempdir().unwrap();
     let old = dir.path().join("old.csv");
     let new = dir.path().join("new.csv");
-    std::fs::write(&old, format!("{HEAD}{}{}", trust("RAA", "2023/24", [3.0, 5.0, 2.0, 0.5, -1.0]), trust("RBB", "2023/24", [2.0, -1.0, 0.5, 0.5, 10.0]))).unwrap();
+    std::fs::write(
+        &old,
+        format!(
+            "{HEAD}{}{}",
+            trust("RAA", "2023/24", [3.0, 5.0, 2.0, 0.5, -1.0]),
+            trust("RBB", "2023/24", [2.0, -1.0, 0.5, 0.5, 10.0])
+        ),
+    )
+    .unwrap();
     // RAA's agency spend goes 60% over the cap: a 4, so the theme is capped at 3.
-    std::fs::write(&new, format!("{HEAD}{}{}", trust("RAA", "2024/25", [3.0, 5.0, 2.0, 0.5, 60.0]), trust("RBB", "2024/25", [2.0, -1.0, 0.5, 0.5, 10.0]))).unwrap();
+    std::fs::write(
+        &new,
+        format!(
+            "{HEAD}{}{}",
+            trust("RAA", "2024/25", [3.0, 5.0, 2.0, 0.5, 60.0]),
+            trust("RBB", "2024/25", [2.0, -1.0, 0.5, 0.5, 10.0])
+        ),
+    )
+    .unwrap();
     for (input, out) in [(&old, "a-old"), (&new, "a-new")] {
         footprint()
             .args(["-q", "assess", "--pack", "sof-2016", "--indicators"])
@@ -36,20 +54,43 @@ fn assess_writes_the_json_contract_and_diff_explains_moves() {
             .assert()
             .success();
     }
-    let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.path().join("a-new/assessments.json")).unwrap()).unwrap();
-    let raa = json.as_array().unwrap().iter().find(|a| a["entity_code"] == "RAA").unwrap();
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("a-new/assessments.json")).unwrap())
+            .unwrap();
+    let raa = json
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["entity_code"] == "RAA")
+        .unwrap();
     assert_eq!(raa["pack"], "sof-2016");
     assert_eq!(raa["period"], "2024/25");
     assert_eq!(raa["entity_kind"], "organisation");
     assert_eq!(raa["domains"]["finance"]["score"], 3.0);
-    let agency = raa["domains"]["finance"]["metrics"].as_array().unwrap().iter().find(|m| m["indicator"] == "agency_vs_cap").unwrap();
+    let agency = raa["domains"]["finance"]["metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["indicator"] == "agency_vs_cap")
+        .unwrap();
     assert_eq!(agency["score"], 4.0);
     assert_eq!(agency["rule"], "60 fails ≤ 50 → 4");
     assert_eq!(raa["segment"], 3);
-    assert!(raa["overrides"].as_array().unwrap().iter().any(|o| o["id"] == "finance-4-caps" && o["applied"] == true));
+    assert!(
+        raa["overrides"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|o| o["id"] == "finance-4-caps" && o["applied"] == true)
+    );
     assert!(raa["explanation"].as_str().unwrap().contains("segment: 3"));
     let league = std::fs::read_to_string(dir.path().join("a-new/league_sof-2016.csv")).unwrap();
-    assert!(league.starts_with("position,entity_code,org_kind,outcome,overall_score,overrides\n1,RBB,acute_trust,segment 2,"), "{league}");
+    assert!(
+        league.starts_with(
+            "position,entity_code,org_kind,outcome,overall_score,overrides\n1,RBB,acute_trust,segment 2,"
+        ),
+        "{league}"
+    );
     assert!(dir.path().join("a-new/assessments.parquet").is_file());
     let csv = std::fs::read_to_string(dir.path().join("a-new/assessments.csv")).unwrap();
     assert!(csv.lines().count() == 3, "{csv}");
@@ -61,8 +102,14 @@ fn assess_writes_the_json_contract_and_diff_explains_moves() {
         .output()
         .unwrap();
     let text = String::from_utf8(out.stdout).unwrap();
-    assert!(text.contains("organisation RAA (sof-2016): segment 1 (2023/24) → segment 3 (2024/25)"), "{text}");
-    assert!(text.contains("agency_vs_cap: -1 ≤ 0 → 1 → 60 fails ≤ 50 → 4"), "{text}");
+    assert!(
+        text.contains("organisation RAA (sof-2016): segment 1 (2023/24) → segment 3 (2024/25)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("agency_vs_cap: -1 ≤ 0 → 1 → 60 fails ≤ 50 → 4"),
+        "{text}"
+    );
     assert!(text.contains("now applies: finance-4-caps"), "{text}");
     assert!(!text.contains("RBB"), "{text}");
 }
@@ -86,7 +133,9 @@ fn assess_refuses_published_figures_and_unknown_kinds() {
         .arg(&file)
         .assert()
         .failure()
-        .stderr(predicates::str::contains("give --dataset DIR or an org_kind column"));
+        .stderr(predicates::str::contains(
+            "give --dataset DIR or an org_kind column",
+        ));
     footprint()
         .args(["-q", "packs", "validate"])
         .arg(&file)
