@@ -1,0 +1,156 @@
+//! Conflict detection over the register, explained in words and data:
+//!
+//! - `against_plan`: an organisation-level intervention pulls a lever the opposite way from the
+//!   system plan (the open case's commitments) on the same organisation;
+//! - `cost_shift`: an organisation's intervention moves activity (and so cost) onto another
+//!   member of the same system;
+//! - `inconsistent_demands`: two regulators pull the same lever on the same organisation in
+//!   opposite directions, or set deadlines for it more than 90 days apart;
+//! - `unlinked`: an organisation-level intervention opened inside a system under an open case
+//!   without being linked to the case.
+
+use crate::{Intervention, Result, Store};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Conflict {
+    pub id: String,
+    pub kind: String,
+    pub system_code: Option<String>,
+    pub org_code: String,
+    pub intervention_ids: Vec<i64>,
+    pub case_id: Option<i64>,
+    pub explanation: String,
+}
+
+impl Store {
+    /// Every conflict among the open interventions and cases.
+    pub async fn conflicts(&self) -> Result<Vec<Conflict>> {
+        let interventions: Vec<Intervention> = self.interventions().await?.into_iter().filter(|i| i.status == "open").collect();
+        let cases: Vec<crate::Case> = self.cases().await?.into_iter().filter(|c| c.status == "open").collect();
+        let systems: BTreeMap<String, Option<String>> = self
+            .organisations()
+            .await?
+            .into_iter()
+            .map(|o| (o.code, o.system_code))
+            .collect();
+        let mut out = Vec::new();
+        let org_level = |i: &&Intervention| i.target_kind == "organisation";
+
+        for i in interventions.iter().filter(org_level) {
+            let Some(system) = &i.system_code else { continue };
+            for case in cases.iter().filter(|c| &c.system_code == system) {
+                // The plan's net pull on each (organisation, lever).
+                let mut plan: BTreeMap<(&str, &str), f64> = BTreeMap::new();
+                for c in &case.commitments {
+                    for l in &c.levers {
+                        *plan.entry((l.org_code.as_str(), l.lever.as_str())).or_default() += l.amount;
+                    }
+                }
+                for l in &i.levers {
+                    if let Some(&p) = plan.get(&(l.org_code.as_str(), l.lever.as_str()))
+                        && p * l.amount < 0.0
+                    {
+                        out.push(Conflict {
+                            id: format!("against_plan:{}:{}:{}", i.id, case.id, l.lever),
+                            kind: "against_plan".into(),
+                            system_code: Some(system.clone()),
+                            org_code: l.org_code.clone(),
+                            intervention_ids: vec![i.id],
+                            case_id: Some(case.id),
+                            explanation: format!(
+                                "{} {} (intervention {}) asks {} to change {} by {}, but the recovery plan of case {} for {} needs {} (net commitments)",
+                                i.regulator, i.kind, i.id, l.org_code, l.lever, l.amount, case.id, system, p
+                            ),
+                        });
+                    }
+                }
+                if i.case_id != Some(case.id) {
+                    out.push(Conflict {
+                        id: format!("unlinked:{}:{}", i.id, case.id),
+                        kind: "unlinked".into(),
+                        system_code: Some(system.clone()),
+                        org_code: i.target_code.clone(),
+                        intervention_ids: vec![i.id],
+                        case_id: Some(case.id),
+                        explanation: format!(
+                            "{} {} (intervention {}) on {} was opened inside {}, which is under system case {}, without being linked to it",
+                            i.regulator, i.kind, i.id, i.target_code, system, case.id
+                        ),
+                    });
+                }
+            }
+            for l in i.levers.iter().filter(|l| l.lever == "activity_moved" && l.amount > 0.0) {
+                let Some(to) = &l.to_org_code else { continue };
+                if systems.get(to).cloned().flatten().as_deref() == Some(system.as_str()) && to != &l.org_code {
+                    out.push(Conflict {
+                        id: format!("cost_shift:{}:{}", i.id, to),
+                        kind: "cost_shift".into(),
+                        system_code: Some(system.clone()),
+                        org_code: l.org_code.clone(),
+                        intervention_ids: vec![i.id],
+                        case_id: cases.iter().find(|c| &c.system_code == system).map(|c| c.id),
+                        explanation: format!(
+                            "{} {} (intervention {}) has {} move {} spells a year to {}, another member of {}: {}'s recovery shifts cost onto {}",
+                            i.regulator, i.kind, i.id, l.org_code, l.amount, to, system, l.org_code, to
+                        ),
+                    });
+                }
+            }
+        }
+
+        // Regulators at odds on one organisation.
+        let org: Vec<&Intervention> = interventions.iter().filter(org_level).collect();
+        for (a_i, a) in org.iter().enumerate() {
+            for b in org.iter().skip(a_i + 1) {
+                if a.target_code != b.target_code || a.regulator == b.regulator {
+                    continue;
+                }
+                for la in &a.levers {
+                    for lb in &b.levers {
+                        if la.org_code == lb.org_code && la.lever == lb.lever && la.amount * lb.amount < 0.0 {
+                            out.push(Conflict {
+                                id: format!("inconsistent_demands:{}:{}:{}", a.id, b.id, la.lever),
+                                kind: "inconsistent_demands".into(),
+                                system_code: a.system_code.clone(),
+                                org_code: a.target_code.clone(),
+                                intervention_ids: vec![a.id, b.id],
+                                case_id: None,
+                                explanation: format!(
+                                    "{} (intervention {}) asks {} to change {} by {}; {} (intervention {}) asks for {}",
+                                    a.regulator, a.id, a.target_code, la.lever, la.amount, b.regulator, b.id, lb.amount
+                                ),
+                            });
+                        }
+                    }
+                }
+                if let (Some(da), Some(db)) = (&a.deadline, &b.deadline)
+                    && let (Ok(x), Ok(y)) = (model::parse_date(da), model::parse_date(db))
+                    && (x - y).abs() > 90
+                    && a.levers.iter().any(|la| b.levers.iter().any(|lb| la.lever == lb.lever))
+                {
+                    out.push(Conflict {
+                        id: format!("inconsistent_deadlines:{}:{}", a.id, b.id),
+                        kind: "inconsistent_demands".into(),
+                        system_code: a.system_code.clone(),
+                        org_code: a.target_code.clone(),
+                        intervention_ids: vec![a.id, b.id],
+                        case_id: None,
+                        explanation: format!(
+                            "{} (intervention {}, deadline {da}) and {} (intervention {}, deadline {db}) set deadlines {} days apart on the same lever at {}",
+                            a.regulator,
+                            a.id,
+                            b.regulator,
+                            b.id,
+                            (x - y).abs(),
+                            a.target_code
+                        ),
+                    });
+                }
+            }
+        }
+        out.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(out)
+    }
+}

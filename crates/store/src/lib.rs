@@ -1,0 +1,209 @@
+//! The regime's system of record on SQLite (embedded default: a file, WAL mode) or
+//! PostgreSQL (shared deployments), through sqlx's runtime-generic driver: one code path, the
+//! dialect differences (auto-increment keys, placeholders, row locks) handled here.
+//!
+//! Every change runs in one transaction (`BEGIN IMMEDIATE` on SQLite, so writers queue on the
+//! busy timeout instead of failing on a lock upgrade; row locks on PostgreSQL where a change
+//! reads before it writes) that starts by writing its audit row and fills in the row's
+//! before/after states before committing: no change without its audit entry, no audit entry
+//! without its change.
+
+pub mod conflicts;
+mod register;
+
+pub use conflicts::Conflict;
+pub use register::*;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyPool, Row};
+use std::str::FromStr;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("database: {0}")]
+    Db(#[from] sqlx::Error),
+    #[error("{0}")]
+    Refused(String),
+    #[error("{0}")]
+    NotFound(String),
+}
+
+pub type Result<T> = std::result::Result<T, Error>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+const MIGRATIONS: [(i64, &str); 1] = [(1, include_str!("../migrations/0001_register.sql"))];
+
+/// A connection pool to the register.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pool: AnyPool,
+    pub backend: Backend,
+}
+
+/// Now, as an ISO 8601 UTC timestamp with milliseconds.
+pub fn now() -> String {
+    let d = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    let secs = d.as_secs() as i64;
+    let days = secs.div_euclid(86_400) as i32;
+    let rem = secs.rem_euclid(86_400);
+    format!(
+        "{}T{:02}:{:02}:{:02}.{:03}Z",
+        model::format_date(days),
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60,
+        d.subsec_millis()
+    )
+}
+
+impl Store {
+    /// Opens (and on first use creates and migrates) the database at `url`: `sqlite://PATH`
+    /// or `postgres://...`.
+    pub async fn open(url: &str) -> Result<Store> {
+        sqlx::any::install_default_drivers();
+        let (backend, url) = if let Some(path) = url.strip_prefix("sqlite://") {
+            let path = path.split('?').next().unwrap_or(path);
+            if let Some(parent) = std::path::Path::new(path).parent()
+                && !parent.as_os_str().is_empty()
+            {
+                std::fs::create_dir_all(parent)
+                    .map_err(|e| Error::Refused(format!("{url}: cannot create its folder: {e}")))?;
+            }
+            (Backend::Sqlite, format!("sqlite://{path}?mode=rwc"))
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            (Backend::Postgres, url.to_string())
+        } else {
+            return Err(Error::Refused(format!(
+                "--database {url:?}: give sqlite://PATH or postgres://USER@HOST/DB"
+            )));
+        };
+        let options = AnyConnectOptions::from_str(&url)?;
+        let pool = AnyPoolOptions::new()
+            .max_connections(if backend == Backend::Sqlite { 8 } else { 16 })
+            .acquire_timeout(std::time::Duration::from_secs(60))
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        // WAL for concurrent readers, a long busy timeout so writers wait
+                        // rather than fail, FULL sync so an acknowledged commit survives a
+                        // crash, and foreign keys enforced.
+                        for pragma in [
+                            "PRAGMA busy_timeout = 30000",
+                            "PRAGMA journal_mode = WAL",
+                            "PRAGMA synchronous = FULL",
+                            "PRAGMA foreign_keys = ON",
+                        ] {
+                            sqlx::query(pragma).execute(&mut *conn).await?;
+                        }
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(options)
+            .await?;
+        let store = Store { pool, backend };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// `?` placeholders in the dialect's form.
+    pub(crate) fn sql(&self, sql: &str) -> String {
+        match self.backend {
+            Backend::Sqlite => sql.to_string(),
+            Backend::Postgres => {
+                let mut out = String::with_capacity(sql.len() + 8);
+                let mut n = 0;
+                for c in sql.chars() {
+                    if c == '?' {
+                        n += 1;
+                        out.push_str(&format!("${n}"));
+                    } else {
+                        out.push(c);
+                    }
+                }
+                out
+            }
+        }
+    }
+
+    /// ` FOR UPDATE` on PostgreSQL (a row lock for read-modify-write); nothing on SQLite,
+    /// whose write transactions are already exclusive.
+    pub(crate) fn for_update(&self) -> &'static str {
+        match self.backend {
+            Backend::Sqlite => "",
+            Backend::Postgres => " FOR UPDATE",
+        }
+    }
+
+    /// Begins a write transaction: `BEGIN IMMEDIATE` on SQLite, so the write lock is taken
+    /// (waiting on the busy timeout) before anything is read.
+    pub(crate) async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
+        Ok(match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        })
+    }
+
+    async fn migrate(&self) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        match self.backend {
+            Backend::Sqlite => {
+                sqlx::query("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at TEXT NOT NULL)")
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            Backend::Postgres => {
+                sqlx::query("SELECT pg_advisory_xact_lock(7041962)").execute(&mut *tx).await?;
+                sqlx::query("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at TEXT NOT NULL)")
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
+        let applied: Vec<i64> = sqlx::query("SELECT version FROM schema_migrations")
+            .fetch_all(&mut *tx)
+            .await?
+            .iter()
+            .map(|r| r.try_get::<i64, _>(0))
+            .collect::<std::result::Result<_, _>>()?;
+        let id = match self.backend {
+            Backend::Sqlite => "INTEGER PRIMARY KEY AUTOINCREMENT",
+            Backend::Postgres => "BIGSERIAL PRIMARY KEY",
+        };
+        for (version, sql) in MIGRATIONS {
+            if applied.contains(&version) {
+                continue;
+            }
+            let sql = sql.replace("{id}", id);
+            for statement in sql.split(';').map(str::trim).filter(|s| !s.is_empty()) {
+                let statement: String = statement
+                    .lines()
+                    .filter(|l| !l.trim_start().starts_with("--"))
+                    .collect::<Vec<_>>()
+                    .join("\n");
+                if statement.trim().is_empty() {
+                    continue;
+                }
+                sqlx::query(&statement).execute(&mut *tx).await?;
+            }
+            sqlx::query(&self.sql("INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)"))
+                .bind(version)
+                .bind(now())
+                .execute(&mut *tx)
+                .await?;
+            tracing::info!(version, "database migrated");
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub(crate) fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+}
