@@ -12,6 +12,7 @@ mod info;
 mod output;
 mod progress;
 mod reference;
+mod regime;
 mod stats;
 mod synth;
 mod validate;
@@ -115,6 +116,8 @@ enum Command {
     /// The policy packs: list the shipped ones, validate a pack file.
     #[command(subcommand)]
     Packs(assess::PacksCommand),
+    /// The whole-system intervention regime: interventions, system cases, plans, conflicts.
+    Regime(regime::RegimeArgs),
     /// New payment systems: need model, capitated budgets, risk-sharing settlement and
     /// Monte Carlo stress tests.
     #[command(subcommand)]
@@ -269,6 +272,7 @@ fn main() -> ExitCode {
         } => reference::run(&raw, &rules, &out, check),
         Command::Budgets(cmd) => budgets::run(cmd),
         Command::Assess(args) => assess::run(args),
+        Command::Regime(args) => regime::run(args),
         Command::Packs(cmd) => assess::packs(cmd),
         Command::Stats { method, input } => stats::run(method, input.as_deref()),
         Command::Import(ImportCommand::Sitrep { files, into }) => import_sitrep(&files, &into),

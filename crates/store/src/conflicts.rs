@@ -16,6 +16,9 @@ use std::collections::BTreeMap;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Conflict {
     pub id: String,
+    /// Always `open`: conflicts are computed among open interventions and cases, and go
+    /// away when either side closes.
+    pub status: String,
     pub kind: String,
     pub system_code: Option<String>,
     pub org_code: String,
@@ -27,8 +30,18 @@ pub struct Conflict {
 impl Store {
     /// Every conflict among the open interventions and cases.
     pub async fn conflicts(&self) -> Result<Vec<Conflict>> {
-        let interventions: Vec<Intervention> = self.interventions().await?.into_iter().filter(|i| i.status == "open").collect();
-        let cases: Vec<crate::Case> = self.cases().await?.into_iter().filter(|c| c.status == "open").collect();
+        let interventions: Vec<Intervention> = self
+            .interventions()
+            .await?
+            .into_iter()
+            .filter(|i| i.status == "open")
+            .collect();
+        let cases: Vec<crate::Case> = self
+            .cases()
+            .await?
+            .into_iter()
+            .filter(|c| c.status == "open")
+            .collect();
         let systems: BTreeMap<String, Option<String>> = self
             .organisations()
             .await?
@@ -54,7 +67,8 @@ impl Store {
                     {
                         out.push(Conflict {
                             id: format!("against_plan:{}:{}:{}", i.id, case.id, l.lever),
-                            kind: "against_plan".into(),
+                            status: "open".into(),
+                kind: "against_plan".into(),
                             system_code: Some(system.clone()),
                             org_code: l.org_code.clone(),
                             intervention_ids: vec![i.id],
@@ -69,6 +83,7 @@ impl Store {
                 if i.case_id != Some(case.id) {
                     out.push(Conflict {
                         id: format!("unlinked:{}:{}", i.id, case.id),
+                        status: "open".into(),
                         kind: "unlinked".into(),
                         system_code: Some(system.clone()),
                         org_code: i.target_code.clone(),
@@ -81,11 +96,17 @@ impl Store {
                     });
                 }
             }
-            for l in i.levers.iter().filter(|l| l.lever == "activity_moved" && l.amount > 0.0) {
+            for l in i
+                .levers
+                .iter()
+                .filter(|l| l.lever == "activity_moved" && l.amount > 0.0)
+            {
                 let Some(to) = &l.to_org_code else { continue };
-                if systems.get(to).cloned().flatten().as_deref() == Some(system.as_str()) && to != &l.org_code {
+                if systems.get(to).cloned().flatten().as_deref() == Some(system.as_str()) && to != &l.org_code
+                {
                     out.push(Conflict {
                         id: format!("cost_shift:{}:{}", i.id, to),
+                        status: "open".into(),
                         kind: "cost_shift".into(),
                         system_code: Some(system.clone()),
                         org_code: l.org_code.clone(),
@@ -112,7 +133,8 @@ impl Store {
                         if la.org_code == lb.org_code && la.lever == lb.lever && la.amount * lb.amount < 0.0 {
                             out.push(Conflict {
                                 id: format!("inconsistent_demands:{}:{}:{}", a.id, b.id, la.lever),
-                                kind: "inconsistent_demands".into(),
+                                status: "open".into(),
+                        kind: "inconsistent_demands".into(),
                                 system_code: a.system_code.clone(),
                                 org_code: a.target_code.clone(),
                                 intervention_ids: vec![a.id, b.id],
@@ -128,10 +150,13 @@ impl Store {
                 if let (Some(da), Some(db)) = (&a.deadline, &b.deadline)
                     && let (Ok(x), Ok(y)) = (model::parse_date(da), model::parse_date(db))
                     && (x - y).abs() > 90
-                    && a.levers.iter().any(|la| b.levers.iter().any(|lb| la.lever == lb.lever))
+                    && a.levers
+                        .iter()
+                        .any(|la| b.levers.iter().any(|lb| la.lever == lb.lever))
                 {
                     out.push(Conflict {
                         id: format!("inconsistent_deadlines:{}:{}", a.id, b.id),
+                        status: "open".into(),
                         kind: "inconsistent_demands".into(),
                         system_code: a.system_code.clone(),
                         org_code: a.target_code.clone(),

@@ -160,7 +160,9 @@ impl Store {
                     .await?;
             }
             Backend::Postgres => {
-                sqlx::query("SELECT pg_advisory_xact_lock(7041962)").execute(&mut *tx).await?;
+                sqlx::query("SELECT pg_advisory_xact_lock(7041962)")
+                    .execute(&mut *tx)
+                    .await?;
                 sqlx::query("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at TEXT NOT NULL)")
                     .execute(&mut *tx)
                     .await?;

@@ -10,10 +10,16 @@ use sqlx::{Any, Row, Transaction};
 pub const LEVERS: [(&str, &str); 6] = [
     ("acute_beds", "acute beds (number; negative closes beds)"),
     ("workforce_wte", "workforce, whole-time equivalents"),
-    ("activity_moved", "activity moved to `to_org_code` (spells a year; from `org_code`)"),
+    (
+        "activity_moved",
+        "activity moved to `to_org_code` (spells a year; from `org_code`)",
+    ),
     ("spending", "spending, pounds a year (negative is a saving)"),
     ("service_closure", "services closed (number)"),
-    ("management_merger", "management shared or merged with `to_org_code` (1)"),
+    (
+        "management_merger",
+        "management shared or merged with `to_org_code` (1)",
+    ),
 ];
 
 pub const INTERVENTION_KINDS: [&str; 7] = [
@@ -65,7 +71,11 @@ impl Lever {
         if !(3..=4).contains(&parts.len()) {
             return Err(bad());
         }
-        let amount = parts[2].parse::<f64>().ok().filter(|v| v.is_finite()).ok_or_else(bad)?;
+        let amount = parts[2]
+            .parse::<f64>()
+            .ok()
+            .filter(|v| v.is_finite())
+            .ok_or_else(bad)?;
         Ok(Lever {
             org_code: parts[0].to_string(),
             lever: parts[1].to_string(),
@@ -155,6 +165,9 @@ pub struct Case {
     pub commitments: Vec<Commitment>,
     pub exit_criteria: Vec<ExitCriterion>,
     pub progress: Vec<Progress>,
+    /// The recovery plan's commitments summed by lever: the system's heads (workforce WTE),
+    /// beds and money (spending), and the rest.
+    pub plan_totals: std::collections::BTreeMap<String, f64>,
     pub version: i64,
 }
 
@@ -206,28 +219,40 @@ fn opt(r: &AnyRow, i: usize) -> Result<Option<String>> {
 impl Store {
     async fn change(&self, actor: &str, action: &str, entity: &str) -> Result<Change> {
         if actor.trim().is_empty() {
-            return Err(Error::Refused("every change needs an actor (who is doing it)".into()));
+            return Err(Error::Refused(
+                "every change needs an actor (who is doing it)".into(),
+            ));
         }
         let mut tx = self.begin_write().await?;
-        let audit: i64 = sqlx::query(&self.sql("INSERT INTO audit (at, actor, action, entity) VALUES (?, ?, ?, ?) RETURNING id"))
-            .bind(now())
-            .bind(actor.to_string())
-            .bind(action.to_string())
-            .bind(entity.to_string())
-            .fetch_one(&mut *tx)
-            .await?
-            .try_get(0)?;
+        let audit: i64 = sqlx::query(
+            &self.sql("INSERT INTO audit (at, actor, action, entity) VALUES (?, ?, ?, ?) RETURNING id"),
+        )
+        .bind(now())
+        .bind(actor.to_string())
+        .bind(action.to_string())
+        .bind(entity.to_string())
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get(0)?;
         Ok(Change { tx, audit })
     }
 
-    async fn commit(&self, mut c: Change, id: Option<i64>, before: Option<String>, after: Option<String>) -> Result<()> {
-        sqlx::query(&self.sql("UPDATE audit SET entity_id = ?, before_state = ?, after_state = ? WHERE id = ?"))
-            .bind(id)
-            .bind(before)
-            .bind(after)
-            .bind(c.audit)
-            .execute(&mut *c.tx)
-            .await?;
+    async fn commit(
+        &self,
+        mut c: Change,
+        id: Option<i64>,
+        before: Option<String>,
+        after: Option<String>,
+    ) -> Result<()> {
+        sqlx::query(
+            &self.sql("UPDATE audit SET entity_id = ?, before_state = ?, after_state = ? WHERE id = ?"),
+        )
+        .bind(id)
+        .bind(before)
+        .bind(after)
+        .bind(c.audit)
+        .execute(&mut *c.tx)
+        .await?;
         c.tx.commit().await?;
         Ok(())
     }
@@ -235,14 +260,20 @@ impl Store {
     /// Replaces the organisations (from a dataset).
     pub async fn set_organisations(&self, orgs: &[Organisation], actor: &str) -> Result<()> {
         let mut c = self.change(actor, "set_organisations", "organisations").await?;
-        sqlx::query("DELETE FROM organisations").execute(&mut *c.tx).await?;
+        sqlx::query("DELETE FROM organisations")
+            .execute(&mut *c.tx)
+            .await?;
         for chunk in orgs.chunks(500) {
             let mut sql = String::from("INSERT INTO organisations (code, name, kind, system_code) VALUES ");
             sql.push_str(&vec!["(?, ?, ?, ?)"; chunk.len()].join(", "));
             let sql = self.sql(&sql);
             let mut q = sqlx::query(&sql);
             for o in chunk {
-                q = q.bind(o.code.clone()).bind(o.name.clone()).bind(o.kind.clone()).bind(o.system_code.clone());
+                q = q
+                    .bind(o.code.clone())
+                    .bind(o.name.clone())
+                    .bind(o.kind.clone())
+                    .bind(o.system_code.clone());
             }
             q.execute(&mut *c.tx).await?;
         }
@@ -288,7 +319,11 @@ impl Store {
         self.commit(c, None, None, Some(after)).await
     }
 
-    async fn org_system(&self, tx: &mut Transaction<'static, Any>, code: &str) -> Result<Option<Option<String>>> {
+    async fn org_system(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        code: &str,
+    ) -> Result<Option<Option<String>>> {
         let row = sqlx::query(&self.sql("SELECT system_code FROM organisations WHERE code = ?"))
             .bind(code.to_string())
             .fetch_optional(&mut **tx)
@@ -311,13 +346,21 @@ impl Store {
                 }
             }
             if matches!(l.lever.as_str(), "activity_moved" | "management_merger") && l.to_org_code.is_none() {
-                return Err(Error::Refused(format!("lever {}: needs the organisation it moves to (ORG:{}:AMOUNT:TO_ORG)", l.lever, l.lever)));
+                return Err(Error::Refused(format!(
+                    "lever {}: needs the organisation it moves to (ORG:{}:AMOUNT:TO_ORG)",
+                    l.lever, l.lever
+                )));
             }
         }
         Ok(())
     }
 
-    async fn insert_levers(&self, tx: &mut Transaction<'static, Any>, owner: (&str, i64), levers: &[Lever]) -> Result<()> {
+    async fn insert_levers(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        owner: (&str, i64),
+        levers: &[Lever],
+    ) -> Result<()> {
         for l in levers {
             let sql = self.sql(&format!(
                 "INSERT INTO levers ({}, org_code, lever, amount, to_org_code) VALUES (?, ?, ?, ?, ?)",
@@ -350,7 +393,10 @@ impl Store {
         if let Some(d) = &n.deadline
             && date("deadline", d)? < start
         {
-            return Err(Error::Refused(format!("deadline {d}: before the start {}", n.start_date)));
+            return Err(Error::Refused(format!(
+                "deadline {d}: before the start {}",
+                n.start_date
+            )));
         }
         if n.legal_basis.trim().is_empty() {
             return Err(Error::Refused("an intervention needs its legal basis".into()));
@@ -361,7 +407,10 @@ impl Store {
             .fetch_optional(&mut *c.tx)
             .await?;
         if reg.is_none() {
-            return Err(Error::Refused(format!("regulator {:?}: unknown (add it first)", n.regulator)));
+            return Err(Error::Refused(format!(
+                "regulator {:?}: unknown (add it first)",
+                n.regulator
+            )));
         }
         let system = match n.target_kind.as_str() {
             "organisation" => self
@@ -374,11 +423,18 @@ impl Store {
                     .fetch_optional(&mut *c.tx)
                     .await?;
                 if known.is_none() {
-                    return Err(Error::Refused(format!("system {:?}: unknown (no organisation is in it)", n.target_code)));
+                    return Err(Error::Refused(format!(
+                        "system {:?}: unknown (no organisation is in it)",
+                        n.target_code
+                    )));
                 }
                 Some(n.target_code.clone())
             }
-            other => return Err(Error::Refused(format!("target kind {other:?}: organisation or system"))),
+            other => {
+                return Err(Error::Refused(format!(
+                    "target kind {other:?}: organisation or system"
+                )));
+            }
         };
         if let Some(case) = n.case_id {
             let row = sqlx::query(&self.sql("SELECT status FROM cases WHERE id = ?"))
@@ -387,7 +443,9 @@ impl Store {
                 .await?;
             match row {
                 None => return Err(Error::Refused(format!("case {case}: no such case"))),
-                Some(r) if text(&r, 0)? != "open" => return Err(Error::Refused(format!("case {case}: closed"))),
+                Some(r) if text(&r, 0)? != "open" => {
+                    return Err(Error::Refused(format!("case {case}: closed")));
+                }
                 _ => {}
             }
         }
@@ -410,7 +468,8 @@ impl Store {
         .fetch_one(&mut *c.tx)
         .await?
         .try_get(0)?;
-        self.insert_levers(&mut c.tx, ("intervention_id", id), &n.levers).await?;
+        self.insert_levers(&mut c.tx, ("intervention_id", id), &n.levers)
+            .await?;
         let after = serde_json::to_string(n).ok();
         self.commit(c, Some(id), None, after).await?;
         Ok(id)
@@ -422,11 +481,14 @@ impl Store {
             return Err(Error::Refused("closing needs a reason".into()));
         }
         let mut c = self.change(actor, "close_intervention", "intervention").await?;
-        let row = sqlx::query(&self.sql(&format!("SELECT status FROM interventions WHERE id = ?{}", self.for_update())))
-            .bind(id)
-            .fetch_optional(&mut *c.tx)
-            .await?
-            .ok_or_else(|| Error::NotFound(format!("intervention {id}: no such intervention")))?;
+        let row = sqlx::query(&self.sql(&format!(
+            "SELECT status FROM interventions WHERE id = ?{}",
+            self.for_update()
+        )))
+        .bind(id)
+        .fetch_optional(&mut *c.tx)
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("intervention {id}: no such intervention")))?;
         let status = text(&row, 0)?;
         if status != "open" {
             return Err(Error::Refused(format!("intervention {id}: already {status}")));
@@ -438,7 +500,13 @@ impl Store {
             .execute(&mut *c.tx)
             .await?;
         let after = serde_json::json!({ "status": "closed", "reason": reason }).to_string();
-        self.commit(c, Some(id), Some(serde_json::json!({ "status": status }).to_string()), Some(after)).await
+        self.commit(
+            c,
+            Some(id),
+            Some(serde_json::json!({ "status": status }).to_string()),
+            Some(after),
+        )
+        .await
     }
 
     /// Opens a case on a system. With a `pack` and `period` (a trigger), a second call for
@@ -457,15 +525,19 @@ impl Store {
             .fetch_optional(&mut *c.tx)
             .await?;
         if known.is_none() {
-            return Err(Error::Refused(format!("system {system_code:?}: unknown (no organisation is in it)")));
+            return Err(Error::Refused(format!(
+                "system {system_code:?}: unknown (no organisation is in it)"
+            )));
         }
         if let Some((pack, period)) = trigger {
-            let existing = sqlx::query(&self.sql("SELECT id FROM cases WHERE system_code = ? AND pack = ? AND period = ?"))
-                .bind(system_code.to_string())
-                .bind(pack.to_string())
-                .bind(period.to_string())
-                .fetch_optional(&mut *c.tx)
-                .await?;
+            let existing = sqlx::query(
+                &self.sql("SELECT id FROM cases WHERE system_code = ? AND pack = ? AND period = ?"),
+            )
+            .bind(system_code.to_string())
+            .bind(pack.to_string())
+            .bind(period.to_string())
+            .fetch_optional(&mut *c.tx)
+            .await?;
             if existing.is_some() {
                 c.tx.rollback().await?;
                 return Ok(None);
@@ -484,24 +556,30 @@ impl Store {
         .await?
         .try_get(0)?;
         if let Some(body) = snapshot {
-            sqlx::query(&self.sql("INSERT INTO snapshots (case_id, kind, body, at) VALUES (?, 'assessment', ?, ?)"))
-                .bind(id)
-                .bind(body.to_string())
-                .bind(now())
-                .execute(&mut *c.tx)
-                .await?;
+            sqlx::query(
+                &self.sql("INSERT INTO snapshots (case_id, kind, body, at) VALUES (?, 'assessment', ?, ?)"),
+            )
+            .bind(id)
+            .bind(body.to_string())
+            .bind(now())
+            .execute(&mut *c.tx)
+            .await?;
         }
-        let after = serde_json::json!({ "system_code": system_code, "trigger": trigger, "reason": reason }).to_string();
+        let after = serde_json::json!({ "system_code": system_code, "trigger": trigger, "reason": reason })
+            .to_string();
         self.commit(c, Some(id), None, Some(after)).await?;
         Ok(Some(id))
     }
 
     async fn open_case_row(&self, tx: &mut Transaction<'static, Any>, case: i64) -> Result<String> {
-        let row = sqlx::query(&self.sql(&format!("SELECT status, system_code FROM cases WHERE id = ?{}", self.for_update())))
-            .bind(case)
-            .fetch_optional(&mut **tx)
-            .await?
-            .ok_or_else(|| Error::NotFound(format!("case {case}: no such case")))?;
+        let row = sqlx::query(&self.sql(&format!(
+            "SELECT status, system_code FROM cases WHERE id = ?{}",
+            self.for_update()
+        )))
+        .bind(case)
+        .fetch_optional(&mut **tx)
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("case {case}: no such case")))?;
         if text(&row, 0)? != "open" {
             return Err(Error::Refused(format!("case {case}: closed")));
         }
@@ -511,7 +589,11 @@ impl Store {
     /// Adds a stakeholder's commitment to a case's recovery plan.
     pub async fn add_commitment(&self, case: i64, n: &NewCommitment, actor: &str) -> Result<i64> {
         if !CARE_MODELS.contains(&n.care_model.as_str()) {
-            return Err(Error::Refused(format!("care model {:?}: one of {}", n.care_model, CARE_MODELS.join(", "))));
+            return Err(Error::Refused(format!(
+                "care model {:?}: one of {}",
+                n.care_model,
+                CARE_MODELS.join(", ")
+            )));
         }
         if !STAKEHOLDER_KINDS.contains(&n.stakeholder_kind.as_str()) {
             return Err(Error::Refused(format!(
@@ -538,8 +620,12 @@ impl Store {
         .fetch_one(&mut *c.tx)
         .await?
         .try_get(0)?;
-        self.insert_levers(&mut c.tx, ("commitment_id", id), &n.levers).await?;
-        sqlx::query(&self.sql("UPDATE cases SET version = version + 1 WHERE id = ?")).bind(case).execute(&mut *c.tx).await?;
+        self.insert_levers(&mut c.tx, ("commitment_id", id), &n.levers)
+            .await?;
+        sqlx::query(&self.sql("UPDATE cases SET version = version + 1 WHERE id = ?"))
+            .bind(case)
+            .execute(&mut *c.tx)
+            .await?;
         let after = serde_json::to_string(n).ok();
         self.commit(c, Some(id), None, after).await?;
         Ok(id)
@@ -548,19 +634,22 @@ impl Store {
     pub async fn add_exit_criterion(&self, case: i64, criterion: &str, actor: &str) -> Result<i64> {
         let mut c = self.change(actor, "add_exit_criterion", "exit_criterion").await?;
         self.open_case_row(&mut c.tx, case).await?;
-        let id: i64 = sqlx::query(&self.sql("INSERT INTO exit_criteria (case_id, text) VALUES (?, ?) RETURNING id"))
-            .bind(case)
-            .bind(criterion.to_string())
-            .fetch_one(&mut *c.tx)
-            .await?
-            .try_get(0)?;
+        let id: i64 =
+            sqlx::query(&self.sql("INSERT INTO exit_criteria (case_id, text) VALUES (?, ?) RETURNING id"))
+                .bind(case)
+                .bind(criterion.to_string())
+                .fetch_one(&mut *c.tx)
+                .await?
+                .try_get(0)?;
         let after = serde_json::json!({ "case": case, "text": criterion }).to_string();
         self.commit(c, Some(id), None, Some(after)).await?;
         Ok(id)
     }
 
     pub async fn meet_exit_criterion(&self, id: i64, actor: &str) -> Result<()> {
-        let mut c = self.change(actor, "meet_exit_criterion", "exit_criterion").await?;
+        let mut c = self
+            .change(actor, "meet_exit_criterion", "exit_criterion")
+            .await?;
         let n = sqlx::query(&self.sql("UPDATE exit_criteria SET met_at = ? WHERE id = ? AND met_at IS NULL"))
             .bind(now())
             .bind(id)
@@ -568,9 +657,12 @@ impl Store {
             .await?
             .rows_affected();
         if n == 0 {
-            return Err(Error::Refused(format!("exit criterion {id}: no such criterion, or already met")));
+            return Err(Error::Refused(format!(
+                "exit criterion {id}: no such criterion, or already met"
+            )));
         }
-        self.commit(c, Some(id), None, Some("{\"met\": true}".into())).await
+        self.commit(c, Some(id), None, Some("{\"met\": true}".into()))
+            .await
     }
 
     /// Records progress on a case (and bumps its version).
@@ -584,25 +676,42 @@ impl Store {
             .bind(note.to_string())
             .execute(&mut *c.tx)
             .await?;
-        sqlx::query(&self.sql("UPDATE cases SET version = version + 1 WHERE id = ?")).bind(case).execute(&mut *c.tx).await?;
-        self.commit(c, Some(case), None, Some(serde_json::json!({ "progress": note }).to_string())).await
+        sqlx::query(&self.sql("UPDATE cases SET version = version + 1 WHERE id = ?"))
+            .bind(case)
+            .execute(&mut *c.tx)
+            .await?;
+        self.commit(
+            c,
+            Some(case),
+            None,
+            Some(serde_json::json!({ "progress": note }).to_string()),
+        )
+        .await
     }
 
     /// Closes a case. Refused while an exit criterion is unmet, unless `override_reason` says
     /// why it closes anyway.
-    pub async fn close_case(&self, case: i64, reason: &str, override_reason: Option<&str>, actor: &str) -> Result<()> {
+    pub async fn close_case(
+        &self,
+        case: i64,
+        reason: &str,
+        override_reason: Option<&str>,
+        actor: &str,
+    ) -> Result<()> {
         if reason.trim().is_empty() {
             return Err(Error::Refused("closing needs a reason".into()));
         }
         let mut c = self.change(actor, "close_case", "case").await?;
         self.open_case_row(&mut c.tx, case).await?;
-        let unmet = sqlx::query(&self.sql("SELECT text FROM exit_criteria WHERE case_id = ? AND met_at IS NULL ORDER BY id"))
-            .bind(case)
-            .fetch_all(&mut *c.tx)
-            .await?
-            .iter()
-            .map(|r| text(r, 0))
-            .collect::<Result<Vec<_>>>()?;
+        let unmet = sqlx::query(
+            &self.sql("SELECT text FROM exit_criteria WHERE case_id = ? AND met_at IS NULL ORDER BY id"),
+        )
+        .bind(case)
+        .fetch_all(&mut *c.tx)
+        .await?
+        .iter()
+        .map(|r| text(r, 0))
+        .collect::<Result<Vec<_>>>()?;
         if !unmet.is_empty() && override_reason.is_none_or(|r| r.trim().is_empty()) {
             return Err(Error::Refused(format!(
                 "case {case}: exit criteria not met ({}); give an override reason to close it anyway",
@@ -707,32 +816,41 @@ impl Store {
                     levers: self.levers_of("commitment_id", cid).await?,
                 });
             }
-            let exit = sqlx::query(&self.sql("SELECT id, text, met_at FROM exit_criteria WHERE case_id = ? ORDER BY id"))
-                .bind(id)
-                .fetch_all(self.pool())
-                .await?
-                .iter()
-                .map(|e| {
-                    Ok(ExitCriterion {
-                        id: e.try_get(0)?,
-                        text: text(e, 1)?,
-                        met_at: opt(e, 2)?,
-                    })
+            let exit = sqlx::query(
+                &self.sql("SELECT id, text, met_at FROM exit_criteria WHERE case_id = ? ORDER BY id"),
+            )
+            .bind(id)
+            .fetch_all(self.pool())
+            .await?
+            .iter()
+            .map(|e| {
+                Ok(ExitCriterion {
+                    id: e.try_get(0)?,
+                    text: text(e, 1)?,
+                    met_at: opt(e, 2)?,
                 })
-                .collect::<Result<Vec<_>>>()?;
-            let progress = sqlx::query(&self.sql("SELECT at, actor, note FROM progress WHERE case_id = ? ORDER BY id"))
-                .bind(id)
-                .fetch_all(self.pool())
-                .await?
-                .iter()
-                .map(|p| {
-                    Ok(Progress {
-                        at: text(p, 0)?,
-                        actor: text(p, 1)?,
-                        note: text(p, 2)?,
+            })
+            .collect::<Result<Vec<_>>>()?;
+            let progress =
+                sqlx::query(&self.sql("SELECT at, actor, note FROM progress WHERE case_id = ? ORDER BY id"))
+                    .bind(id)
+                    .fetch_all(self.pool())
+                    .await?
+                    .iter()
+                    .map(|p| {
+                        Ok(Progress {
+                            at: text(p, 0)?,
+                            actor: text(p, 1)?,
+                            note: text(p, 2)?,
+                        })
                     })
-                })
-                .collect::<Result<Vec<_>>>()?;
+                    .collect::<Result<Vec<_>>>()?;
+            let mut plan_totals = std::collections::BTreeMap::new();
+            for c in &cs {
+                for l in &c.levers {
+                    *plan_totals.entry(l.lever.clone()).or_insert(0.0) += l.amount;
+                }
+            }
             out.push(Case {
                 id,
                 system_code: text(r, 1)?,
@@ -747,6 +865,7 @@ impl Store {
                 commitments: cs,
                 exit_criteria: exit,
                 progress,
+                plan_totals,
                 version: r.try_get(10)?,
             });
         }

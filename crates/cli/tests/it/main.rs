@@ -201,6 +201,7 @@ fn no_stubs_in_source() {
 mod assess;
 mod budgets;
 mod indicators;
+mod regime;
 mod stats;
 mod synth;
 

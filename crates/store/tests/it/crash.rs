@@ -8,7 +8,9 @@ use std::io::BufRead;
 #[test]
 #[ignore = "a child process of kills_mid_write_lose_no_acknowledged_write"]
 fn crash_writer() {
-    let Ok(url) = std::env::var("FP_CRASH_DB") else { return };
+    let Ok(url) = std::env::var("FP_CRASH_DB") else {
+        return;
+    };
     let case: i64 = std::env::var("FP_CRASH_CASE").unwrap().parse().unwrap();
     rt().block_on(async {
         let s = store::Store::open(&url).await.unwrap();
@@ -31,12 +33,21 @@ fn kills_mid_write_lose_no_acknowledged_write() {
     for url in urls {
         let case = rt().block_on(async {
             let s = crate::seeded(&url).await;
-            s.open_case("QAA", None, "crash test", None, "t").await.unwrap().unwrap()
+            s.open_case("QAA", None, "crash test", None, "t")
+                .await
+                .unwrap()
+                .unwrap()
         });
         let mut acknowledged = Vec::new();
         for round in 0..6u64 {
             let mut child = std::process::Command::new(std::env::current_exe().unwrap())
-                .args(["--exact", "crash::crash_writer", "--ignored", "--nocapture", "--test-threads=1"])
+                .args([
+                    "--exact",
+                    "crash::crash_writer",
+                    "--ignored",
+                    "--nocapture",
+                    "--test-threads=1",
+                ])
                 .env("FP_CRASH_DB", &url)
                 .env("FP_CRASH_CASE", case.to_string())
                 .stdout(std::process::Stdio::piped())
@@ -68,23 +79,49 @@ fn kills_mid_write_lose_no_acknowledged_write() {
             }
             let notes = rt().block_on(async {
                 let s = store::Store::open(&url).await.unwrap();
-                let c = s.cases().await.unwrap().into_iter().find(|c| c.id == case).unwrap();
+                let c = s
+                    .cases()
+                    .await
+                    .unwrap()
+                    .into_iter()
+                    .find(|c| c.id == case)
+                    .unwrap();
                 // Every progress row has its audit row: no half-written change.
-                let audits = s.audit().await.unwrap().iter().filter(|a| a.action == "record_progress").count();
+                let audits = s
+                    .audit()
+                    .await
+                    .unwrap()
+                    .iter()
+                    .filter(|a| a.action == "record_progress")
+                    .count();
                 assert_eq!(audits, c.progress.len(), "{url}");
                 c.progress.len()
             });
             let acked_this_far = acknowledged.len();
             eprintln!("{url} round {round}: {notes} stored, {acked_this_far} acknowledged");
-            assert!(notes >= acked_this_far, "{url}: {notes} notes stored, {acked_this_far} acknowledged");
+            assert!(
+                notes >= acked_this_far,
+                "{url}: {notes} notes stored, {acked_this_far} acknowledged"
+            );
             // At most one write can be committed but not yet acknowledged per round.
-            assert!(notes <= acked_this_far + round as usize + 1, "{url}: {notes} vs {acked_this_far}");
+            assert!(
+                notes <= acked_this_far + round as usize + 1,
+                "{url}: {notes} vs {acked_this_far}"
+            );
         }
         if url.starts_with("sqlite://") {
             rt().block_on(async {
                 sqlx::any::install_default_drivers();
-                let mut c = <sqlx::AnyConnection as sqlx::Connection>::connect(&url).await.unwrap();
-                let ok: String = sqlx::Row::get(&sqlx::query("PRAGMA integrity_check").fetch_one(&mut c).await.unwrap(), 0);
+                let mut c = <sqlx::AnyConnection as sqlx::Connection>::connect(&url)
+                    .await
+                    .unwrap();
+                let ok: String = sqlx::Row::get(
+                    &sqlx::query("PRAGMA integrity_check")
+                        .fetch_one(&mut c)
+                        .await
+                        .unwrap(),
+                    0,
+                );
                 assert_eq!(ok, "ok");
             });
         }

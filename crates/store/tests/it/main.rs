@@ -9,7 +9,10 @@ mod register;
 use store::Store;
 
 pub fn rt() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap()
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap()
 }
 
 /// A fresh database URL on each backend: a SQLite file in `dir`, and a new PostgreSQL
@@ -22,10 +25,19 @@ pub async fn urls(dir: &std::path::Path, name: &str) -> Vec<String> {
             let db = format!(
                 "fp_{name}_{}_{}",
                 std::process::id(),
-                std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() % 1_000_000_000
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap()
+                    .as_nanos()
+                    % 1_000_000_000
             );
-            let mut admin = <sqlx::AnyConnection as sqlx::Connection>::connect(&base).await.unwrap();
-            sqlx::query(&format!("CREATE DATABASE {db}")).execute(&mut admin).await.unwrap();
+            let mut admin = <sqlx::AnyConnection as sqlx::Connection>::connect(&base)
+                .await
+                .unwrap();
+            sqlx::query(&format!("CREATE DATABASE {db}"))
+                .execute(&mut admin)
+                .await
+                .unwrap();
             let (head, _) = base.rsplit_once('/').unwrap();
             out.push(format!("{head}/{db}"));
         }

@@ -27,13 +27,25 @@ fn refusals_change_nothing_and_every_change_is_audited() {
             let s = seeded(&url).await;
             let before = s.audit().await.unwrap().len();
             let refused = [
-                NewIntervention { target_code: "RXX".into(), ..intervention("monitor", "RAA", &[]) },
-                NewIntervention { deadline: Some("2025-03-01".into()), ..intervention("monitor", "RAA", &[]) },
-                NewIntervention { kind: "a stern letter".into(), ..intervention("monitor", "RAA", &[]) },
+                NewIntervention {
+                    target_code: "RXX".into(),
+                    ..intervention("monitor", "RAA", &[])
+                },
+                NewIntervention {
+                    deadline: Some("2025-03-01".into()),
+                    ..intervention("monitor", "RAA", &[])
+                },
+                NewIntervention {
+                    kind: "a stern letter".into(),
+                    ..intervention("monitor", "RAA", &[])
+                },
                 intervention("ofsted", "RAA", &[]),
                 intervention("monitor", "RAA", &["RAA:beds:-10"]),
                 intervention("monitor", "RAA", &["RAA:activity_moved:100"]),
-                NewIntervention { case_id: Some(99), ..intervention("monitor", "RAA", &[]) },
+                NewIntervention {
+                    case_id: Some(99),
+                    ..intervention("monitor", "RAA", &[])
+                },
             ];
             let messages: Vec<String> = {
                 let mut m = Vec::new();
@@ -50,24 +62,47 @@ fn refusals_change_nothing_and_every_change_is_audited() {
             assert!(messages[5].contains("needs the organisation it moves to"));
             assert_eq!(messages[6], "case 99: no such case");
             assert!(s.interventions().await.unwrap().is_empty());
-            assert_eq!(s.audit().await.unwrap().len(), before, "{url}: a refusal left an audit row");
+            assert_eq!(
+                s.audit().await.unwrap().len(),
+                before,
+                "{url}: a refusal left an audit row"
+            );
 
-            let id = s.open_intervention(&intervention("monitor", "RAA", &["RAA:acute_beds:-20"]), "analyst").await.unwrap();
+            let id = s
+                .open_intervention(
+                    &intervention("monitor", "RAA", &["RAA:acute_beds:-20"]),
+                    "analyst",
+                )
+                .await
+                .unwrap();
             let all = s.interventions().await.unwrap();
             assert_eq!(all.len(), 1);
             assert_eq!(all[0].id, id);
             assert_eq!(all[0].system_code.as_deref(), Some("QAA"));
             assert_eq!(all[0].levers[0].amount, -20.0);
             assert!(s.close_intervention(id, "", "analyst").await.is_err());
-            s.close_intervention(id, "undertakings met", "analyst").await.unwrap();
-            assert_eq!(s.close_intervention(id, "again", "analyst").await.unwrap_err().to_string(), format!("intervention {id}: already closed"));
+            s.close_intervention(id, "undertakings met", "analyst")
+                .await
+                .unwrap();
+            assert_eq!(
+                s.close_intervention(id, "again", "analyst")
+                    .await
+                    .unwrap_err()
+                    .to_string(),
+                format!("intervention {id}: already closed")
+            );
             let audit = s.audit().await.unwrap();
             let last = audit.last().unwrap();
-            assert_eq!((last.actor.as_str(), last.action.as_str(), last.entity_id), ("analyst", "close_intervention", Some(id)));
+            assert_eq!(
+                (last.actor.as_str(), last.action.as_str(), last.entity_id),
+                ("analyst", "close_intervention", Some(id))
+            );
             assert_eq!(last.before.as_ref().unwrap()["status"], "open");
             assert_eq!(last.after.as_ref().unwrap()["status"], "closed");
             // A regulator of the user's own.
-            s.add_regulator("ics_board", "ICS board", "analyst").await.unwrap();
+            s.add_regulator("ics_board", "ICS board", "analyst")
+                .await
+                .unwrap();
             assert!(s.add_regulator("ics_board", "again", "analyst").await.is_err());
         }
     });
@@ -80,8 +115,23 @@ fn cases_open_once_per_trigger_and_close_only_when_their_exit_criteria_are_met()
         for url in urls(dir.path(), "cases").await {
             let s = seeded(&url).await;
             let snapshot = serde_json::json!({ "category": "challenged" });
-            let id = s.open_case("QAA", Some(("system-2015", "2024/25")), "deficit 4.6%", Some(&snapshot), "sync").await.unwrap().unwrap();
-            assert_eq!(s.open_case("QAA", Some(("system-2015", "2024/25")), "again", None, "sync").await.unwrap(), None);
+            let id = s
+                .open_case(
+                    "QAA",
+                    Some(("system-2015", "2024/25")),
+                    "deficit 4.6%",
+                    Some(&snapshot),
+                    "sync",
+                )
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!(
+                s.open_case("QAA", Some(("system-2015", "2024/25")), "again", None, "sync")
+                    .await
+                    .unwrap(),
+                None
+            );
             assert!(s.open_case("QNO", None, "x", None, "sync").await.is_err());
             let c = s
                 .add_commitment(
@@ -99,9 +149,19 @@ fn cases_open_once_per_trigger_and_close_only_when_their_exit_criteria_are_met()
                 .await
                 .unwrap();
             assert!(c > 0);
-            let e = s.add_exit_criterion(id, "system in balance for two quarters", "lead").await.unwrap();
-            let refused = s.close_case(id, "done", None, "lead").await.unwrap_err().to_string();
-            assert!(refused.contains("exit criteria not met (system in balance for two quarters)"), "{refused}");
+            let e = s
+                .add_exit_criterion(id, "system in balance for two quarters", "lead")
+                .await
+                .unwrap();
+            let refused = s
+                .close_case(id, "done", None, "lead")
+                .await
+                .unwrap_err()
+                .to_string();
+            assert!(
+                refused.contains("exit criteria not met (system in balance for two quarters)"),
+                "{refused}"
+            );
             assert_eq!(s.cases().await.unwrap()[0].status, "open");
             s.meet_exit_criterion(e, "lead").await.unwrap();
             s.record_progress(id, "month 3: on track", "lead").await.unwrap();
@@ -112,11 +172,32 @@ fn cases_open_once_per_trigger_and_close_only_when_their_exit_criteria_are_met()
             assert_eq!(case.progress.len(), 1);
             assert!(s.record_progress(id, "after", "lead").await.is_err());
             // A second case closed early with an override reason.
-            let id2 = s.open_case("QZZ", None, "by hand", None, "lead").await.unwrap().unwrap();
+            let id2 = s
+                .open_case("QZZ", None, "by hand", None, "lead")
+                .await
+                .unwrap()
+                .unwrap();
             s.add_exit_criterion(id2, "A&E at 95%", "lead").await.unwrap();
-            s.close_case(id2, "merged into the regional programme", Some("superseded"), "lead").await.unwrap();
-            let c2 = s.cases().await.unwrap().into_iter().find(|c| c.id == id2).unwrap();
-            assert!(c2.close_reason.unwrap().contains("override: superseded; unmet: A&E at 95%"));
+            s.close_case(
+                id2,
+                "merged into the regional programme",
+                Some("superseded"),
+                "lead",
+            )
+            .await
+            .unwrap();
+            let c2 = s
+                .cases()
+                .await
+                .unwrap()
+                .into_iter()
+                .find(|c| c.id == id2)
+                .unwrap();
+            assert!(
+                c2.close_reason
+                    .unwrap()
+                    .contains("override: superseded; unmet: A&E at 95%")
+            );
         }
     });
 }
@@ -189,7 +270,11 @@ fn sixteen_concurrent_writers_lose_nothing() {
     rt().block_on(async {
         for url in urls(dir.path(), "concurrent").await {
             let s = seeded(&url).await;
-            let case = s.open_case("QAA", None, "load", None, "lead").await.unwrap().unwrap();
+            let case = s
+                .open_case("QAA", None, "load", None, "lead")
+                .await
+                .unwrap()
+                .unwrap();
             let version = s.cases().await.unwrap()[0].version;
             let mut tasks = Vec::new();
             for w in 0..16 {
@@ -198,8 +283,12 @@ fn sixteen_concurrent_writers_lose_nothing() {
                 tasks.push(tokio::spawn(async move {
                     let s = store::Store::open(&url).await.unwrap();
                     for k in 0..5 {
-                        s.record_progress(case, &format!("writer {w} note {k}"), &format!("writer{w}")).await.unwrap();
-                        s.open_intervention(&intervention("monitor", "RBB", &[]), &format!("writer{w}")).await.unwrap();
+                        s.record_progress(case, &format!("writer {w} note {k}"), &format!("writer{w}"))
+                            .await
+                            .unwrap();
+                        s.open_intervention(&intervention("monitor", "RBB", &[]), &format!("writer{w}"))
+                            .await
+                            .unwrap();
                     }
                 }));
             }

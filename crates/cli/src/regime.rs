@@ -1,0 +1,427 @@
+//! `footprint regime`: the register of interventions and system cases, on SQLite or PostgreSQL.
+
+use crate::Format;
+use anyhow::{Context, bail};
+use clap::{Args, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use store::{Lever, NewCommitment, NewIntervention, Store};
+
+#[derive(Args, Debug)]
+pub struct RegimeArgs {
+    /// `sqlite://PATH` (created and migrated on first use) or `postgres://USER@HOST/DB`.
+    #[arg(long, global = true, default_value = "sqlite://footprint.db")]
+    pub database: String,
+    /// Who is making the change (recorded in the audit log); default: $USER.
+    #[arg(long, global = true)]
+    pub actor: Option<String>,
+    #[command(subcommand)]
+    pub command: RegimeCommand,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum RegimeCommand {
+    /// Compute indicators and assessments for a dataset and open a case for every system whose
+    /// pack trigger fires (a second run opens nothing new).
+    Sync {
+        #[arg(long)]
+        dataset: PathBuf,
+    },
+    /// List cases, or open, update and close them.
+    Cases {
+        #[command(subcommand)]
+        command: Option<CaseCommand>,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// List interventions, or open and close them.
+    Interventions {
+        #[command(subcommand)]
+        command: Option<InterventionCommand>,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// Conflicts among the open interventions and cases, explained.
+    Conflicts {
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// Add a regulator of your own.
+    Regulator { id: String, name: String },
+    /// The audit log.
+    Audit {
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum CaseCommand {
+    /// Open a case by hand.
+    Open {
+        #[arg(long)]
+        system: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Add a stakeholder's commitment to the case's recovery plan.
+    Commit {
+        case: i64,
+        #[arg(long)]
+        stakeholder: String,
+        /// trust, commissioner, primary_care, local_government, third_sector, national_body.
+        #[arg(long)]
+        kind: String,
+        /// multispecialty_community_provider, primary_and_acute_care_system,
+        /// urgent_and_emergency_care_network, acute_care_collaboration,
+        /// enhanced_health_in_care_homes.
+        #[arg(long)]
+        care_model: String,
+        #[arg(long)]
+        description: String,
+        #[arg(long)]
+        due: Option<String>,
+        /// ORG:LEVER:AMOUNT[:TO_ORG], repeatable.
+        #[arg(long = "lever")]
+        levers: Vec<String>,
+    },
+    /// Add an exit criterion.
+    Criterion {
+        case: i64,
+        #[arg(long)]
+        text: String,
+    },
+    /// Mark an exit criterion met.
+    Met { criterion: i64 },
+    /// Record progress.
+    Progress {
+        case: i64,
+        #[arg(long)]
+        note: String,
+    },
+    /// Close a case (refused while exit criteria are unmet, unless --override says why).
+    Close {
+        case: i64,
+        #[arg(long)]
+        reason: String,
+        #[arg(long = "override")]
+        override_reason: Option<String>,
+    },
+    /// Write a case file.
+    Export {
+        case: i64,
+        /// `markdown` or `html`.
+        #[arg(long, default_value = "markdown")]
+        to: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum InterventionCommand {
+    /// Open an intervention on an organisation (--org) or a system (--system).
+    Open {
+        #[arg(long)]
+        regulator: String,
+        #[arg(long, conflicts_with = "system", required_unless_present = "system")]
+        org: Option<String>,
+        #[arg(long)]
+        system: Option<String>,
+        #[arg(long)]
+        kind: String,
+        #[arg(long)]
+        legal_basis: String,
+        /// A required action, repeatable.
+        #[arg(long = "action")]
+        actions: Vec<String>,
+        #[arg(long)]
+        start: String,
+        #[arg(long)]
+        deadline: Option<String>,
+        #[arg(long)]
+        case: Option<i64>,
+        /// ORG:LEVER:AMOUNT[:TO_ORG], repeatable.
+        #[arg(long = "lever")]
+        levers: Vec<String>,
+    },
+    Close {
+        id: i64,
+        #[arg(long)]
+        reason: String,
+    },
+}
+
+fn print_json<T: serde::Serialize>(v: &T) -> anyhow::Result<()> {
+    println!("{}", serde_json::to_string_pretty(v)?);
+    Ok(())
+}
+
+fn levers(v: &[String]) -> anyhow::Result<Vec<Lever>> {
+    v.iter()
+        .map(|l| Lever::parse(l).map_err(|e| anyhow::anyhow!("{e}")))
+        .collect()
+}
+
+pub fn run(args: RegimeArgs) -> anyhow::Result<ExitCode> {
+    // Sync computes indicators first, outside the store's runtime (the engine runs its own).
+    let assessed = match &args.command {
+        RegimeCommand::Sync { dataset } => {
+            let loaded = match crate::validate::load_for_use(dataset, &dataset::Options::default()) {
+                Ok(l) => l,
+                Err(report) => {
+                    crate::validate::print(&Err(report), Format::Text);
+                    return Ok(ExitCode::from(2));
+                }
+            };
+            Some(regime::assess(&loaded.dataset).map_err(|e| anyhow::anyhow!("{e}"))?)
+        }
+        _ => None,
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the runtime")?;
+    runtime.block_on(run_async(args, assessed))
+}
+
+async fn run_async(args: RegimeArgs, assessed: Option<regime::Assessed>) -> anyhow::Result<ExitCode> {
+    let actor = args
+        .actor
+        .clone()
+        .or_else(|| std::env::var("USER").ok())
+        .unwrap_or_else(|| "cli".into());
+    let db = Store::open(&args.database)
+        .await
+        .map_err(|e| anyhow::anyhow!("{}: {e}", args.database))?;
+    let refused = |e: store::Error| anyhow::anyhow!("{e}");
+    match args.command {
+        RegimeCommand::Sync { .. } => {
+            let Some(assessed) = &assessed else {
+                bail!("nothing assessed")
+            };
+            let s = regime::sync(assessed, &db, &actor)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!(
+                "{}: {} systems challenged; opened {} cases{}; {} already open",
+                s.period,
+                s.challenged.len(),
+                s.opened.len(),
+                if s.opened.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        " ({})",
+                        s.opened
+                            .iter()
+                            .map(|(c, id)| format!("{c} #{id}"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )
+                },
+                s.already_open.len()
+            );
+        }
+        RegimeCommand::Cases {
+            command: None,
+            format,
+        } => {
+            let cases = db.cases().await.map_err(refused)?;
+            match format {
+                Format::Json => print_json(&cases)?,
+                Format::Text => {
+                    for c in &cases {
+                        println!(
+                            "#{} {} {} ({}): {}",
+                            c.id, c.system_code, c.status, c.opened_by, c.reason
+                        );
+                    }
+                }
+            }
+        }
+        RegimeCommand::Cases {
+            command: Some(cmd), ..
+        } => match cmd {
+            CaseCommand::Open { system, reason } => {
+                let id = db
+                    .open_case(&system, None, &reason, None, &actor)
+                    .await
+                    .map_err(refused)?;
+                println!("opened case #{}", id.unwrap_or_default());
+            }
+            CaseCommand::Commit {
+                case,
+                stakeholder,
+                kind,
+                care_model,
+                description,
+                due,
+                levers: l,
+            } => {
+                let n = NewCommitment {
+                    stakeholder,
+                    stakeholder_kind: kind,
+                    care_model,
+                    description,
+                    due,
+                    levers: levers(&l)?,
+                };
+                let id = db.add_commitment(case, &n, &actor).await.map_err(refused)?;
+                println!("added commitment #{id} to case #{case}");
+            }
+            CaseCommand::Criterion { case, text } => {
+                let id = db
+                    .add_exit_criterion(case, &text, &actor)
+                    .await
+                    .map_err(refused)?;
+                println!("added exit criterion #{id} to case #{case}");
+            }
+            CaseCommand::Met { criterion } => {
+                db.meet_exit_criterion(criterion, &actor).await.map_err(refused)?;
+                println!("exit criterion #{criterion} met");
+            }
+            CaseCommand::Progress { case, note } => {
+                db.record_progress(case, &note, &actor).await.map_err(refused)?;
+                println!("recorded progress on case #{case}");
+            }
+            CaseCommand::Close {
+                case,
+                reason,
+                override_reason,
+            } => {
+                db.close_case(case, &reason, override_reason.as_deref(), &actor)
+                    .await
+                    .map_err(refused)?;
+                println!("closed case #{case}");
+            }
+            CaseCommand::Export { case, to } => {
+                let cases = db.cases().await.map_err(refused)?;
+                let Some(c) = cases.iter().find(|c| c.id == case) else {
+                    bail!("case {case}: no such case");
+                };
+                let html = match to.as_str() {
+                    "markdown" | "md" => false,
+                    "html" => true,
+                    other => bail!("--to {other:?}: markdown or html"),
+                };
+                let file = regime::case_file(
+                    c,
+                    &db.interventions().await.map_err(refused)?,
+                    &db.conflicts().await.map_err(refused)?,
+                    html,
+                );
+                print!("{file}");
+            }
+        },
+        RegimeCommand::Interventions {
+            command: None,
+            format,
+        } => {
+            let all = db.interventions().await.map_err(refused)?;
+            match format {
+                Format::Json => print_json(&all)?,
+                Format::Text => {
+                    for i in &all {
+                        println!(
+                            "#{} {} {} on {} {} ({}){}",
+                            i.id,
+                            i.regulator,
+                            i.kind,
+                            i.target_kind,
+                            i.target_code,
+                            i.status,
+                            i.case_id.map(|c| format!(", case #{c}")).unwrap_or_default()
+                        );
+                    }
+                }
+            }
+        }
+        RegimeCommand::Interventions {
+            command: Some(cmd), ..
+        } => match cmd {
+            InterventionCommand::Open {
+                regulator,
+                org,
+                system,
+                kind,
+                legal_basis,
+                actions,
+                start,
+                deadline,
+                case,
+                levers: l,
+            } => {
+                let (target_kind, target_code) = match (org, system) {
+                    (Some(o), _) => ("organisation".to_string(), o),
+                    (None, Some(s)) => ("system".to_string(), s),
+                    (None, None) => bail!("give --org or --system"),
+                };
+                let n = NewIntervention {
+                    regulator,
+                    target_kind,
+                    target_code,
+                    kind,
+                    legal_basis,
+                    actions,
+                    start_date: start,
+                    deadline,
+                    case_id: case,
+                    levers: levers(&l)?,
+                };
+                let id = db.open_intervention(&n, &actor).await.map_err(refused)?;
+                println!("opened intervention #{id}");
+                for c in db
+                    .conflicts()
+                    .await
+                    .map_err(refused)?
+                    .iter()
+                    .filter(|c| c.intervention_ids.contains(&id))
+                {
+                    println!("conflict ({}): {}", c.kind, c.explanation);
+                }
+            }
+            InterventionCommand::Close { id, reason } => {
+                db.close_intervention(id, &reason, &actor)
+                    .await
+                    .map_err(refused)?;
+                println!("closed intervention #{id}");
+            }
+        },
+        RegimeCommand::Conflicts { format } => {
+            let all = db.conflicts().await.map_err(refused)?;
+            match format {
+                Format::Json => print_json(&all)?,
+                Format::Text => {
+                    if all.is_empty() {
+                        println!("no conflicts");
+                    }
+                    for c in &all {
+                        println!("{} ({}): {}", c.kind, c.org_code, c.explanation);
+                    }
+                }
+            }
+        }
+        RegimeCommand::Regulator { id, name } => {
+            db.add_regulator(&id, &name, &actor).await.map_err(refused)?;
+            println!("added regulator {id}");
+        }
+        RegimeCommand::Audit { format } => {
+            let all = db.audit().await.map_err(refused)?;
+            match format {
+                Format::Json => print_json(&all)?,
+                Format::Text => {
+                    for a in &all {
+                        println!(
+                            "{} {} {} {} {}",
+                            a.at,
+                            a.actor,
+                            a.action,
+                            a.entity,
+                            a.entity_id.map(|i| i.to_string()).unwrap_or_default()
+                        );
+                    }
+                }
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,166 @@
+//! `footprint regime` through the command line: the JSON interface other tools rely on.
+
+use crate::footprint;
+
+fn tiny() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../engine/tests/data/tiny")
+}
+
+#[test]
+fn regime_sync_cases_interventions_and_conflicts_as_json() {
+    let dir = tempfile::tempdir().unwrap();
+    // A copy, so the dataset's receipt is written there and not into the repository.
+    let data = dir.path().join("tiny");
+    std::fs::create_dir_all(&data).unwrap();
+    for e in std::fs::read_dir(tiny()).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), data.join(e.file_name())).unwrap();
+    }
+    let db = format!("sqlite://{}", dir.path().join("r.db").display());
+    let run = |args: &[&str]| {
+        let out = footprint()
+            .args(["-q", "regime", "--database", &db, "--actor", "tester"])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let json = |args: &[&str]| -> serde_json::Value { serde_json::from_str(&run(args)).unwrap() };
+    let synced = run(&["sync", "--dataset", data.to_str().unwrap()]);
+    assert!(synced.contains("opened"), "{synced}");
+    assert_eq!(
+        run(&["cases", "open", "--system", "QMJ", "--reason", "by hand"]).trim(),
+        "opened case #1"
+    );
+    run(&[
+        "cases",
+        "commit",
+        "1",
+        "--stakeholder",
+        "RAL",
+        "--kind",
+        "trust",
+        "--care-model",
+        "urgent_and_emergency_care_network",
+        "--description",
+        "keep beds",
+        "--lever",
+        "RAL:acute_beds:10",
+    ]);
+    let opened = run(&[
+        "interventions",
+        "open",
+        "--regulator",
+        "monitor",
+        "--org",
+        "RAL",
+        "--kind",
+        "enforcement_undertaking",
+        "--legal-basis",
+        "s.106",
+        "--start",
+        "2025-04-01",
+        "--deadline",
+        "2025-09-30",
+        "--lever",
+        "RAL:acute_beds:-5",
+    ]);
+    assert!(opened.contains("opened intervention #1"), "{opened}");
+    assert!(opened.contains("conflict (against_plan)"), "{opened}");
+
+    let cases = json(&["cases", "--format", "json"]);
+    assert_eq!(cases[0]["id"], 1);
+    assert_eq!(cases[0]["system_code"], "QMJ");
+    assert_eq!(cases[0]["status"], "open");
+    let interventions = json(&["interventions", "--format", "json"]);
+    assert_eq!(interventions[0]["id"], 1);
+    assert_eq!(interventions[0]["system_code"], "QMJ");
+    assert_eq!(interventions[0]["status"], "open");
+    let conflicts = json(&["conflicts", "--format", "json"]);
+    let kinds: Vec<&str> = conflicts
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["kind"].as_str().unwrap())
+        .collect();
+    assert!(
+        kinds.contains(&"against_plan") && kinds.contains(&"unlinked"),
+        "{kinds:?}"
+    );
+    for c in conflicts.as_array().unwrap() {
+        for field in [
+            "id",
+            "system_code",
+            "status",
+            "kind",
+            "org_code",
+            "intervention_ids",
+            "explanation",
+        ] {
+            assert!(!c[field].is_null(), "{field} missing in {c}");
+        }
+        assert_eq!(c["org_code"], "RAL");
+        assert_eq!(c["intervention_ids"][0], 1);
+    }
+    // Refusals name the problem and change nothing.
+    let out = footprint()
+        .args([
+            "-q",
+            "regime",
+            "--database",
+            &db,
+            "cases",
+            "close",
+            "1",
+            "--reason",
+            "x",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "no exit criteria: closes");
+    let bad = footprint()
+        .args([
+            "-q",
+            "regime",
+            "--database",
+            &db,
+            "interventions",
+            "open",
+            "--regulator",
+            "monitor",
+            "--org",
+            "RXX",
+            "--kind",
+            "warning_notice",
+            "--legal-basis",
+            "x",
+            "--start",
+            "2025-01-01",
+        ])
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("organisation \"RXX\": unknown"));
+    assert_eq!(
+        json(&["interventions", "--format", "json"])
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    let md = run(&["cases", "export", "1"]);
+    assert!(md.starts_with("# Case 1 — system QMJ"), "{md}");
+    let audit = json(&["audit", "--format", "json"]);
+    assert!(
+        audit
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["actor"] == "tester" && a["action"] == "open_intervention")
+    );
+}

@@ -1,0 +1,306 @@
+//! The whole-system intervention regime on top of the store: `sync` computes the indicators
+//! and assessments a system pack needs and opens a case for every system whose trigger fires
+//! (idempotently), and `case_file` writes a case as Markdown or HTML.
+
+use std::collections::BTreeMap;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{0}")]
+    Engine(#[from] engine::Error),
+    #[error("{0}")]
+    Store(#[from] store::Error),
+    #[error("{0}")]
+    Policy(String),
+}
+
+/// What a sync did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Synced {
+    pub period: String,
+    pub challenged: Vec<String>,
+    pub opened: Vec<(String, i64)>,
+    pub already_open: Vec<String>,
+}
+
+/// The organisation pack whose segments the system pack counts, then the system pack.
+pub const PACKS: [&str; 2] = ["sof-2016", "system-2015"];
+
+/// Every trust and system assessed, and the organisations, ready to sync into a store.
+#[derive(Debug)]
+pub struct Assessed {
+    pub organisations: Vec<store::Organisation>,
+    pub systems: Vec<policy::assess::Assessment>,
+    pub pack: String,
+}
+
+/// Computes the indicators the packs read (financial years and months) and assesses every
+/// trust and system. Blocking (the engine runs its own query runtime): call it outside an
+/// async runtime, then [`sync`].
+pub fn assess(ds: &dataset::Dataset) -> Result<Assessed, Error> {
+    let packs = PACKS
+        .iter()
+        .map(|p| policy::load_pack(p).map_err(|e| Error::Policy(e.to_string())))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut wanted: Vec<String> = packs.iter().flat_map(|p| p.indicators()).collect();
+    wanted.sort();
+    wanted.dedup();
+    let catalogue = engine::Catalogue::default_catalogue()
+        .map_err(|p| Error::Policy(format!("the built-in catalogue: {} problems", p.len())))?;
+    let options = engine::Options {
+        indicators: wanted,
+        grains: vec![
+            engine::catalogue::Grain::FinancialYear,
+            engine::catalogue::Grain::Month,
+        ],
+        ..engine::Options::default()
+    };
+    let computed = engine::compute(ds, &catalogue, &options, &|_| {})?;
+    let dir = std::env::temp_dir().join(format!("footprint-sync-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(|e| Error::Policy(format!("{}: {e}", dir.display())))?;
+    engine::output::write(
+        &dir,
+        "indicators_unsuppressed",
+        &engine::output_schema(),
+        &computed.unsuppressed,
+        false,
+    )?;
+    engine::output::write(
+        &dir,
+        "indicator_signals",
+        &engine::signals::schema(),
+        &computed.signals,
+        false,
+    )?;
+    let table = policy::table::Table::read(&dir).map_err(|e| Error::Policy(e.to_string()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let table = table?;
+
+    let mut ctx = policy::assess::Context::default();
+    let mut orgs = Vec::with_capacity(ds.organisations.len());
+    for o in &ds.organisations {
+        ctx.org_kinds.insert(o.code.clone(), o.kind.as_str().to_string());
+        if let Some(s) = &o.system {
+            ctx.systems.insert(o.code.clone(), s.clone());
+        }
+        orgs.push(store::Organisation {
+            code: o.code.clone(),
+            name: o.name.clone(),
+            kind: o.kind.as_str().to_string(),
+            system_code: o.system.clone(),
+        });
+    }
+    let trusts = policy::assess::assess(&packs[0], &table, &ctx, None).map_err(Error::Policy)?;
+    ctx.earlier.insert(packs[0].id.clone(), trusts);
+    let systems = policy::assess::assess(&packs[1], &table, &ctx, None).map_err(Error::Policy)?;
+    Ok(Assessed {
+        organisations: orgs,
+        systems,
+        pack: packs[1].id.clone(),
+    })
+}
+
+/// Stores the organisations and opens a case (with the system's assessment as its snapshot)
+/// for every system the system pack placed in `challenged`. A second run for the same period
+/// opens nothing new.
+pub async fn sync(assessed: &Assessed, db: &store::Store, actor: &str) -> Result<Synced, Error> {
+    db.set_organisations(&assessed.organisations, actor).await?;
+    let systems = &assessed.systems;
+    let pack = &assessed.pack;
+    let period = systems.first().map(|a| a.period.clone()).unwrap_or_default();
+    let mut out = Synced {
+        period: period.clone(),
+        challenged: Vec::new(),
+        opened: Vec::new(),
+        already_open: Vec::new(),
+    };
+    for a in systems
+        .iter()
+        .filter(|a| a.category.as_deref() == Some("challenged"))
+    {
+        out.challenged.push(a.entity_code.clone());
+        let why = a
+            .overrides
+            .iter()
+            .find(|o| o.id == "category")
+            .map(|o| o.effect.clone())
+            .unwrap_or_default();
+        let snapshot = serde_json::to_value(a).unwrap_or_default();
+        let reason = format!(
+            "{pack} placed {} in \"challenged\" for {}: {why}",
+            a.entity_code, a.period
+        );
+        match db
+            .open_case(
+                &a.entity_code,
+                Some((pack, &a.period)),
+                &reason,
+                Some(&snapshot),
+                actor,
+            )
+            .await?
+        {
+            Some(id) => out.opened.push((a.entity_code.clone(), id)),
+            None => out.already_open.push(a.entity_code.clone()),
+        }
+    }
+    Ok(out)
+}
+
+/// A case file: the case, its plan and totals, exit criteria, progress, the interventions in
+/// its system and its conflicts, as Markdown (or HTML when `html`).
+pub fn case_file(
+    case: &store::Case,
+    interventions: &[store::Intervention],
+    conflicts: &[store::Conflict],
+    html: bool,
+) -> String {
+    let mut md = format!(
+        "# Case {} — system {}\n\nStatus: {}. Opened {} by {}{}.\n\nReason: {}\n",
+        case.id,
+        case.system_code,
+        case.status,
+        case.opened_at,
+        case.opened_by,
+        case.pack
+            .as_ref()
+            .map(|p| format!(" ({p}, {})", case.period.as_deref().unwrap_or("")))
+            .unwrap_or_default(),
+        case.reason
+    );
+    if let Some(r) = &case.close_reason {
+        md.push_str(&format!(
+            "\nClosed {}: {r}\n",
+            case.closed_at.as_deref().unwrap_or("")
+        ));
+    }
+    md.push_str("\n## Recovery plan\n\n| stakeholder | kind | care model | commitment | due | levers |\n| --- | --- | --- | --- | --- | --- |\n");
+    for c in &case.commitments {
+        let levers = c
+            .levers
+            .iter()
+            .map(|l| format!("{} {} {:+}", l.org_code, l.lever, l.amount))
+            .collect::<Vec<_>>()
+            .join("; ");
+        md.push_str(&format!(
+            "| {} | {} | {} | {} | {} | {levers} |\n",
+            c.stakeholder,
+            c.stakeholder_kind,
+            c.care_model,
+            c.description,
+            c.due.as_deref().unwrap_or("")
+        ));
+    }
+    let totals: BTreeMap<&str, f64> = case.plan_totals.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+    md.push_str(&format!(
+        "\nPlan totals: beds {:+}, workforce {:+} WTE, spending £{:+.0}.\n",
+        totals.get("acute_beds").copied().unwrap_or(0.0),
+        totals.get("workforce_wte").copied().unwrap_or(0.0),
+        totals.get("spending").copied().unwrap_or(0.0)
+    ));
+    md.push_str("\n## Exit criteria\n\n");
+    for e in &case.exit_criteria {
+        md.push_str(&format!(
+            "- [{}] {}\n",
+            if e.met_at.is_some() { "x" } else { " " },
+            e.text
+        ));
+    }
+    md.push_str("\n## Progress\n\n");
+    for p in &case.progress {
+        md.push_str(&format!("- {} ({}): {}\n", p.at, p.actor, p.note));
+    }
+    md.push_str("\n## Interventions in the system\n\n");
+    for i in interventions
+        .iter()
+        .filter(|i| i.system_code.as_deref() == Some(case.system_code.as_str()))
+    {
+        md.push_str(&format!(
+            "- {} {} on {} ({}), {}{}\n",
+            i.regulator,
+            i.kind,
+            i.target_code,
+            i.status,
+            i.legal_basis,
+            if i.case_id == Some(case.id) {
+                ", linked to this case"
+            } else {
+                ""
+            }
+        ));
+    }
+    md.push_str("\n## Conflicts\n\n");
+    let mine: Vec<&store::Conflict> = conflicts
+        .iter()
+        .filter(|c| c.case_id == Some(case.id) || c.system_code.as_deref() == Some(case.system_code.as_str()))
+        .collect();
+    if mine.is_empty() {
+        md.push_str("None.\n");
+    }
+    for c in mine {
+        md.push_str(&format!("- **{}**: {}\n", c.kind, c.explanation));
+    }
+    if html { to_html(&md) } else { md }
+}
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+}
+
+/// The case file's Markdown as a small accessible HTML page.
+fn to_html(md: &str) -> String {
+    let mut out = String::from(
+        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Case file</title></head><body>\n",
+    );
+    let mut in_table = false;
+    let mut in_list = false;
+    for line in md.lines() {
+        let close = |out: &mut String, t: &mut bool, l: &mut bool| {
+            if *t {
+                out.push_str("</table>\n");
+                *t = false;
+            }
+            if *l {
+                out.push_str("</ul>\n");
+                *l = false;
+            }
+        };
+        if let Some(h) = line.strip_prefix("## ") {
+            close(&mut out, &mut in_table, &mut in_list);
+            out.push_str(&format!("<h2>{}</h2>\n", escape(h)));
+        } else if let Some(h) = line.strip_prefix("# ") {
+            out.push_str(&format!("<h1>{}</h1>\n", escape(h)));
+        } else if line.starts_with("| ---") {
+        } else if let Some(row) = line.strip_prefix("| ") {
+            let cells: Vec<&str> = row.trim_end_matches(" |").split(" | ").collect();
+            let tag = if in_table { "td" } else { "th" };
+            if !in_table {
+                out.push_str("<table>\n");
+                in_table = true;
+            }
+            out.push_str("<tr>");
+            for c in cells {
+                out.push_str(&format!("<{tag}>{}</{tag}>", escape(c)));
+            }
+            out.push_str("</tr>\n");
+        } else if let Some(item) = line.strip_prefix("- ") {
+            if !in_list {
+                out.push_str("<ul>\n");
+                in_list = true;
+            }
+            out.push_str(&format!("<li>{}</li>\n", escape(item)));
+        } else if line.trim().is_empty() {
+            close(&mut out, &mut in_table, &mut in_list);
+        } else {
+            out.push_str(&format!("<p>{}</p>\n", escape(line)));
+        }
+    }
+    if in_table {
+        out.push_str("</table>\n");
+    }
+    if in_list {
+        out.push_str("</ul>\n");
+    }
+    out.push_str("</body></html>\n");
+    out
+}

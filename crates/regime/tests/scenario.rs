@@ -1,0 +1,103 @@
+//! A scenario on a small synthetic England: a planted challenged system gets a case (once);
+//! a trust intervention that cuts the beds the system plan needs is flagged with the right
+//! explanation; the plan's commitments roll up to the system's heads, beds and money.
+
+#[test]
+fn a_challenged_system_gets_a_case_and_a_conflicting_intervention_is_flagged() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let config = synth::Config {
+        scale: 0.01,
+        seed: 7,
+        ..synth::Config::default()
+    };
+    synth::generate(&data, &config, None, None).expect("generates");
+    let truth = synth::Truth::read(&data).expect("truth");
+    let ds = dataset::load(&data, &dataset::Options::default())
+        .expect("valid")
+        .dataset;
+    let assessed = regime::assess(&ds).expect("assesses");
+    let url = format!("sqlite://{}", dir.path().join("regime.db").display());
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let db = store::Store::open(&url).await.unwrap();
+        let first = regime::sync(&assessed, &db, "sync").await.unwrap();
+        for c in &truth.challenged_system {
+            assert!(first.challenged.contains(&c.system_code), "{} not challenged: {:?}", c.system_code, first.challenged);
+        }
+        assert_eq!(first.opened.len(), first.challenged.len());
+        let second = regime::sync(&assessed, &db, "sync").await.unwrap();
+        assert!(second.opened.is_empty());
+        assert_eq!(second.already_open.len(), first.challenged.len());
+
+        let system = &truth.challenged_system[0].system_code;
+        let case = db.cases().await.unwrap().into_iter().find(|c| &c.system_code == system).unwrap();
+        assert!(case.reason.contains("system_surplus_share"), "{}", case.reason);
+        // Two of the system's trusts.
+        let trusts: Vec<store::Organisation> = db
+            .organisations()
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|o| o.system_code.as_deref() == Some(system.as_str()) && o.kind == "acute_trust")
+            .collect();
+        let (a, b) = (&trusts[0].code, &trusts[1].code);
+        let commit = |who: &str, kind: &str, model: &str, levers: Vec<String>| store::NewCommitment {
+            stakeholder: who.into(),
+            stakeholder_kind: kind.into(),
+            care_model: model.into(),
+            description: format!("{who}'s part"),
+            due: Some("2025-12-31".into()),
+            levers: levers.iter().map(|l| store::Lever::parse(l).unwrap()).collect(),
+        };
+        db.add_commitment(case.id, &commit(a, "trust", "urgent_and_emergency_care_network", vec![format!("{a}:acute_beds:25"), format!("{a}:workforce_wte:40")]), "lead").await.unwrap();
+        db.add_commitment(case.id, &commit(b, "trust", "acute_care_collaboration", vec![format!("{b}:spending:-2000000"), format!("{b}:workforce_wte:-10")]), "lead").await.unwrap();
+        db.add_commitment(case.id, &commit("County council", "local_government", "enhanced_health_in_care_homes", vec![format!("{a}:acute_beds:-5")]), "lead").await.unwrap();
+        db.add_commitment(case.id, &commit("Hospice trust", "third_sector", "enhanced_health_in_care_homes", vec![format!("{b}:spending:500000")]), "lead").await.unwrap();
+        let case = db.cases().await.unwrap().into_iter().find(|c| c.id == case.id).unwrap();
+        assert_eq!(case.plan_totals["acute_beds"], 20.0);
+        assert_eq!(case.plan_totals["workforce_wte"], 30.0);
+        assert_eq!(case.plan_totals["spending"], -1_500_000.0);
+
+        // Monitor tells trust A to close 30 beds: against the plan (net +20 beds at A).
+        let id = db
+            .open_intervention(
+                &store::NewIntervention {
+                    regulator: "monitor".into(),
+                    target_kind: "organisation".into(),
+                    target_code: a.clone(),
+                    kind: "financial_special_measures".into(),
+                    legal_basis: "Health and Social Care Act 2012 s.106".into(),
+                    actions: vec!["close a ward".into()],
+                    start_date: "2025-04-01".into(),
+                    deadline: Some("2025-10-01".into()),
+                    case_id: Some(case.id),
+                    levers: vec![store::Lever::parse(&format!("{a}:acute_beds:-30")).unwrap()],
+                },
+                "regulator",
+            )
+            .await
+            .unwrap();
+        let conflicts = db.conflicts().await.unwrap();
+        let c = conflicts.iter().find(|c| c.kind == "against_plan").expect("flagged");
+        assert_eq!(c.org_code, *a);
+        assert_eq!(c.intervention_ids, vec![id]);
+        assert_eq!(
+            c.explanation,
+            format!(
+                "monitor financial_special_measures (intervention {id}) asks {a} to change acute_beds by -30, but the recovery plan of case {} for {system} needs 20 (net commitments)",
+                case.id
+            )
+        );
+        // Linked to the case: not "unlinked".
+        assert!(!conflicts.iter().any(|c| c.kind == "unlinked"));
+        let file = regime::case_file(&case, &db.interventions().await.unwrap(), &conflicts, false);
+        assert!(file.contains("Plan totals: beds +20, workforce +30 WTE, spending £-1500000."), "{file}");
+        assert!(file.contains("**against_plan**"));
+        let html = regime::case_file(&case, &db.interventions().await.unwrap(), &conflicts, true);
+        assert!(html.contains("<h2>Recovery plan</h2>") && html.contains("<th>stakeholder</th>"));
+    });
+}
