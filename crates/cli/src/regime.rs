@@ -81,7 +81,7 @@ pub enum CaseCommand {
         description: String,
         #[arg(long)]
         due: Option<String>,
-        /// ORG:LEVER:AMOUNT[:TO_ORG], repeatable.
+        /// `ORG:LEVER:AMOUNT[:TO_ORG]`, repeatable.
         #[arg(long = "lever")]
         levers: Vec<String>,
     },
@@ -139,7 +139,7 @@ pub enum InterventionCommand {
         deadline: Option<String>,
         #[arg(long)]
         case: Option<i64>,
-        /// ORG:LEVER:AMOUNT[:TO_ORG], repeatable.
+        /// `ORG:LEVER:AMOUNT[:TO_ORG]`, repeatable.
         #[arg(long = "lever")]
         levers: Vec<String>,
     },
