@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Value {
+    pub numerator: Option<f64>,
+    pub denominator: Option<f64>,
     pub value: Option<f64>,
     pub lower_95: Option<f64>,
     pub upper_95: Option<f64>,
@@ -195,6 +197,8 @@ impl Table {
                 continue;
             }
             let v = Value {
+                numerator: num("numerator")?,
+                denominator: num("denominator")?,
                 value: num("value")?,
                 lower_95: num("lower_95")?,
                 upper_95: num("upper_95")?,
@@ -264,8 +268,17 @@ impl Table {
                 grain.as_string::<i32>().clone(),
                 period.as_string::<i32>().clone(),
             );
-            let nums = ["value", "lower_95", "upper_95", "lower_998", "upper_998"].map(num);
-            let mut cols = Vec::with_capacity(5);
+            let nums = [
+                "value",
+                "lower_95",
+                "upper_95",
+                "lower_998",
+                "upper_998",
+                "numerator",
+                "denominator",
+            ]
+            .map(num);
+            let mut cols = Vec::with_capacity(7);
             for n in nums {
                 cols.push(n?);
             }
@@ -291,6 +304,8 @@ impl Table {
                     period.value(i).to_string(),
                 );
                 let v = Value {
+                    numerator: get(&cols[5], i),
+                    denominator: get(&cols[6], i),
                     value: get(&cols[0], i),
                     lower_95: get(&cols[1], i),
                     upper_95: get(&cols[2], i),

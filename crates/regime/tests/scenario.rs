@@ -36,6 +36,24 @@ fn a_challenged_system_gets_a_case_and_a_conflicting_intervention_is_flagged() {
         let system = &truth.challenged_system[0].system_code;
         let case = db.cases().await.unwrap().into_iter().find(|c| &c.system_code == system).unwrap();
         assert!(case.reason.contains("system_surplus_share"), "{}", case.reason);
+        // The diagnosis: every member's surplus over the system's allocation accounts for the
+        // combined deficit; each performance gap splits into members' weighted gaps.
+        let diagnosis = case.snapshots.iter().find(|s| s.kind == "diagnosis").expect("diagnosis stored");
+        let d: regime::Diagnosis = serde_json::from_value(diagnosis.body.clone()).unwrap();
+        let f = d.finance.as_ref().expect("finance gap");
+        assert!(f.system_value < -2.0 && f.gap > 2.0, "{f:?}");
+        let explained: f64 = f.members.iter().map(|m| m.points).sum();
+        assert!((explained - f.gap).abs() < 1e-6, "members {explained} against the gap {}", f.gap);
+        assert!(f.unexplained.abs() < 1e-6);
+        // The biggest contributor is in deficit.
+        assert!(f.members[0].value < 0.0 && f.members[0].points > 0.0);
+        for g in &d.performance {
+            if g.indicator == "ae_4h" {
+                let sum: f64 = g.members.iter().map(|m| m.points).sum();
+                assert!((sum - g.gap).abs() < 1e-6, "{} members {sum} against {}", g.indicator, g.gap);
+            }
+        }
+        assert!(case.snapshots.iter().any(|s| s.kind == "assessment"));
         // Two of the system's trusts.
         let trusts: Vec<store::Organisation> = db
             .organisations()
@@ -97,6 +115,8 @@ fn a_challenged_system_gets_a_case_and_a_conflicting_intervention_is_flagged() {
         let file = regime::case_file(&case, &db.interventions().await.unwrap(), &conflicts, false);
         assert!(file.contains("Plan totals: beds +20, workforce +30 WTE, spending £-1500000."), "{file}");
         assert!(file.contains("**against_plan**"));
+        assert!(file.contains("## Diagnosis (2024/25)"), "{file}");
+        assert!(file.contains("Combined surplus -"), "{file}");
         let html = regime::case_file(&case, &db.interventions().await.unwrap(), &conflicts, true);
         assert!(html.contains("<h2>Recovery plan</h2>") && html.contains("<th>stakeholder</th>"));
     });

@@ -168,7 +168,16 @@ pub struct Case {
     /// The recovery plan's commitments summed by lever: the system's heads (workforce WTE),
     /// beds and money (spending), and the rest.
     pub plan_totals: std::collections::BTreeMap<String, f64>,
+    /// What decisions on the case were based on (assessment, diagnosis), oldest first.
+    pub snapshots: Vec<Snapshot>,
     pub version: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Snapshot {
+    pub kind: String,
+    pub at: String,
+    pub body: serde_json::Value,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -631,6 +640,33 @@ impl Store {
         Ok(id)
     }
 
+    /// Stores what a decision on a case was based on (an assessment, a diagnosis, indicator
+    /// values).
+    pub async fn add_snapshot(
+        &self,
+        case: i64,
+        kind: &str,
+        body: &serde_json::Value,
+        actor: &str,
+    ) -> Result<()> {
+        let mut c = self.change(actor, "add_snapshot", "case").await?;
+        self.open_case_row(&mut c.tx, case).await?;
+        sqlx::query(&self.sql("INSERT INTO snapshots (case_id, kind, body, at) VALUES (?, ?, ?, ?)"))
+            .bind(case)
+            .bind(kind.to_string())
+            .bind(body.to_string())
+            .bind(now())
+            .execute(&mut *c.tx)
+            .await?;
+        self.commit(
+            c,
+            Some(case),
+            None,
+            Some(serde_json::json!({ "snapshot": kind }).to_string()),
+        )
+        .await
+    }
+
     pub async fn add_exit_criterion(&self, case: i64, criterion: &str, actor: &str) -> Result<i64> {
         let mut c = self.change(actor, "add_exit_criterion", "exit_criterion").await?;
         self.open_case_row(&mut c.tx, case).await?;
@@ -845,6 +881,20 @@ impl Store {
                         })
                     })
                     .collect::<Result<Vec<_>>>()?;
+            let snapshots =
+                sqlx::query(&self.sql("SELECT kind, at, body FROM snapshots WHERE case_id = ? ORDER BY id"))
+                    .bind(id)
+                    .fetch_all(self.pool())
+                    .await?
+                    .iter()
+                    .map(|p| {
+                        Ok(Snapshot {
+                            kind: text(p, 0)?,
+                            at: text(p, 1)?,
+                            body: serde_json::from_str(&text(p, 2)?).unwrap_or_default(),
+                        })
+                    })
+                    .collect::<Result<Vec<_>>>()?;
             let mut plan_totals = std::collections::BTreeMap::new();
             for c in &cs {
                 for l in &c.levers {
@@ -866,6 +916,7 @@ impl Store {
                 exit_criteria: exit,
                 progress,
                 plan_totals,
+                snapshots,
                 version: r.try_get(10)?,
             });
         }
