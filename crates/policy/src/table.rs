@@ -233,10 +233,7 @@ impl Table {
 
     /// The engine's own Parquet output, column by column (no per-row maps).
     fn read_values_parquet(&mut self, path: &Path) -> Result<(), TableError> {
-        let f = std::fs::File::open(path).map_err(|e| err(path, e.to_string()))?;
-        let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(f)
-            .and_then(|b| b.build())
-            .map_err(|e| err(path, e.to_string()))?;
+        let reader = parquet_reader(path)?;
         let mut line = 1;
         for batch in reader {
             let batch = batch.map_err(|e| err(path, e.to_string()))?;
@@ -378,10 +375,7 @@ impl Table {
 
 impl Table {
     fn read_signals_parquet(&mut self, path: &Path) -> Result<(), TableError> {
-        let f = std::fs::File::open(path).map_err(|e| err(path, e.to_string()))?;
-        let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(f)
-            .and_then(|b| b.build())
-            .map_err(|e| err(path, e.to_string()))?;
+        let reader = parquet_reader(path)?;
         for batch in reader {
             let batch = batch.map_err(|e| err(path, e.to_string()))?;
             let text = |c: &str| -> Result<Option<arrow::array::ArrayRef>, TableError> {
@@ -445,15 +439,20 @@ impl Table {
     }
 }
 
+/// A Parquet file's record batches.
+fn parquet_reader(path: &Path) -> Result<parquet::arrow::arrow_reader::ParquetRecordBatchReader, TableError> {
+    let f = std::fs::File::open(path).map_err(|e| err(path, e.to_string()))?;
+    parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(f)
+        .and_then(|b| b.build())
+        .map_err(|e| err(path, e.to_string()))
+}
+
 type Row = HashMap<String, Option<String>>;
 
 /// Every row of a CSV or Parquet file as text cells by column name.
 fn rows(path: &Path) -> Result<Vec<Row>, TableError> {
     if path.extension().is_some_and(|x| x == "parquet") {
-        let f = std::fs::File::open(path).map_err(|e| err(path, e.to_string()))?;
-        let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(f)
-            .and_then(|b| b.build())
-            .map_err(|e| err(path, e.to_string()))?;
+        let reader = parquet_reader(path)?;
         let mut out = Vec::new();
         for batch in reader {
             let batch = batch.map_err(|e| err(path, e.to_string()))?;
