@@ -46,6 +46,18 @@ pub enum RegimeCommand {
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
+    /// Delivery tracking for a case: milestones by date, and trajectories against the
+    /// indicators computed from a dataset (with their SPC signals).
+    Track {
+        case: i64,
+        #[arg(long)]
+        dataset: PathBuf,
+        /// The tracking date (default: today).
+        #[arg(long)]
+        as_of: Option<String>,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
     /// Add a regulator of your own.
     Regulator { id: String, name: String },
     /// The audit log.
@@ -91,6 +103,24 @@ pub enum CaseCommand {
         #[arg(long)]
         text: String,
     },
+    /// Commit the plan to an indicator value for the system by a period.
+    Trajectory {
+        case: i64,
+        #[arg(long)]
+        indicator: String,
+        /// month, quarter, financial_year or rolling_12_months.
+        #[arg(long)]
+        grain: String,
+        #[arg(long)]
+        period: String,
+        #[arg(long, allow_hyphen_values = true)]
+        target: f64,
+        /// higher or lower (which is better).
+        #[arg(long)]
+        direction: String,
+    },
+    /// Mark a commitment's milestone delivered.
+    Done { commitment: i64 },
     /// Mark an exit criterion met.
     Met { criterion: i64 },
     /// Record progress.
@@ -180,7 +210,86 @@ pub fn run(args: RegimeArgs) -> anyhow::Result<ExitCode> {
         .enable_all()
         .build()
         .context("starting the runtime")?;
+    if let RegimeCommand::Track {
+        case,
+        dataset,
+        as_of,
+        format,
+    } = &args.command
+    {
+        return track(
+            &runtime,
+            &args.database,
+            *case,
+            dataset,
+            as_of.as_deref(),
+            *format,
+        );
+    }
     runtime.block_on(run_async(args, assessed))
+}
+
+fn track(
+    runtime: &tokio::runtime::Runtime,
+    database: &str,
+    id: i64,
+    dataset: &std::path::Path,
+    as_of: Option<&str>,
+    format: Format,
+) -> anyhow::Result<ExitCode> {
+    let case = runtime.block_on(async {
+        let db = Store::open(database)
+            .await
+            .map_err(|e| anyhow::anyhow!("{database}: {e}"))?;
+        let cases = db.cases().await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        cases
+            .into_iter()
+            .find(|c| c.id == id)
+            .ok_or_else(|| anyhow::anyhow!("case {id}: no such case"))
+    })?;
+    let loaded = match crate::validate::load_for_use(dataset, &dataset::Options::default()) {
+        Ok(l) => l,
+        Err(report) => {
+            crate::validate::print(&Err(report), Format::Text);
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let mut wanted: Vec<String> = case.trajectories.iter().map(|t| t.indicator.clone()).collect();
+    wanted.sort();
+    wanted.dedup();
+    let table = if wanted.is_empty() {
+        policy::table::Table::default()
+    } else {
+        regime::indicator_table(&loaded.dataset, wanted, Vec::new()).map_err(|e| anyhow::anyhow!("{e}"))?
+    };
+    let today = store::now();
+    let as_of = as_of.unwrap_or(&today[..10]);
+    let t = regime::track(&case, &table, as_of);
+    match format {
+        Format::Json => print_json(&t)?,
+        Format::Text => {
+            println!(
+                "case #{} ({}) on {}: {}",
+                t.case_id,
+                t.system_code,
+                t.as_of,
+                if t.on_track { "on track" } else { "off track" }
+            );
+            for m in &t.milestones {
+                println!(
+                    "  milestone #{} {} ({}): {}",
+                    m.commitment_id,
+                    m.stakeholder,
+                    m.due.as_deref().unwrap_or("no date"),
+                    m.status
+                );
+            }
+            for x in &t.trajectories {
+                println!("  {}: {}", x.status, x.explanation);
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 async fn run_async(args: RegimeArgs, assessed: Option<regime::Assessed>) -> anyhow::Result<ExitCode> {
@@ -274,6 +383,26 @@ async fn run_async(args: RegimeArgs, assessed: Option<regime::Assessed>) -> anyh
                     .await
                     .map_err(refused)?;
                 println!("added exit criterion #{id} to case #{case}");
+            }
+            CaseCommand::Trajectory {
+                case,
+                indicator,
+                grain,
+                period,
+                target,
+                direction,
+            } => {
+                let id = db
+                    .add_trajectory(case, &indicator, (&grain, &period), target, &direction, &actor)
+                    .await
+                    .map_err(refused)?;
+                println!("added trajectory #{id} to case #{case}");
+            }
+            CaseCommand::Done { commitment } => {
+                db.complete_commitment(commitment, &actor)
+                    .await
+                    .map_err(refused)?;
+                println!("commitment #{commitment} delivered");
             }
             CaseCommand::Met { criterion } => {
                 db.meet_exit_criterion(criterion, &actor).await.map_err(refused)?;
@@ -400,6 +529,7 @@ async fn run_async(args: RegimeArgs, assessed: Option<regime::Assessed>) -> anyh
                 }
             }
         }
+        RegimeCommand::Track { .. } => bail!("tracking runs before the store's runtime"),
         RegimeCommand::Regulator { id, name } => {
             db.add_regulator(&id, &name, &actor).await.map_err(refused)?;
             println!("added regulator {id}");

@@ -26,6 +26,164 @@ pub struct Synced {
 /// The organisation pack whose segments the system pack counts, then the system pack.
 pub const PACKS: [&str; 2] = ["sof-2016", "system-2015"];
 
+/// Computes `wanted` indicators at `grains` (unsuppressed, with their signals) as a table
+/// for assessment and tracking. Blocking.
+pub fn indicator_table(
+    ds: &dataset::Dataset,
+    wanted: Vec<String>,
+    grains: Vec<engine::catalogue::Grain>,
+) -> Result<policy::table::Table, Error> {
+    let catalogue = engine::Catalogue::default_catalogue()
+        .map_err(|p| Error::Policy(format!("the built-in catalogue: {} problems", p.len())))?;
+    let options = engine::Options {
+        indicators: wanted,
+        grains,
+        ..engine::Options::default()
+    };
+    let computed = engine::compute(ds, &catalogue, &options, &|_| {})?;
+    let dir = std::env::temp_dir().join(format!("footprint-regime-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(|e| Error::Policy(format!("{}: {e}", dir.display())))?;
+    let written = engine::output::write(
+        &dir,
+        "indicators_unsuppressed",
+        &engine::output_schema(),
+        &computed.unsuppressed,
+        false,
+    )
+    .and_then(|_| {
+        engine::output::write(
+            &dir,
+            "indicator_signals",
+            &engine::signals::schema(),
+            &computed.signals,
+            false,
+        )
+    });
+    let table = written
+        .map_err(Error::from)
+        .and_then(|_| policy::table::Table::read(&dir).map_err(|e| Error::Policy(e.to_string())));
+    let _ = std::fs::remove_dir_all(&dir);
+    table
+}
+
+/// A commitment's milestone on the tracking date.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Milestone {
+    pub commitment_id: i64,
+    pub stakeholder: String,
+    pub description: String,
+    pub due: Option<String>,
+    /// `delivered`, `on_track` (due later), `overdue`, or `no_date`.
+    pub status: String,
+}
+
+/// An indicator trajectory against the system's computed value.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct TrajectoryStatus {
+    pub indicator: String,
+    pub grain: String,
+    pub period: String,
+    pub target: f64,
+    pub actual: Option<f64>,
+    /// `on_track`, `off_track`, or `no_value` (the period is not in the data yet).
+    pub status: String,
+    /// The system's SPC result for the period, when the series is long enough.
+    pub spc: Option<String>,
+    pub explanation: String,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Tracking {
+    pub case_id: i64,
+    pub system_code: String,
+    pub as_of: String,
+    pub milestones: Vec<Milestone>,
+    pub trajectories: Vec<TrajectoryStatus>,
+    /// No milestone overdue and no trajectory off track.
+    pub on_track: bool,
+}
+
+/// Tracks a case's delivery on `as_of` (YYYY-MM-DD): each commitment's milestone, and each
+/// trajectory against the system's value in `table` with its SPC signal.
+pub fn track(case: &store::Case, table: &policy::table::Table, as_of: &str) -> Tracking {
+    let milestones: Vec<Milestone> = case
+        .commitments
+        .iter()
+        .map(|c| Milestone {
+            commitment_id: c.id,
+            stakeholder: c.stakeholder.clone(),
+            description: c.description.clone(),
+            due: c.due.clone(),
+            status: match (&c.done_at, &c.due) {
+                (Some(_), _) => "delivered",
+                (None, None) => "no_date",
+                (None, Some(d)) if d.as_str() < as_of => "overdue",
+                (None, Some(_)) => "on_track",
+            }
+            .to_string(),
+        })
+        .collect();
+    let trajectories: Vec<TrajectoryStatus> = case
+        .trajectories
+        .iter()
+        .map(|t| {
+            let actual = table
+                .get(&t.indicator, "system", &case.system_code, &t.grain, &t.period)
+                .and_then(|v| v.value);
+            let spc = table
+                .signal(&t.indicator, "system", &case.system_code, &t.grain, &t.period)
+                .and_then(|s| s.spc_point.clone().or(s.spc_variation.clone()));
+            let higher = t.direction == "higher";
+            let (status, explanation) = match actual {
+                None => (
+                    "no_value",
+                    format!(
+                        "no {} value for {} {} yet",
+                        t.indicator, case.system_code, t.period
+                    ),
+                ),
+                Some(v) => {
+                    let met = if higher { v >= t.target } else { v <= t.target };
+                    (
+                        if met { "on_track" } else { "off_track" },
+                        format!(
+                            "{} {} is {v:.3} against a target of {} {:.3} ({} is better){}",
+                            t.indicator,
+                            t.period,
+                            if higher { "at least" } else { "at most" },
+                            t.target,
+                            t.direction,
+                            spc.as_ref()
+                                .map(|s| format!("; SPC: {}", s.replace('_', " ")))
+                                .unwrap_or_default()
+                        ),
+                    )
+                }
+            };
+            TrajectoryStatus {
+                indicator: t.indicator.clone(),
+                grain: t.grain.clone(),
+                period: t.period.clone(),
+                target: t.target,
+                actual,
+                status: status.to_string(),
+                spc,
+                explanation,
+            }
+        })
+        .collect();
+    let on_track = milestones.iter().all(|m| m.status != "overdue")
+        && trajectories.iter().all(|t| t.status != "off_track");
+    Tracking {
+        case_id: case.id,
+        system_code: case.system_code.clone(),
+        as_of: as_of.to_string(),
+        milestones,
+        trajectories,
+        on_track,
+    }
+}
+
 /// Every trust and system assessed, and the organisations, ready to sync into a store.
 #[derive(Debug)]
 pub struct Assessed {
@@ -182,36 +340,14 @@ pub fn assess(ds: &dataset::Dataset) -> Result<Assessed, Error> {
     wanted.extend(["ie_margin".to_string(), "commissioner_margin".to_string()]);
     wanted.sort();
     wanted.dedup();
-    let catalogue = engine::Catalogue::default_catalogue()
-        .map_err(|p| Error::Policy(format!("the built-in catalogue: {} problems", p.len())))?;
-    let options = engine::Options {
-        indicators: wanted,
-        grains: vec![
+    let table = indicator_table(
+        ds,
+        wanted,
+        vec![
             engine::catalogue::Grain::FinancialYear,
             engine::catalogue::Grain::Month,
         ],
-        ..engine::Options::default()
-    };
-    let computed = engine::compute(ds, &catalogue, &options, &|_| {})?;
-    let dir = std::env::temp_dir().join(format!("footprint-sync-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).map_err(|e| Error::Policy(format!("{}: {e}", dir.display())))?;
-    engine::output::write(
-        &dir,
-        "indicators_unsuppressed",
-        &engine::output_schema(),
-        &computed.unsuppressed,
-        false,
     )?;
-    engine::output::write(
-        &dir,
-        "indicator_signals",
-        &engine::signals::schema(),
-        &computed.signals,
-        false,
-    )?;
-    let table = policy::table::Table::read(&dir).map_err(|e| Error::Policy(e.to_string()));
-    let _ = std::fs::remove_dir_all(&dir);
-    let table = table?;
 
     let mut ctx = policy::assess::Context::default();
     let mut orgs = Vec::with_capacity(ds.organisations.len());

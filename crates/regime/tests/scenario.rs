@@ -17,6 +17,13 @@ fn a_challenged_system_gets_a_case_and_a_conflicting_intervention_is_flagged() {
         .expect("valid")
         .dataset;
     let assessed = regime::assess(&ds).expect("assesses");
+    // For delivery tracking (blocking: computed before the store's runtime starts).
+    let tracked = regime::indicator_table(
+        &ds,
+        vec!["ae_4h".into(), "emergency_admissions_isr".into()],
+        vec![engine::catalogue::Grain::FinancialYear],
+    )
+    .expect("indicators");
     let url = format!("sqlite://{}", dir.path().join("regime.db").display());
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -119,5 +126,23 @@ fn a_challenged_system_gets_a_case_and_a_conflicting_intervention_is_flagged() {
         assert!(file.contains("Combined surplus -"), "{file}");
         let html = regime::case_file(&case, &db.interventions().await.unwrap(), &conflicts, true);
         assert!(html.contains("<h2>Recovery plan</h2>") && html.contains("<th>stakeholder</th>"));
+
+        // Delivery tracking: milestones by date, trajectories against the computed values.
+        let actual = tracked.get("ae_4h", "system", system, "financial_year", "2024/25").unwrap().value.unwrap();
+        db.add_trajectory(case.id, "ae_4h", ("financial_year", "2024/25"), actual + 5.0, "higher", "lead").await.unwrap();
+        db.add_trajectory(case.id, "emergency_admissions_isr", ("financial_year", "2024/25"), 1000.0, "lower", "lead").await.unwrap();
+        db.add_trajectory(case.id, "ae_4h", ("financial_year", "2026/27"), 95.0, "higher", "lead").await.unwrap();
+        assert!(db.add_trajectory(case.id, "ae_4h", ("year", "2026"), 95.0, "higher", "lead").await.is_err());
+        let first_commitment = case.commitments[0].id;
+        db.complete_commitment(first_commitment, "lead").await.unwrap();
+        let case = db.cases().await.unwrap().into_iter().find(|c| c.id == case.id).unwrap();
+        let t = regime::track(&case, &tracked, "2026-01-15");
+        assert_eq!(t.milestones[0].status, "delivered");
+        assert!(t.milestones[1..].iter().all(|m| m.status == "overdue"), "{:?}", t.milestones);
+        assert_eq!(regime::track(&case, &tracked, "2025-06-01").milestones[1].status, "on_track");
+        let statuses: Vec<&str> = t.trajectories.iter().map(|x| x.status.as_str()).collect();
+        assert_eq!(statuses, ["off_track", "on_track", "no_value"]);
+        assert!(t.trajectories[0].explanation.contains(&format!("against a target of at least {:.3}", actual + 5.0)), "{}", t.trajectories[0].explanation);
+        assert!(!t.on_track);
     });
 }

@@ -36,7 +36,10 @@ pub enum Backend {
     Postgres,
 }
 
-const MIGRATIONS: [(i64, &str); 1] = [(1, include_str!("../migrations/0001_register.sql"))];
+const MIGRATIONS: [(i64, &str); 2] = [
+    (1, include_str!("../migrations/0001_register.sql")),
+    (2, include_str!("../migrations/0002_tracking.sql")),
+];
 
 /// A connection pool to the register.
 #[derive(Debug, Clone)]

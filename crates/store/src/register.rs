@@ -170,7 +170,20 @@ pub struct Case {
     pub plan_totals: std::collections::BTreeMap<String, f64>,
     /// What decisions on the case were based on (assessment, diagnosis), oldest first.
     pub snapshots: Vec<Snapshot>,
+    /// Indicator values the plan commits the system to reach.
+    pub trajectories: Vec<Trajectory>,
     pub version: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Trajectory {
+    pub id: i64,
+    pub indicator: String,
+    pub grain: String,
+    pub period: String,
+    pub target: f64,
+    /// `higher` or `lower` is better.
+    pub direction: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -667,6 +680,73 @@ impl Store {
         .await
     }
 
+    /// Commits the case's plan to an indicator value for the system by a period.
+    pub async fn add_trajectory(
+        &self,
+        case: i64,
+        indicator: &str,
+        (grain, period): (&str, &str),
+        target: f64,
+        direction: &str,
+        actor: &str,
+    ) -> Result<i64> {
+        if !matches!(
+            grain,
+            "month" | "quarter" | "financial_year" | "rolling_12_months"
+        ) {
+            return Err(Error::Refused(format!(
+                "grain {grain:?}: month, quarter, financial_year or rolling_12_months"
+            )));
+        }
+        if !matches!(direction, "higher" | "lower") {
+            return Err(Error::Refused(format!(
+                "direction {direction:?}: higher or lower (which is better)"
+            )));
+        }
+        if !target.is_finite() || indicator.trim().is_empty() || period.trim().is_empty() {
+            return Err(Error::Refused(
+                "a trajectory needs an indicator, a period and a finite target".into(),
+            ));
+        }
+        let mut c = self.change(actor, "add_trajectory", "trajectory").await?;
+        self.open_case_row(&mut c.tx, case).await?;
+        let id: i64 = sqlx::query(&self.sql(
+            "INSERT INTO trajectories (case_id, indicator, grain, period, target, direction) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+        ))
+        .bind(case)
+        .bind(indicator.to_string())
+        .bind(grain.to_string())
+        .bind(period.to_string())
+        .bind(target)
+        .bind(direction.to_string())
+        .fetch_one(&mut *c.tx)
+        .await?
+        .try_get(0)?;
+        let after =
+            serde_json::json!({ "indicator": indicator, "grain": grain, "period": period, "target": target })
+                .to_string();
+        self.commit(c, Some(id), None, Some(after)).await?;
+        Ok(id)
+    }
+
+    /// Marks a commitment's milestone delivered.
+    pub async fn complete_commitment(&self, id: i64, actor: &str) -> Result<()> {
+        let mut c = self.change(actor, "complete_commitment", "commitment").await?;
+        let n = sqlx::query(&self.sql("UPDATE commitments SET done_at = ? WHERE id = ? AND done_at IS NULL"))
+            .bind(now())
+            .bind(id)
+            .execute(&mut *c.tx)
+            .await?
+            .rows_affected();
+        if n == 0 {
+            return Err(Error::Refused(format!(
+                "commitment {id}: no such commitment, or already delivered"
+            )));
+        }
+        self.commit(c, Some(id), None, Some("{\"done\": true}".into()))
+            .await
+    }
+
     pub async fn add_exit_criterion(&self, case: i64, criterion: &str, actor: &str) -> Result<i64> {
         let mut c = self.change(actor, "add_exit_criterion", "exit_criterion").await?;
         self.open_case_row(&mut c.tx, case).await?;
@@ -895,6 +975,24 @@ impl Store {
                         })
                     })
                     .collect::<Result<Vec<_>>>()?;
+            let trajectories = sqlx::query(&self.sql(
+                "SELECT id, indicator, grain, period, target, direction FROM trajectories WHERE case_id = ? ORDER BY id",
+            ))
+            .bind(id)
+            .fetch_all(self.pool())
+            .await?
+            .iter()
+            .map(|t| {
+                Ok(Trajectory {
+                    id: t.try_get(0)?,
+                    indicator: text(t, 1)?,
+                    grain: text(t, 2)?,
+                    period: text(t, 3)?,
+                    target: t.try_get(4)?,
+                    direction: text(t, 5)?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
             let mut plan_totals = std::collections::BTreeMap::new();
             for c in &cs {
                 for l in &c.levers {
@@ -917,6 +1015,7 @@ impl Store {
                 progress,
                 plan_totals,
                 snapshots,
+                trajectories,
                 version: r.try_get(10)?,
             });
         }

@@ -107,6 +107,41 @@ fn regime_sync_cases_interventions_and_conflicts_as_json() {
         assert_eq!(c["org_code"], "RAL");
         assert_eq!(c["intervention_ids"][0], 1);
     }
+    // Delivery tracking: RAL's system QMJ had 74.2% within four hours in April 2024 (the
+    // engine's tiny fixture), against a 76% trajectory; the commitment has no date.
+    run(&[
+        "cases",
+        "trajectory",
+        "1",
+        "--indicator",
+        "ae_4h",
+        "--grain",
+        "month",
+        "--period",
+        "2024-04",
+        "--target",
+        "76",
+        "--direction",
+        "higher",
+    ]);
+    run(&["cases", "done", "1"]);
+    let t = json(&[
+        "track",
+        "1",
+        "--dataset",
+        data.to_str().unwrap(),
+        "--as-of",
+        "2024-06-01",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(t["milestones"][0]["status"], "delivered");
+    assert_eq!(t["trajectories"][0]["status"], "off_track", "{t}");
+    assert!(
+        (t["trajectories"][0]["actual"].as_f64().unwrap() - 100.0 * 8_900.0 / 12_000.0).abs() < 1e-9,
+        "{t}"
+    );
+    assert_eq!(t["on_track"], false);
     // Refusals name the problem and change nothing.
     let out = footprint()
         .args([
