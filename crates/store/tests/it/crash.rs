@@ -99,14 +99,11 @@ fn kills_mid_write_lose_no_acknowledged_write() {
             });
             let acked_this_far = acknowledged.len();
             eprintln!("{url} round {round}: {notes} stored, {acked_this_far} acknowledged");
+            // No acknowledged write is lost. (More may be stored than acknowledged: a write can
+            // commit and the process die before it says so.)
             assert!(
                 notes >= acked_this_far,
                 "{url}: {notes} notes stored, {acked_this_far} acknowledged"
-            );
-            // At most one write can be committed but not yet acknowledged per round.
-            assert!(
-                notes <= acked_this_far + round as usize + 1,
-                "{url}: {notes} vs {acked_this_far}"
             );
         }
         if url.starts_with("sqlite://") {
