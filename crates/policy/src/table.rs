@@ -3,6 +3,7 @@
 
 use arrow::array::{Array, AsArray};
 use arrow::datatypes::{DataType, Float64Type};
+use arrow::record_batch::RecordBatch;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -119,6 +120,28 @@ impl Table {
             .find_map(|p| self.get(indicator, kind, code, grain, p).and_then(|v| v.value))
     }
 
+    /// The table of batches already in memory (the engine's unsuppressed output and its
+    /// signals), keeping only the `wanted` indicators (all if empty): no files.
+    pub fn from_batches(
+        values: &[RecordBatch],
+        signals: &[RecordBatch],
+        wanted: &[String],
+    ) -> Result<Table, TableError> {
+        let mut t = Table {
+            wanted: wanted.iter().cloned().collect(),
+            ..Table::default()
+        };
+        let source = Path::new("(computed indicators)");
+        let mut row = 0;
+        for b in values {
+            t.add_value_batch(b, source, &mut row)?;
+        }
+        for b in signals {
+            t.add_signal_batch(b, source)?;
+        }
+        Ok(t)
+    }
+
     /// Reads a folder written by `footprint indicators compute --unsuppressed`, or one file
     /// (CSV or Parquet) in the engine's output schema.
     pub fn read(path: &Path) -> Result<Table, TableError> {
@@ -205,134 +228,139 @@ impl Table {
                 lower_998: num("lower_998")?,
                 upper_998: num("upper_998")?,
             };
-            if let Some(Some(k)) = r.get("org_kind")
-                && !k.is_empty()
-            {
-                self.org_kinds.insert(key.2.clone(), k.clone());
-            }
-            self.entities
-                .entry(key.1.clone())
-                .or_default()
-                .insert(key.2.clone());
-            self.periods
-                .entry(key.3.clone())
-                .or_default()
-                .insert(key.4.clone());
-            if self.values.insert(&key, v).is_some() {
-                return Err(err(
-                    path,
-                    format!(
-                        "line {line}: {} {} {} {} {}: appears twice",
-                        key.0, key.1, key.2, key.3, key.4
-                    ),
-                ));
-            }
+            let org_kind = r.get("org_kind").cloned().flatten();
+            self.add_value(key, v, org_kind, path, &format!("line {line}"))?;
+        }
+        Ok(())
+    }
+
+    /// Keeps one value (and the entity, period and organisation kind it brings); a key seen
+    /// twice is refused.
+    fn add_value(
+        &mut self,
+        key: Key,
+        v: Value,
+        org_kind: Option<String>,
+        path: &Path,
+        at: &str,
+    ) -> Result<(), TableError> {
+        if let Some(k) = org_kind.filter(|k| !k.is_empty()) {
+            self.org_kinds.insert(key.2.clone(), k);
+        }
+        self.entities
+            .entry(key.1.clone())
+            .or_default()
+            .insert(key.2.clone());
+        self.periods
+            .entry(key.3.clone())
+            .or_default()
+            .insert(key.4.clone());
+        if self.values.insert(&key, v).is_some() {
+            return Err(err(
+                path,
+                format!(
+                    "{at}: {} {} {} {} {}: appears twice",
+                    key.0, key.1, key.2, key.3, key.4
+                ),
+            ));
         }
         Ok(())
     }
 
     /// The engine's own Parquet output, column by column (no per-row maps).
     fn read_values_parquet(&mut self, path: &Path) -> Result<(), TableError> {
-        let reader = parquet_reader(path)?;
-        let mut line = 1;
-        for batch in reader {
+        let mut row = 0;
+        for batch in parquet_reader(path)? {
             let batch = batch.map_err(|e| err(path, e.to_string()))?;
-            let text = |c: &str| -> Result<arrow::array::ArrayRef, TableError> {
-                let a = batch
-                    .column_by_name(c)
-                    .ok_or_else(|| err(path, format!("no column {c}")))?;
-                arrow::compute::cast(a, &DataType::Utf8).map_err(|e| err(path, format!("column {c}: {e}")))
-            };
-            let num = |c: &str| -> Result<Option<arrow::array::ArrayRef>, TableError> {
-                match batch.column_by_name(c) {
-                    None => Ok(None),
-                    Some(a) => arrow::compute::cast(a, &DataType::Float64)
-                        .map(Some)
-                        .map_err(|e| err(path, format!("column {c}: {e}"))),
-                }
-            };
-            let keys = ["indicator_id", "entity_kind", "entity_code", "grain", "period"].map(text);
-            let [Ok(ind), Ok(kind), Ok(code), Ok(grain), Ok(period)] = keys else {
-                return Err(err(
-                    path,
-                    "needs columns indicator_id, entity_kind, entity_code, grain, period",
-                ));
-            };
-            let (ind, kind, code, grain, period) = (
-                ind.as_string::<i32>().clone(),
-                kind.as_string::<i32>().clone(),
-                code.as_string::<i32>().clone(),
-                grain.as_string::<i32>().clone(),
-                period.as_string::<i32>().clone(),
+            self.add_value_batch(&batch, path, &mut row)?;
+        }
+        Ok(())
+    }
+
+    /// Keeps the values of one batch in the engine's output schema.
+    fn add_value_batch(
+        &mut self,
+        batch: &RecordBatch,
+        path: &Path,
+        row: &mut usize,
+    ) -> Result<(), TableError> {
+        let text = |c: &str| -> Result<arrow::array::ArrayRef, TableError> {
+            let a = batch
+                .column_by_name(c)
+                .ok_or_else(|| err(path, format!("no column {c}")))?;
+            arrow::compute::cast(a, &DataType::Utf8).map_err(|e| err(path, format!("column {c}: {e}")))
+        };
+        let num = |c: &str| -> Result<Option<arrow::array::ArrayRef>, TableError> {
+            match batch.column_by_name(c) {
+                None => Ok(None),
+                Some(a) => arrow::compute::cast(a, &DataType::Float64)
+                    .map(Some)
+                    .map_err(|e| err(path, format!("column {c}: {e}"))),
+            }
+        };
+        let keys = ["indicator_id", "entity_kind", "entity_code", "grain", "period"].map(text);
+        let [Ok(ind), Ok(kind), Ok(code), Ok(grain), Ok(period)] = keys else {
+            return Err(err(
+                path,
+                "needs columns indicator_id, entity_kind, entity_code, grain, period",
+            ));
+        };
+        let (ind, kind, code, grain, period) = (
+            ind.as_string::<i32>().clone(),
+            kind.as_string::<i32>().clone(),
+            code.as_string::<i32>().clone(),
+            grain.as_string::<i32>().clone(),
+            period.as_string::<i32>().clone(),
+        );
+        let nums = [
+            "value",
+            "lower_95",
+            "upper_95",
+            "lower_998",
+            "upper_998",
+            "numerator",
+            "denominator",
+        ]
+        .map(num);
+        let mut cols = Vec::with_capacity(7);
+        for n in nums {
+            cols.push(n?);
+        }
+        let get = |c: &Option<arrow::array::ArrayRef>, i: usize| {
+            c.as_ref().and_then(|a| {
+                let a = a.as_primitive::<Float64Type>();
+                (!a.is_null(i)).then(|| a.value(i))
+            })
+        };
+        let org_kind = batch
+            .column_by_name("org_kind")
+            .and_then(|a| arrow::compute::cast(a, &DataType::Utf8).ok());
+        for i in 0..batch.num_rows() {
+            *row += 1;
+            if !self.keep(ind.value(i)) {
+                continue;
+            }
+            let key = (
+                ind.value(i).to_string(),
+                kind.value(i).to_string(),
+                code.value(i).to_string(),
+                grain.value(i).to_string(),
+                period.value(i).to_string(),
             );
-            let nums = [
-                "value",
-                "lower_95",
-                "upper_95",
-                "lower_998",
-                "upper_998",
-                "numerator",
-                "denominator",
-            ]
-            .map(num);
-            let mut cols = Vec::with_capacity(7);
-            for n in nums {
-                cols.push(n?);
-            }
-            let get = |c: &Option<arrow::array::ArrayRef>, i: usize| {
-                c.as_ref().and_then(|a| {
-                    let a = a.as_primitive::<Float64Type>();
-                    (!a.is_null(i)).then(|| a.value(i))
-                })
+            let v = Value {
+                numerator: get(&cols[5], i),
+                denominator: get(&cols[6], i),
+                value: get(&cols[0], i),
+                lower_95: get(&cols[1], i),
+                upper_95: get(&cols[2], i),
+                lower_998: get(&cols[3], i),
+                upper_998: get(&cols[4], i),
             };
-            let org_kind = batch
-                .column_by_name("org_kind")
-                .and_then(|a| arrow::compute::cast(a, &DataType::Utf8).ok());
-            for i in 0..batch.num_rows() {
-                line += 1;
-                if !self.keep(ind.value(i)) {
-                    continue;
-                }
-                let key = (
-                    ind.value(i).to_string(),
-                    kind.value(i).to_string(),
-                    code.value(i).to_string(),
-                    grain.value(i).to_string(),
-                    period.value(i).to_string(),
-                );
-                let v = Value {
-                    numerator: get(&cols[5], i),
-                    denominator: get(&cols[6], i),
-                    value: get(&cols[0], i),
-                    lower_95: get(&cols[1], i),
-                    upper_95: get(&cols[2], i),
-                    lower_998: get(&cols[3], i),
-                    upper_998: get(&cols[4], i),
-                };
-                if let Some(k) = &org_kind {
-                    let k = k.as_string::<i32>();
-                    if k.is_valid(i) && !k.value(i).is_empty() {
-                        self.org_kinds.insert(key.2.clone(), k.value(i).to_string());
-                    }
-                }
-                self.entities
-                    .entry(key.1.clone())
-                    .or_default()
-                    .insert(key.2.clone());
-                self.periods
-                    .entry(key.3.clone())
-                    .or_default()
-                    .insert(key.4.clone());
-                if self.values.insert(&key, v).is_some() {
-                    return Err(err(
-                        path,
-                        format!(
-                            "row {line}: {} {} {} {} {}: appears twice",
-                            key.0, key.1, key.2, key.3, key.4
-                        ),
-                    ));
-                }
-            }
+            let kind_of = org_kind.as_ref().and_then(|k| {
+                let k = k.as_string::<i32>();
+                k.is_valid(i).then(|| k.value(i).to_string())
+            });
+            self.add_value(key, v, kind_of, path, &format!("row {row}"))?;
         }
         Ok(())
     }
@@ -375,65 +403,70 @@ impl Table {
 
 impl Table {
     fn read_signals_parquet(&mut self, path: &Path) -> Result<(), TableError> {
-        let reader = parquet_reader(path)?;
-        for batch in reader {
+        for batch in parquet_reader(path)? {
             let batch = batch.map_err(|e| err(path, e.to_string()))?;
-            let text = |c: &str| -> Result<Option<arrow::array::ArrayRef>, TableError> {
-                match batch.column_by_name(c) {
-                    None => Ok(None),
-                    Some(a) => arrow::compute::cast(a, &DataType::Utf8)
-                        .map(Some)
-                        .map_err(|e| err(path, format!("column {c}: {e}"))),
-                }
-            };
-            let names = [
-                "indicator_id",
-                "entity_kind",
-                "entity_code",
-                "grain",
-                "period",
-                "spc_point",
-                "spc_variation",
-                "funnel_position",
-                "funnel_side",
-            ];
-            let mut cols = Vec::with_capacity(names.len());
-            for n in names {
-                cols.push(text(n)?);
+            self.add_signal_batch(&batch, path)?;
+        }
+        Ok(())
+    }
+
+    /// Keeps the signals of one batch in the engine's signals schema.
+    fn add_signal_batch(&mut self, batch: &RecordBatch, path: &Path) -> Result<(), TableError> {
+        let text = |c: &str| -> Result<Option<arrow::array::ArrayRef>, TableError> {
+            match batch.column_by_name(c) {
+                None => Ok(None),
+                Some(a) => arrow::compute::cast(a, &DataType::Utf8)
+                    .map(Some)
+                    .map_err(|e| err(path, format!("column {c}: {e}"))),
             }
-            if cols[..5].iter().any(Option::is_none) {
-                return Err(err(
-                    path,
-                    "needs columns indicator_id, entity_kind, entity_code, grain, period",
-                ));
+        };
+        let names = [
+            "indicator_id",
+            "entity_kind",
+            "entity_code",
+            "grain",
+            "period",
+            "spc_point",
+            "spc_variation",
+            "funnel_position",
+            "funnel_side",
+        ];
+        let mut cols = Vec::with_capacity(names.len());
+        for n in names {
+            cols.push(text(n)?);
+        }
+        if cols[..5].iter().any(Option::is_none) {
+            return Err(err(
+                path,
+                "needs columns indicator_id, entity_kind, entity_code, grain, period",
+            ));
+        }
+        let cell = |c: usize, i: usize| -> Option<&str> {
+            let a = cols[c].as_ref()?.as_string::<i32>();
+            (a.is_valid(i) && !a.value(i).is_empty()).then(|| a.value(i))
+        };
+        for i in 0..batch.num_rows() {
+            let Some(ind) = cell(0, i) else { continue };
+            if !self.keep(ind) {
+                continue;
             }
-            let cell = |c: usize, i: usize| -> Option<&str> {
-                let a = cols[c].as_ref()?.as_string::<i32>();
-                (a.is_valid(i) && !a.value(i).is_empty()).then(|| a.value(i))
-            };
-            for i in 0..batch.num_rows() {
-                let Some(ind) = cell(0, i) else { continue };
-                if !self.keep(ind) {
-                    continue;
-                }
-                let key = (
-                    ind.to_string(),
-                    cell(1, i).unwrap_or_default().to_string(),
-                    cell(2, i).unwrap_or_default().to_string(),
-                    cell(3, i).unwrap_or_default().to_string(),
-                    cell(4, i).unwrap_or_default().to_string(),
-                );
-                let own = |c: usize| cell(c, i).map(str::to_string);
-                self.signals.insert(
-                    &key,
-                    Signal {
-                        spc_point: own(5),
-                        spc_variation: own(6),
-                        funnel_position: own(7),
-                        funnel_side: own(8),
-                    },
-                );
-            }
+            let key = (
+                ind.to_string(),
+                cell(1, i).unwrap_or_default().to_string(),
+                cell(2, i).unwrap_or_default().to_string(),
+                cell(3, i).unwrap_or_default().to_string(),
+                cell(4, i).unwrap_or_default().to_string(),
+            );
+            let own = |c: usize| cell(c, i).map(str::to_string);
+            self.signals.insert(
+                &key,
+                Signal {
+                    spc_point: own(5),
+                    spc_variation: own(6),
+                    funnel_position: own(7),
+                    funnel_side: own(8),
+                },
+            );
         }
         Ok(())
     }

@@ -41,29 +41,8 @@ pub fn indicator_table(
         ..engine::Options::default()
     };
     let computed = engine::compute(ds, &catalogue, &options, &|_| {})?;
-    let dir = std::env::temp_dir().join(format!("footprint-regime-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).map_err(|e| Error::Policy(format!("{}: {e}", dir.display())))?;
-    let written = engine::output::write(
-        &dir,
-        "indicators_unsuppressed",
-        &engine::output_schema(),
-        &computed.unsuppressed,
-        false,
-    )
-    .and_then(|_| {
-        engine::output::write(
-            &dir,
-            "indicator_signals",
-            &engine::signals::schema(),
-            &computed.signals,
-            false,
-        )
-    });
-    let table = written
-        .map_err(Error::from)
-        .and_then(|_| policy::table::Table::read(&dir).map_err(|e| Error::Policy(e.to_string())));
-    let _ = std::fs::remove_dir_all(&dir);
-    table
+    policy::table::Table::from_batches(&computed.unsuppressed, &computed.signals, &[])
+        .map_err(|e| Error::Policy(e.to_string()))
 }
 
 /// A commitment's milestone on the tracking date.
