@@ -458,7 +458,7 @@ pub fn case_file(
     {
         md.push_str(&diagnosis_text(&d));
     }
-    md.push_str("\n## Recovery plan\n\n| stakeholder | kind | care model | commitment | due | levers |\n| --- | --- | --- | --- | --- | --- |\n");
+    md.push_str("\n## Recovery plan\n\n| stakeholder | kind | care model | commitment | milestone due | delivered | levers |\n| --- | --- | --- | --- | --- | --- | --- |\n");
     for c in &case.commitments {
         let levers = c
             .levers
@@ -467,12 +467,13 @@ pub fn case_file(
             .collect::<Vec<_>>()
             .join("; ");
         md.push_str(&format!(
-            "| {} | {} | {} | {} | {} | {levers} |\n",
+            "| {} | {} | {} | {} | {} | {} | {levers} |\n",
             c.stakeholder,
             c.stakeholder_kind,
             c.care_model,
             c.description,
-            c.due.as_deref().unwrap_or("")
+            c.due.as_deref().unwrap_or(""),
+            c.done_at.as_deref().unwrap_or("not yet")
         ));
     }
     let totals: BTreeMap<&str, f64> = case.plan_totals.iter().map(|(k, v)| (k.as_str(), *v)).collect();
@@ -495,21 +496,44 @@ pub fn case_file(
         md.push_str(&format!("- {} ({}): {}\n", p.at, p.actor, p.note));
     }
     md.push_str("\n## Interventions in the system\n\n");
-    for i in interventions
+    let inside: Vec<&store::Intervention> = interventions
         .iter()
         .filter(|i| i.system_code.as_deref() == Some(case.system_code.as_str()))
-    {
+        .collect();
+    if inside.is_empty() {
+        md.push_str("None.\n");
+    } else {
+        md.push_str("| id | regulator | kind | target | status | legal basis | start | deadline | required actions | levers | case |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
+    }
+    for i in inside {
+        let levers = i
+            .levers
+            .iter()
+            .map(|l| match &l.to_org_code {
+                Some(to) => format!("{} {} {:+} to {to}", l.org_code, l.lever, l.amount),
+                None => format!("{} {} {:+}", l.org_code, l.lever, l.amount),
+            })
+            .collect::<Vec<_>>()
+            .join("; ");
+        let status = match (&i.closed_at, &i.close_reason) {
+            (Some(at), Some(r)) => format!("{} ({at}: {r})", i.status),
+            _ => i.status.clone(),
+        };
         md.push_str(&format!(
-            "- {} {} on {} ({}), {}{}\n",
+            "| {} | {} | {} | {} {} | {status} | {} | {} | {} | {} | {levers} | {} |\n",
+            i.id,
             i.regulator,
             i.kind,
+            i.target_kind,
             i.target_code,
-            i.status,
             i.legal_basis,
-            if i.case_id == Some(case.id) {
-                ", linked to this case"
-            } else {
-                ""
+            i.start_date,
+            i.deadline.as_deref().unwrap_or(""),
+            i.actions.join("; "),
+            match i.case_id {
+                Some(id) if id == case.id => "linked to this case".to_string(),
+                Some(id) => format!("case {id}"),
+                None => "not linked".to_string(),
             }
         ));
     }

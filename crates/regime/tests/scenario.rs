@@ -122,6 +122,14 @@ fn a_challenged_system_gets_a_case_and_a_conflicting_intervention_is_flagged() {
         let file = regime::case_file(&case, &db.interventions().await.unwrap(), &conflicts, false);
         assert!(file.contains("Plan totals: beds +20, workforce +30 WTE, spending £-1500000."), "{file}");
         assert!(file.contains("**against_plan**"));
+        // Every intervention in the system with its full detail.
+        assert!(
+            file.contains(&format!(
+                "| {id} | monitor | financial_special_measures | organisation {a} | open | Health and Social Care Act 2012 s.106 | 2025-04-01 | 2025-10-01 | close a ward | {a} acute_beds -30 | linked to this case |"
+            )),
+            "{file}"
+        );
+        assert!(file.contains("| milestone due | delivered |"), "{file}");
         assert!(file.contains("## Diagnosis (2024/25)"), "{file}");
         assert!(file.contains("Combined surplus -"), "{file}");
         let html = regime::case_file(&case, &db.interventions().await.unwrap(), &conflicts, true);
