@@ -10,9 +10,11 @@
 
 pub mod conflicts;
 mod register;
+pub mod tokens;
 
 pub use conflicts::Conflict;
 pub use register::*;
+pub use tokens::Token;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Row};
@@ -36,9 +38,10 @@ pub enum Backend {
     Postgres,
 }
 
-const MIGRATIONS: [(i64, &str); 2] = [
+const MIGRATIONS: [(i64, &str); 3] = [
     (1, include_str!("../migrations/0001_register.sql")),
     (2, include_str!("../migrations/0002_tracking.sql")),
+    (3, include_str!("../migrations/0003_tokens.sql")),
 ];
 
 /// A connection pool to the register.

@@ -221,8 +221,8 @@ pub struct Organisation {
 }
 
 /// One change in progress: its transaction and its audit row (written first).
-struct Change {
-    tx: Transaction<'static, Any>,
+pub(crate) struct Change {
+    pub(crate) tx: Transaction<'static, Any>,
     audit: i64,
 }
 
@@ -239,7 +239,7 @@ fn opt(r: &AnyRow, i: usize) -> Result<Option<String>> {
 }
 
 impl Store {
-    async fn change(&self, actor: &str, action: &str, entity: &str) -> Result<Change> {
+    pub(crate) async fn change(&self, actor: &str, action: &str, entity: &str) -> Result<Change> {
         if actor.trim().is_empty() {
             return Err(Error::Refused(
                 "every change needs an actor (who is doing it)".into(),
@@ -259,7 +259,7 @@ impl Store {
         Ok(Change { tx, audit })
     }
 
-    async fn commit(
+    pub(crate) async fn commit(
         &self,
         mut c: Change,
         id: Option<i64>,

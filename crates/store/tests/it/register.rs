@@ -304,3 +304,42 @@ fn sixteen_concurrent_writers_lose_nothing() {
         }
     });
 }
+
+#[test]
+fn tokens_are_stored_hashed_checked_and_revoked() {
+    let dir = tempfile::tempdir().unwrap();
+    rt().block_on(async {
+        for url in urls(dir.path(), "tokens").await {
+            let s = seeded(&url).await;
+            let (t, secret) = s
+                .create_token("analyst", "system", Some("QAA"), "admin")
+                .await
+                .unwrap();
+            assert!(secret.starts_with("fp_") && secret.len() == 67, "{secret}");
+            assert_eq!(s.token(&secret).await.unwrap().as_ref(), Some(&t));
+            assert_eq!(s.token("fp_0000").await.unwrap(), None);
+            assert!(!t.can_write());
+            // Neither the secret nor its hash is in the audit log.
+            let audit = serde_json::to_string(&s.audit().await.unwrap()).unwrap();
+            assert!(!audit.contains(&secret[3..]) && !audit.contains(&store::tokens::hash(&secret)));
+            assert_eq!(
+                s.create_token("x", "national", Some("QAA"), "admin")
+                    .await
+                    .unwrap_err()
+                    .to_string(),
+                "scope \"QAA\": a national token sees everything; give no scope"
+            );
+            assert_eq!(
+                s.create_token("x", "regional", None, "admin")
+                    .await
+                    .unwrap_err()
+                    .to_string(),
+                "a regional token needs a scope (the region's code)"
+            );
+            assert!(s.create_token("x", "king", None, "admin").await.is_err());
+            s.revoke_token(t.id, "admin").await.unwrap();
+            assert_eq!(s.token(&secret).await.unwrap(), None);
+            assert!(s.revoke_token(t.id, "admin").await.is_err());
+        }
+    });
+}
