@@ -9,7 +9,13 @@ use std::process::ExitCode;
 /// The demonstration's synthetic England: a hundredth of England, generated in seconds.
 pub const DEMO_SCALE: f64 = 0.01;
 
-pub fn run(out: &Path, format: Format, progress: bool, scale: f64) -> anyhow::Result<ExitCode> {
+pub fn run(
+    out: &Path,
+    format: Format,
+    progress: bool,
+    scale: f64,
+    serve: Option<&str>,
+) -> anyhow::Result<ExitCode> {
     // The real England skeleton, as a starting point for your own data.
     let dir = out.join("england");
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
@@ -49,13 +55,34 @@ pub fn run(out: &Path, format: Format, progress: bool, scale: f64) -> anyhow::Re
     };
     let result = validate::load_for_use(&synthetic, &options);
     let code = validate::print(&result, format);
-    if result.is_ok() && format == Format::Text {
+    if result.is_err() {
+        return Ok(code);
+    }
+    drop(result);
+    // Indicators, every shipped pack's assessments and the triggered system cases.
+    let results = out.join("results");
+    let database = format!("sqlite://{}", out.join("footprint.db").display());
+    let synced = crate::serve::prepare(&synthetic, &results, &database, false, progress)?;
+    if format == Format::Text {
         let report = synth::report(&synthetic).context("reporting the calibration")?;
         crate::output::emit(&format!(
             "\n{report}\nplanted signals: {}\nnext: `footprint validate {}` checks your own data the same way\n",
             synthetic.join("truth.toml").display(),
             dir.display()
         ));
+        if let Some(s) = &synced {
+            crate::output::emit(&format!(
+                "results in {} (indicators, assessments by sof-2016, nof-2025, ccg-iaf-2016 and system-2015); {} systems challenged, {} cases opened now, {} already open, in {}\n",
+                results.display(),
+                s.challenged.len(),
+                s.opened.len(),
+                s.already_open.len(),
+                database
+            ));
+        }
     }
-    Ok(code)
+    match serve {
+        Some(addr) => crate::serve::serve(&results, &database, addr),
+        None => Ok(code),
+    }
 }

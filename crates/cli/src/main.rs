@@ -13,6 +13,7 @@ mod output;
 mod progress;
 mod reference;
 mod regime;
+mod serve;
 mod stats;
 mod synth;
 mod validate;
@@ -58,6 +59,42 @@ enum Command {
         /// Scale of the synthetic England (1 = England's 63.9 million registered patients).
         #[arg(long, default_value_t = demo::DEMO_SCALE)]
         scale: f64,
+        /// Write the results (indicators, assessments, cases in OUT/footprint.db) and exit
+        /// instead of serving the dashboard.
+        #[arg(long)]
+        no_serve: bool,
+        /// Where the dashboard listens.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: String,
+    },
+    /// Serve the HTTP API and the dashboard for a dataset.
+    ///
+    /// On first start it computes the indicators, every shipped pack's assessments and the
+    /// triggered system cases (into RESULTS and the database); later starts reuse them.
+    Serve {
+        #[arg(long)]
+        dataset: PathBuf,
+        /// `sqlite://PATH` (created on first use) or `postgres://USER@HOST/DB`.
+        #[arg(long, default_value = "sqlite://footprint.db")]
+        database: String,
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: String,
+        /// Where the computed results are kept (default DATASET/.footprint/results).
+        #[arg(long)]
+        results: Option<PathBuf>,
+        /// Compute the results again even if they exist.
+        #[arg(long)]
+        recompute: bool,
+    },
+    /// API access tokens: create (the secret is shown once), list, revoke.
+    Tokens {
+        #[arg(long, global = true, default_value = "sqlite://footprint.db")]
+        database: String,
+        /// Who is making the change (audit log); default: $USER.
+        #[arg(long, global = true)]
+        actor: Option<String>,
+        #[command(subcommand)]
+        command: serve::TokensCommand,
     },
     /// Check a dataset folder against every rule of the data contract.
     ///
@@ -256,7 +293,35 @@ fn main() -> ExitCode {
         .init();
     let progress = !cli.quiet;
     let result = match cli.command {
-        Command::Demo { out, format, scale } => demo::run(&out, format, progress, scale),
+        Command::Demo {
+            out,
+            format,
+            scale,
+            no_serve,
+            addr,
+        } => demo::run(
+            &out,
+            format,
+            progress,
+            scale,
+            (!no_serve).then_some(addr.as_str()),
+        ),
+        Command::Serve {
+            dataset,
+            database,
+            addr,
+            results,
+            recompute,
+        } => {
+            let results = results.unwrap_or_else(|| serve::default_results(&dataset));
+            serve::prepare(&dataset, &results, &database, recompute, progress)
+                .and_then(|_| serve::serve(&results, &database, &addr))
+        }
+        Command::Tokens {
+            database,
+            actor,
+            command,
+        } => serve::tokens(&database, actor, command),
         Command::Validate {
             dataset,
             format,

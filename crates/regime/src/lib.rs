@@ -164,7 +164,7 @@ pub fn track(case: &store::Case, table: &policy::table::Table, as_of: &str) -> T
 }
 
 /// Every trust and system assessed, and the organisations, ready to sync into a store.
-#[derive(Debug)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Assessed {
     pub organisations: Vec<store::Organisation>,
     pub systems: Vec<policy::assess::Assessment>,
@@ -310,15 +310,7 @@ pub fn diagnose(
 /// trust and system. Blocking (the engine runs its own query runtime): call it outside an
 /// async runtime, then [`sync`].
 pub fn assess(ds: &dataset::Dataset) -> Result<Assessed, Error> {
-    let packs = PACKS
-        .iter()
-        .map(|p| policy::load_pack(p).map_err(|e| Error::Policy(e.to_string())))
-        .collect::<Result<Vec<_>, _>>()?;
-    let mut wanted: Vec<String> = packs.iter().flat_map(|p| p.indicators()).collect();
-    // The diagnosis splits the combined position into trusts' and commissioners' surpluses.
-    wanted.extend(["ie_margin".to_string(), "commissioner_margin".to_string()]);
-    wanted.sort();
-    wanted.dedup();
+    let wanted = wanted_indicators()?;
     let table = indicator_table(
         ds,
         wanted,
@@ -327,7 +319,32 @@ pub fn assess(ds: &dataset::Dataset) -> Result<Assessed, Error> {
             engine::catalogue::Grain::Month,
         ],
     )?;
+    assess_table(ds, &table)
+}
 
+/// The indicators [`assess`] needs: every pack's, and the margins the diagnosis splits.
+pub fn wanted_indicators() -> Result<Vec<String>, Error> {
+    let mut wanted = Vec::new();
+    for p in PACKS {
+        wanted.extend(
+            policy::load_pack(p)
+                .map_err(|e| Error::Policy(e.to_string()))?
+                .indicators(),
+        );
+    }
+    wanted.extend(["ie_margin".to_string(), "commissioner_margin".to_string()]);
+    wanted.sort();
+    wanted.dedup();
+    Ok(wanted)
+}
+
+/// [`assess`] on indicators already computed (at least [`wanted_indicators`] by financial
+/// year and month).
+pub fn assess_table(ds: &dataset::Dataset, table: &policy::table::Table) -> Result<Assessed, Error> {
+    let packs = PACKS
+        .iter()
+        .map(|p| policy::load_pack(p).map_err(|e| Error::Policy(e.to_string())))
+        .collect::<Result<Vec<_>, _>>()?;
     let mut ctx = policy::assess::Context::default();
     let mut orgs = Vec::with_capacity(ds.organisations.len());
     for o in &ds.organisations {
@@ -342,9 +359,9 @@ pub fn assess(ds: &dataset::Dataset) -> Result<Assessed, Error> {
             system_code: o.system.clone(),
         });
     }
-    let trusts = policy::assess::assess(&packs[0], &table, &ctx, None).map_err(Error::Policy)?;
+    let trusts = policy::assess::assess(&packs[0], table, &ctx, None).map_err(Error::Policy)?;
     ctx.earlier.insert(packs[0].id.clone(), trusts);
-    let systems = policy::assess::assess(&packs[1], &table, &ctx, None).map_err(Error::Policy)?;
+    let systems = policy::assess::assess(&packs[1], table, &ctx, None).map_err(Error::Policy)?;
     let mut members: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for (org, system) in &ctx.systems {
         members.entry(system.clone()).or_default().push(org.clone());
@@ -361,7 +378,7 @@ pub fn assess(ds: &dataset::Dataset) -> Result<Assessed, Error> {
         .map(|a| {
             (
                 a.entity_code.clone(),
-                diagnose(&table, &members, &a.entity_code, &a.period, &indicators),
+                diagnose(table, &members, &a.entity_code, &a.period, &indicators),
             )
         })
         .collect();
@@ -591,9 +608,15 @@ fn escape(s: &str) -> String {
 
 /// The case file's Markdown as a small accessible HTML page.
 fn to_html(md: &str) -> String {
-    let mut out = String::from(
-        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Case file</title></head><body>\n",
-    );
+    format!(
+        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Case file</title></head><body>\n{}</body></html>\n",
+        html_fragment(md)
+    )
+}
+
+/// The case file's Markdown (headings, tables, lists, paragraphs) as HTML to embed in a page.
+pub fn html_fragment(md: &str) -> String {
+    let mut out = String::new();
     let mut in_table = false;
     let mut in_list = false;
     for line in md.lines() {
@@ -643,6 +666,5 @@ fn to_html(md: &str) -> String {
     if in_list {
         out.push_str("</ul>\n");
     }
-    out.push_str("</body></html>\n");
     out
 }

@@ -23,7 +23,7 @@ fn demo_writes_validates_and_summarises_england() {
     let dir = tempfile::tempdir().unwrap();
     let out = footprint()
         .current_dir(dir.path())
-        .args(["demo", "--format", "json", "--scale", "0.002"])
+        .args(["demo", "--format", "json", "--scale", "0.002", "--no-serve"])
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
@@ -53,7 +53,7 @@ fn demo_writes_validates_and_summarises_england() {
     // A second run reuses what exists, and reports the calibration.
     footprint()
         .current_dir(dir.path())
-        .args(["demo", "--scale", "0.002"])
+        .args(["demo", "--scale", "0.002", "--no-serve"])
         .assert()
         .success()
         .stdout(predicate::str::contains("gp_practices"))

@@ -1,0 +1,166 @@
+//! `footprint serve` and `footprint tokens`, and the serving half of `footprint demo`.
+
+use anyhow::{Context, bail};
+use clap::Subcommand;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the runtime")
+}
+
+/// Makes sure `results` holds what the server serves (computing it from the dataset the
+/// first time) and that the register has the organisations and the triggered cases. Returns
+/// what the sync opened.
+pub fn prepare(
+    dataset: &Path,
+    results: &Path,
+    database: &str,
+    recompute: bool,
+    progress: bool,
+) -> anyhow::Result<Option<regime::Synced>> {
+    if recompute || !server::results::exists(results) {
+        let loaded = match crate::validate::load_for_use(dataset, &dataset::Options::default()) {
+            Ok(l) => l,
+            Err(report) => {
+                crate::validate::print(&Err(report), crate::Format::Text);
+                bail!("{}: the dataset was refused (see above)", dataset.display());
+            }
+        };
+        let bar = progress.then(|| {
+            let bar = indicatif::ProgressBar::new_spinner();
+            bar.enable_steady_tick(std::time::Duration::from_millis(200));
+            bar
+        });
+        let started = std::time::Instant::now();
+        server::results::prepare(&loaded.dataset, dataset, results, &|id| {
+            if let Some(bar) = &bar {
+                bar.set_message(format!("computing {id}"));
+            }
+        })
+        .with_context(|| {
+            format!(
+                "computing the results of {} into {}",
+                dataset.display(),
+                results.display()
+            )
+        })?;
+        if let Some(bar) = bar {
+            bar.finish_and_clear();
+        }
+        tracing::info!(
+            "computed indicators and assessments in {:.1} s into {}",
+            started.elapsed().as_secs_f64(),
+            results.display()
+        );
+    } else {
+        tracing::info!("reusing the results in {}", results.display());
+    }
+    let assessed: regime::Assessed = {
+        let text = std::fs::read(results.join("regime.json"))
+            .with_context(|| format!("reading {}", results.join("regime.json").display()))?;
+        serde_json::from_slice(&text).context("regime.json")?
+    };
+    let synced = runtime()?.block_on(async {
+        let db = store::Store::open(database)
+            .await
+            .map_err(|e| anyhow::anyhow!("{database}: {e}"))?;
+        regime::sync(&assessed, &db, "footprint serve")
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))
+    })?;
+    Ok(Some(synced))
+}
+
+/// Serves until Ctrl-C.
+pub fn serve(results: &Path, database: &str, addr: &str) -> anyhow::Result<ExitCode> {
+    let addr: std::net::SocketAddr = addr
+        .parse()
+        .with_context(|| format!("--addr {addr:?}: give HOST:PORT, e.g. 127.0.0.1:8080"))?;
+    runtime()?.block_on(async {
+        let db = store::Store::open(database).await.map_err(|e| anyhow::anyhow!("{database}: {e}"))?;
+        let state = server::state(results, db).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        server::serve(state, addr, |bound| {
+            crate::output::emit(&format!("Footprint is serving the dashboard at http://{bound}/ (the API at http://{bound}/api/v1/openapi.json); Ctrl-C stops it\n"));
+        })
+        .await
+        .with_context(|| format!("serving on {addr}"))
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+#[derive(Subcommand, Debug)]
+pub enum TokensCommand {
+    /// Create a token; its secret is printed once and only its hash is kept.
+    Create {
+        #[arg(long)]
+        name: String,
+        /// national, regional, system or organisation.
+        #[arg(long)]
+        role: String,
+        /// The region, system or organisation code the token sees in detail (none for national).
+        #[arg(long)]
+        scope: Option<String>,
+    },
+    /// List tokens (never their secrets).
+    List,
+    /// Revoke a token by id.
+    Revoke { id: i64 },
+}
+
+pub fn tokens(database: &str, actor: Option<String>, cmd: TokensCommand) -> anyhow::Result<ExitCode> {
+    let actor = actor
+        .or_else(|| std::env::var("USER").ok())
+        .unwrap_or_else(|| "cli".into());
+    runtime()?.block_on(async {
+        let db = store::Store::open(database)
+            .await
+            .map_err(|e| anyhow::anyhow!("{database}: {e}"))?;
+        match cmd {
+            TokensCommand::Create { name, role, scope } => {
+                let (t, secret) = db
+                    .create_token(&name, &role, scope.as_deref(), &actor)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+                crate::output::emit(&format!("{secret}\n"));
+                tracing::info!(
+                    "created token {} ({}, {}); the secret above is shown only once",
+                    t.id,
+                    t.name,
+                    t.role
+                );
+            }
+            TokensCommand::List => {
+                let mut text = String::new();
+                for t in db.tokens().await.map_err(|e| anyhow::anyhow!("{e}"))? {
+                    text.push_str(&format!(
+                        "{:>4}  {:<20} {:<12} {:<8} {}{}\n",
+                        t.id,
+                        t.name,
+                        t.role,
+                        t.scope.as_deref().unwrap_or("-"),
+                        t.created_at,
+                        t.revoked_at.map(|r| format!(" revoked {r}")).unwrap_or_default()
+                    ));
+                }
+                crate::output::emit(&text);
+            }
+            TokensCommand::Revoke { id } => {
+                db.revoke_token(id, &actor)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+                crate::output::emit(&format!("revoked token {id}\n"));
+            }
+        }
+        anyhow::Ok(())
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Where `serve` keeps a dataset's results unless told.
+pub fn default_results(dataset: &Path) -> PathBuf {
+    dataset.join(".footprint").join("results")
+}

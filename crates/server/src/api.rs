@@ -1,0 +1,638 @@
+//! The JSON API's handlers. Lists are `{"<name>": [...]}`, or CSV with `?format=csv`; every
+//! parameter is checked (unknown ones are refused, codes must look like codes) so bad input
+//! gets a 400 with a precise message, never a 500.
+
+use crate::auth::Caller;
+use crate::{ApiError, Shared};
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+use std::collections::HashMap;
+
+/// A route's query parameters, taken one by one; whatever is left over is refused.
+#[derive(Debug)]
+pub struct Params(HashMap<String, String>);
+
+impl Params {
+    pub fn take(&mut self, name: &str) -> Option<String> {
+        self.0.remove(name)
+    }
+
+    /// A code-like parameter: letters, digits, `_` and `-`, at most 32.
+    pub fn code(&mut self, name: &str) -> Result<Option<String>, ApiError> {
+        match self.take(name) {
+            None => Ok(None),
+            Some(v) => check_code(name, &v).map(Some),
+        }
+    }
+
+    pub fn finish(self, allowed: &[&str]) -> Result<(), ApiError> {
+        if let Some(k) = self.0.keys().min() {
+            return Err(ApiError::bad(format!("unknown parameter {k:?}"))
+                .hint(format!("this route takes: {}", allowed.join(", "))));
+        }
+        Ok(())
+    }
+}
+
+pub fn check_code(name: &str, v: &str) -> Result<String, ApiError> {
+    if v.is_empty()
+        || v.len() > 32
+        || !v
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    {
+        return Err(ApiError::bad(format!(
+            "{name} {:?}: not a code (letters, digits, _ and -, at most 32)",
+            v.chars().take(40).collect::<String>()
+        )));
+    }
+    Ok(v.to_string())
+}
+
+/// A period like `2024/25`, `2024-06`, `2024/25 Q1` or `2024-07 to 2025-06`.
+fn check_period(v: &str) -> Result<String, ApiError> {
+    if v.len() > 24
+        || !v
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b" /-".contains(&b))
+    {
+        return Err(ApiError::bad(format!(
+            "period {:?}: not a period (e.g. 2024/25, 2024-06)",
+            v.chars().take(40).collect::<String>()
+        )));
+    }
+    Ok(v.to_string())
+}
+
+pub fn params(
+    q: Result<Query<HashMap<String, String>>, axum::extract::rejection::QueryRejection>,
+) -> Result<Params, ApiError> {
+    q.map(|Query(m)| Params(m))
+        .map_err(|e| ApiError::bad(format!("the query string: {}", e.body_text())))
+}
+
+type Q = Result<Query<HashMap<String, String>>, axum::extract::rejection::QueryRejection>;
+
+/// CSV or JSON.
+fn format(p: &mut Params) -> Result<bool, ApiError> {
+    match p.take("format").as_deref() {
+        None | Some("json") => Ok(false),
+        Some("csv") => Ok(true),
+        Some(other) => Err(ApiError::bad(format!("format {other:?}: json or csv"))),
+    }
+}
+
+fn cell(v: &Value) -> String {
+    match v {
+        Value::Null => String::new(),
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// A list as `{"<name>": rows}` or as CSV (columns from the first row's keys; nested values
+/// as JSON text).
+pub fn list(name: &str, rows: Vec<Value>, csv: bool) -> Response {
+    if !csv {
+        return axum::Json(json!({ name: rows })).into_response();
+    }
+    let mut columns: Vec<String> = Vec::new();
+    for r in &rows {
+        if let Value::Object(m) = r {
+            for k in m.keys() {
+                if !columns.contains(k) {
+                    columns.push(k.clone());
+                }
+            }
+        }
+    }
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let _ = w.write_record(&columns);
+    for r in &rows {
+        let _ = w.write_record(columns.iter().map(|c| cell(r.get(c).unwrap_or(&Value::Null))));
+    }
+    let body = w.into_inner().unwrap_or_default();
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}.csv\""),
+            ),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+fn to_json(v: impl serde::Serialize) -> Value {
+    serde_json::to_value(v).unwrap_or(Value::Null)
+}
+
+pub async fn regions(State(s): State<Shared>, q: Q) -> Result<Response, ApiError> {
+    let mut p = params(q)?;
+    let csv = format(&mut p)?;
+    p.finish(&["format"])?;
+    Ok(list(
+        "regions",
+        s.results.regions.iter().map(to_json).collect(),
+        csv,
+    ))
+}
+
+fn system_row(s: &crate::State, sys: &crate::results::System) -> Value {
+    let a = s.results.assessment("system-2015", &sys.code);
+    json!({
+        "code": sys.code,
+        "name": sys.name,
+        "region_code": sys.region_code,
+        "category": a.and_then(|a| a.category.clone()),
+        "overall_score": a.and_then(|a| a.overall_score),
+        "period": a.map(|a| a.period.clone()),
+    })
+}
+
+pub async fn systems(State(s): State<Shared>, q: Q) -> Result<Response, ApiError> {
+    let mut p = params(q)?;
+    let csv = format(&mut p)?;
+    let region = p.code("region")?;
+    p.finish(&["region", "format"])?;
+    let rows = s
+        .results
+        .systems
+        .iter()
+        .filter(|x| region.as_deref().is_none_or(|r| x.region_code == r))
+        .map(|x| system_row(&s, x))
+        .collect();
+    Ok(list("systems", rows, csv))
+}
+
+pub async fn system(
+    State(s): State<Shared>,
+    Caller(who): Caller,
+    Path(code): Path<String>,
+) -> Result<Response, ApiError> {
+    let code = check_code("system", &code)?;
+    let sys = s
+        .results
+        .system(&code)
+        .ok_or_else(|| ApiError::not_found(format!("system {code:?}: no such system")))?;
+    let mut out = system_row(&s, sys);
+    let members: Vec<Value> = s
+        .results
+        .organisations
+        .iter()
+        .filter(|o| {
+            o.system_code.as_deref() == Some(code.as_str()) && o.kind != "gp_practice" && o.kind != "pcn"
+        })
+        .map(|o| {
+            let segment = crate::results::PACKS
+                .iter()
+                .find_map(|p| s.results.assessment(p, &o.code).and_then(|a| a.segment));
+            json!({"code": o.code, "name": o.name, "kind": o.kind, "segment": segment})
+        })
+        .collect();
+    out["members"] = Value::Array(members);
+    out["assessment"] = to_json(s.results.assessment("system-2015", &code));
+    if who.sees_system(&s, &code) {
+        let diagnosis = s.results.regime.as_ref().and_then(|r| r.diagnoses.get(&code));
+        out["diagnosis"] = to_json(diagnosis);
+        let cases: Vec<Value> =
+            s.db.cases()
+                .await?
+                .into_iter()
+                .filter(|c| c.system_code == code)
+                .map(to_json)
+                .collect();
+        out["cases"] = Value::Array(cases);
+    }
+    Ok(axum::Json(out).into_response())
+}
+
+pub async fn organisations(State(s): State<Shared>, q: Q) -> Result<Response, ApiError> {
+    let mut p = params(q)?;
+    let csv = format(&mut p)?;
+    let kind = p.code("kind")?;
+    let system = p.code("system")?;
+    p.finish(&["kind", "system", "format"])?;
+    if let Some(k) = &kind
+        && !s.results.organisations.iter().any(|o| &o.kind == k)
+    {
+        return Err(
+            ApiError::bad(format!("kind {k:?}: no organisation has this kind"))
+                .hint("e.g. acute_trust, commissioner, gp_practice"),
+        );
+    }
+    let rows = s
+        .results
+        .organisations
+        .iter()
+        .filter(|o| kind.as_deref().is_none_or(|k| o.kind == k))
+        .filter(|o| {
+            system
+                .as_deref()
+                .is_none_or(|x| o.system_code.as_deref() == Some(x))
+        })
+        .map(to_json)
+        .collect();
+    Ok(list("organisations", rows, csv))
+}
+
+pub async fn organisation(
+    State(s): State<Shared>,
+    Caller(who): Caller,
+    Path(code): Path<String>,
+) -> Result<Response, ApiError> {
+    let code = check_code("organisation", &code)?;
+    let o = s
+        .results
+        .organisation(&code)
+        .ok_or_else(|| ApiError::not_found(format!("organisation {code:?}: no such organisation")))?;
+    let mut out = to_json(o);
+    let assessments: Vec<Value> = crate::results::PACKS
+        .iter()
+        .filter_map(|p| s.results.assessment(p, &code))
+        .map(to_json)
+        .collect();
+    out["assessments"] = Value::Array(assessments);
+    if who.sees_org(&s, &code) {
+        let list: Vec<Value> =
+            s.db.interventions()
+                .await?
+                .into_iter()
+                .filter(|i| i.target_code == code)
+                .map(to_json)
+                .collect();
+        out["interventions"] = Value::Array(list);
+    }
+    Ok(axum::Json(out).into_response())
+}
+
+pub async fn indicators(State(s): State<Shared>, q: Q) -> Result<Response, ApiError> {
+    let mut p = params(q)?;
+    let csv = format(&mut p)?;
+    p.finish(&["format"])?;
+    Ok(list(
+        "indicators",
+        s.results.indicators.iter().map(to_json).collect(),
+        csv,
+    ))
+}
+
+/// Rows an indicator answer holds unless `limit` says otherwise, and at most.
+pub const DEFAULT_LIMIT: usize = 10_000;
+pub const MAX_LIMIT: usize = 1_000_000;
+
+pub const ENTITY_KINDS: [&str; 4] = ["organisation", "system", "region", "england"];
+
+pub async fn indicator(State(s): State<Shared>, Path(id): Path<String>, q: Q) -> Result<Response, ApiError> {
+    let id = check_code("indicator", &id)?;
+    if s.results.indicator(&id).is_none() {
+        return Err(
+            ApiError::not_found(format!("indicator {id:?}: not in the catalogue"))
+                .hint("GET /api/v1/indicators lists them"),
+        );
+    }
+    let mut p = params(q)?;
+    let csv = format(&mut p)?;
+    let kind = p.code("entity_kind")?;
+    let code = p.code("entity_code")?;
+    let grain = p.code("grain")?;
+    let period = p.take("period").map(|v| check_period(&v)).transpose()?;
+    let number = |p: &mut Params, name: &str, default: usize, max: usize| -> Result<usize, ApiError> {
+        match p.take(name) {
+            None => Ok(default),
+            Some(v) => v.parse::<usize>().ok().filter(|n| *n <= max).ok_or_else(|| {
+                ApiError::bad(format!(
+                    "{name} {:?}: a whole number up to {max}",
+                    v.chars().take(40).collect::<String>()
+                ))
+            }),
+        }
+    };
+    let limit = number(&mut p, "limit", DEFAULT_LIMIT, MAX_LIMIT)?;
+    let offset = number(&mut p, "offset", 0, usize::MAX)?;
+    p.finish(&[
+        "entity_kind",
+        "entity_code",
+        "grain",
+        "period",
+        "limit",
+        "offset",
+        "format",
+    ])?;
+    if let Some(k) = &kind
+        && !ENTITY_KINDS.contains(&k.as_str())
+    {
+        return Err(ApiError::bad(format!(
+            "entity_kind {k:?}: one of {}",
+            ENTITY_KINDS.join(", ")
+        )));
+    }
+    if let Some(g) = &grain
+        && !["month", "quarter", "financial_year", "rolling_12_months"].contains(&g.as_str())
+    {
+        return Err(ApiError::bad(format!(
+            "grain {g:?}: month, quarter, financial_year or rolling_12_months"
+        )));
+    }
+    if code.is_some() && kind.is_none() {
+        return Err(ApiError::bad("entity_code needs entity_kind"));
+    }
+    let rows: Vec<&crate::results::Value> = match (&kind, &code) {
+        (Some(k), Some(c)) => s.results.series(&id, k, c).collect(),
+        _ => s
+            .results
+            .values
+            .iter()
+            .filter(|v| *v.indicator_id == *id)
+            .filter(|v| kind.as_deref().is_none_or(|k| *v.entity_kind == *k))
+            .collect(),
+    };
+    let rows: Vec<&crate::results::Value> = rows
+        .into_iter()
+        .filter(|v| grain.as_deref().is_none_or(|g| *v.grain == *g))
+        .filter(|v| period.as_deref().is_none_or(|x| *v.period == *x))
+        .collect();
+    let total = rows.len();
+    let page: Vec<Value> = rows.into_iter().skip(offset).take(limit).map(to_json).collect();
+    let next = (offset.saturating_add(limit) < total).then(|| offset + limit);
+    let mut r = list("values", page, csv);
+    if let Ok(v) = axum::http::HeaderValue::from_str(&total.to_string()) {
+        r.headers_mut().insert("x-total-count", v);
+    }
+    if csv {
+        return Ok(r);
+    }
+    let body = axum::body::to_bytes(r.into_body(), usize::MAX)
+        .await
+        .map_err(ApiError::internal)?;
+    let mut v: Value = serde_json::from_slice(&body).map_err(ApiError::internal)?;
+    v["total"] = json!(total);
+    v["next_offset"] = json!(next);
+    Ok(axum::Json(v).into_response())
+}
+
+pub async fn packs() -> Result<Response, ApiError> {
+    let rows = policy::SHIPPED
+        .iter()
+        .filter_map(|(id, _)| policy::load_pack(id).ok())
+        .map(|p| json!({"id": p.id, "title": p.title, "entity_kind": p.entity_kind, "source": p.source}))
+        .collect();
+    Ok(list("packs", rows, false))
+}
+
+fn pack_arg(s: &crate::State, pack: &str) -> Result<String, ApiError> {
+    let pack = check_code("pack", pack)?;
+    if !s.results.assessments.contains_key(&pack) {
+        return Err(
+            ApiError::not_found(format!("pack {pack:?}: not assessed here")).hint(format!(
+                "one of {}",
+                s.results
+                    .assessments
+                    .keys()
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
+        );
+    }
+    Ok(pack)
+}
+
+pub async fn assessments(
+    State(s): State<Shared>,
+    Path(pack): Path<String>,
+    q: Q,
+) -> Result<Response, ApiError> {
+    let pack = pack_arg(&s, &pack)?;
+    let mut p = params(q)?;
+    let csv = format(&mut p)?;
+    let code = p.code("entity_code")?;
+    let period = p.take("period").map(|v| check_period(&v)).transpose()?;
+    p.finish(&["entity_code", "period", "format"])?;
+    let rows = s.results.assessments[&pack]
+        .iter()
+        .filter(|a| code.as_deref().is_none_or(|c| a.entity_code == c))
+        .filter(|a| period.as_deref().is_none_or(|x| a.period == x))
+        .map(to_json)
+        .collect();
+    Ok(list("assessments", rows, csv))
+}
+
+/// A league table: best first by overall score (ties by code), with rank.
+pub fn league_rows(s: &crate::State, pack: &str) -> Vec<Value> {
+    let mut rows: Vec<&policy::assess::Assessment> = s
+        .results
+        .assessments
+        .get(pack)
+        .map(|v| v.iter().collect())
+        .unwrap_or_default();
+    rows.sort_by(|a, b| {
+        a.overall_score
+            .unwrap_or(f64::INFINITY)
+            .total_cmp(&b.overall_score.unwrap_or(f64::INFINITY))
+            .then(a.entity_code.cmp(&b.entity_code))
+    });
+    rows.iter()
+        .enumerate()
+        .map(|(i, a)| {
+            let name = s
+                .results
+                .system(&a.entity_code)
+                .map(|x| x.name.clone())
+                .or_else(|| s.results.organisation(&a.entity_code).map(|o| o.name.clone()));
+            json!({
+                "rank": i + 1,
+                "entity_kind": a.entity_kind,
+                "entity_code": a.entity_code,
+                "name": name,
+                "period": a.period,
+                "overall_score": a.overall_score,
+                "segment": a.segment,
+                "rating": a.rating,
+                "category": a.category,
+                "explanation": a.explanation,
+            })
+        })
+        .collect()
+}
+
+pub async fn league(State(s): State<Shared>, Path(pack): Path<String>, q: Q) -> Result<Response, ApiError> {
+    let pack = pack_arg(&s, &pack)?;
+    let mut p = params(q)?;
+    let csv = format(&mut p)?;
+    p.finish(&["format"])?;
+    Ok(list("league", league_rows(&s, &pack), csv))
+}
+
+pub async fn cases(State(s): State<Shared>, Caller(who): Caller, q: Q) -> Result<Response, ApiError> {
+    who.require()?;
+    let mut p = params(q)?;
+    let csv = format(&mut p)?;
+    let system = p.code("system")?;
+    p.finish(&["system", "format"])?;
+    let rows =
+        s.db.cases()
+            .await?
+            .into_iter()
+            .filter(|c| who.sees_system(&s, &c.system_code))
+            .filter(|c| system.as_deref().is_none_or(|x| c.system_code == x))
+            .map(to_json)
+            .collect();
+    Ok(list("cases", rows, csv))
+}
+
+async fn case_of(s: &crate::State, who: &crate::auth::Principal, id: &str) -> Result<store::Case, ApiError> {
+    who.require()?;
+    let id: i64 = id.parse().map_err(|_| {
+        ApiError::bad(format!(
+            "case {:?}: not a case number",
+            id.chars().take(40).collect::<String>()
+        ))
+    })?;
+    let case =
+        s.db.cases()
+            .await?
+            .into_iter()
+            .find(|c| c.id == id)
+            .ok_or_else(|| ApiError::not_found(format!("case {id}: no such case")))?;
+    if !who.sees_system(s, &case.system_code) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            format!("case {id} is outside this token's scope"),
+        ));
+    }
+    Ok(case)
+}
+
+pub async fn case(
+    State(s): State<Shared>,
+    Caller(who): Caller,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let case = case_of(&s, &who, &id).await?;
+    let conflicts: Vec<store::Conflict> = s
+        .db
+        .conflicts()
+        .await?
+        .into_iter()
+        .filter(|c| c.case_id == Some(case.id) || c.system_code.as_deref() == Some(case.system_code.as_str()))
+        .collect();
+    let mut out = to_json(&case);
+    out["conflicts"] = to_json(conflicts);
+    Ok(axum::Json(out).into_response())
+}
+
+pub async fn plan(
+    State(s): State<Shared>,
+    Caller(who): Caller,
+    Path(id): Path<String>,
+    q: Q,
+) -> Result<Response, ApiError> {
+    let mut p = params(q)?;
+    let csv = format(&mut p)?;
+    p.finish(&["format"])?;
+    let case = case_of(&s, &who, &id).await?;
+    let rows = case
+        .commitments
+        .iter()
+        .map(|c| {
+            let mut v = to_json(c);
+            v["case_id"] = json!(case.id);
+            v
+        })
+        .collect();
+    Ok(list("commitments", rows, csv))
+}
+
+pub async fn interventions(State(s): State<Shared>, Caller(who): Caller, q: Q) -> Result<Response, ApiError> {
+    who.require()?;
+    let mut p = params(q)?;
+    let csv = format(&mut p)?;
+    let system = p.code("system")?;
+    p.finish(&["system", "format"])?;
+    let rows =
+        s.db.interventions()
+            .await?
+            .into_iter()
+            .filter(|i| visible_intervention(&s, &who, i))
+            .filter(|i| {
+                system
+                    .as_deref()
+                    .is_none_or(|x| i.system_code.as_deref() == Some(x))
+            })
+            .map(to_json)
+            .collect();
+    Ok(list("interventions", rows, csv))
+}
+
+fn visible_intervention(s: &crate::State, who: &crate::auth::Principal, i: &store::Intervention) -> bool {
+    if i.target_kind == "system" {
+        who.sees_system(s, &i.target_code)
+    } else {
+        who.sees_org(s, &i.target_code)
+    }
+}
+
+pub async fn create_intervention(
+    State(s): State<Shared>,
+    Caller(who): Caller,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    let t = who.require()?;
+    if !t.can_write() {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            format!("a {} token cannot write", t.role),
+        )
+        .hint("national and regional tokens may open interventions"));
+    }
+    let n: store::NewIntervention = serde_json::from_slice(&body).map_err(|e| {
+        ApiError::bad(format!("the body: {e}")).hint("a JSON object: regulator, target_kind, target_code, kind, legal_basis, actions, start_date, deadline, case_id, levers")
+    })?;
+    check_code("target_code", &n.target_code)?;
+    let in_scope = if n.target_kind == "system" {
+        who.sees_system(&s, &n.target_code)
+    } else {
+        who.sees_org(&s, &n.target_code)
+    };
+    if !in_scope {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            format!(
+                "{} {} is outside this token's scope",
+                n.target_kind, n.target_code
+            ),
+        ));
+    }
+    let id = s.db.open_intervention(&n, &who.name()).await?;
+    let created = s.db.interventions().await?.into_iter().find(|i| i.id == id);
+    Ok((StatusCode::CREATED, axum::Json(to_json(created))).into_response())
+}
+
+pub async fn conflicts(State(s): State<Shared>, Caller(who): Caller, q: Q) -> Result<Response, ApiError> {
+    who.require()?;
+    let mut p = params(q)?;
+    let csv = format(&mut p)?;
+    let system = p.code("system")?;
+    p.finish(&["system", "format"])?;
+    let rows =
+        s.db.conflicts()
+            .await?
+            .into_iter()
+            .filter(|c| who.sees_org(&s, &c.org_code))
+            .filter(|c| {
+                system
+                    .as_deref()
+                    .is_none_or(|x| c.system_code.as_deref() == Some(x))
+            })
+            .map(to_json)
+            .collect();
+    Ok(list("conflicts", rows, csv))
+}

@@ -1,0 +1,188 @@
+//! Footprint's HTTP server: a JSON API under `/api/v1` (described by the OpenAPI document it
+//! serves at `/api/v1/openapi.json`, built from the same route table as the router), and a
+//! server-rendered dashboard. Reads come from the results computed once from a dataset
+//! ([`results`]) and from the register ([`store`]); the only write, opening an intervention,
+//! needs a token with write permission and is audited under the token's name.
+//!
+//! Disclosure: only the engine's published (disclosure-controlled) values are loaded; nothing
+//! here can serve an unsuppressed count.
+
+pub mod api;
+pub mod auth;
+pub mod map;
+pub mod openapi;
+pub mod pages;
+pub mod results;
+pub mod svg;
+
+use axum::Router;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use std::sync::Arc;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{0}")]
+    Results(String),
+    #[error("{0}")]
+    Engine(#[from] engine::Error),
+    #[error("{0}")]
+    Regime(#[from] regime::Error),
+    #[error("{0}")]
+    Store(#[from] store::Error),
+}
+
+/// What every handler shares.
+#[derive(Debug)]
+pub struct State {
+    pub results: results::Results,
+    pub db: store::Store,
+    pub limiter: auth::Limiter,
+    /// The England map, drawn once.
+    pub map: map::Map,
+}
+
+pub type Shared = Arc<State>;
+
+/// The largest request body accepted (an intervention is a few hundred bytes).
+pub const BODY_LIMIT: usize = 64 * 1024;
+
+/// An API error: one shape everywhere, `{"code", "message", "hint"}`.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ApiError {
+    #[serde(skip)]
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+            hint: None,
+        }
+    }
+    pub fn hint(mut self, hint: impl Into<String>) -> ApiError {
+        self.hint = Some(hint.into());
+        self
+    }
+    pub fn bad(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::BAD_REQUEST, "bad_request", message)
+    }
+    pub fn not_found(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::NOT_FOUND, "not_found", message)
+    }
+    pub fn internal(e: impl std::fmt::Display) -> ApiError {
+        tracing::error!("internal error: {e}");
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "the server could not answer; see its log",
+        )
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut r = (self.status, axum::Json(&self)).into_response();
+        if self.status == StatusCode::UNAUTHORIZED {
+            r.headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        r
+    }
+}
+
+impl From<store::Error> for ApiError {
+    fn from(e: store::Error) -> ApiError {
+        match e {
+            store::Error::Refused(m) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "refused", m),
+            store::Error::NotFound(m) => ApiError::not_found(m),
+            e => ApiError::internal(e),
+        }
+    }
+}
+
+/// Errors axum produces itself (no route, wrong method, body too large, …) get the same
+/// shape as ours: any error response that is not already JSON or HTML is rewritten.
+async fn uniform_errors(r: Response) -> Response {
+    let status = r.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return r;
+    }
+    let ct = r
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if ct.starts_with("application/json") || ct.starts_with("text/html") {
+        return r;
+    }
+    let (code, message) = match status {
+        StatusCode::NOT_FOUND => ("not_found", "no such route; see /api/v1/openapi.json".to_string()),
+        StatusCode::METHOD_NOT_ALLOWED => (
+            "method_not_allowed",
+            "this route does not take that method".to_string(),
+        ),
+        StatusCode::PAYLOAD_TOO_LARGE => ("too_large", format!("the body is over {BODY_LIMIT} bytes")),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => (
+            "unsupported_media_type",
+            "send Content-Type: application/json".to_string(),
+        ),
+        s if s.is_server_error() => ("internal", "the server could not answer; see its log".to_string()),
+        _ => ("bad_request", "the request was not understood".to_string()),
+    };
+    ApiError::new(status, code, message).into_response()
+}
+
+/// The whole application: API, dashboard, and the uniform error shape.
+pub fn router(state: Shared) -> Router {
+    Router::new()
+        .merge(openapi::api_router())
+        .merge(pages::router())
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::authenticate,
+        ))
+        .layer(axum::middleware::map_response(uniform_errors))
+        .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
+        .with_state(state)
+}
+
+/// Loads the served state from a results folder and a database.
+pub async fn state(results_dir: &std::path::Path, db: store::Store) -> Result<Shared, Error> {
+    let dir = results_dir.to_path_buf();
+    let results = tokio::task::spawn_blocking(move || results::Results::load(&dir))
+        .await
+        .map_err(|e| Error::Results(e.to_string()))??;
+    let map = map::Map::draw(&results);
+    Ok(Arc::new(State {
+        results,
+        db,
+        limiter: auth::Limiter::default(),
+        map,
+    }))
+}
+
+/// Serves until interrupted (Ctrl-C).
+pub async fn serve(
+    state: Shared,
+    addr: std::net::SocketAddr,
+    on_ready: impl FnOnce(std::net::SocketAddr),
+) -> std::io::Result<()> {
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    on_ready(listener.local_addr()?);
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await
+}

@@ -1,0 +1,476 @@
+//! The results a server serves: computed once from a dataset into a folder (the published
+//! indicators and their signals, every shipped pack's assessments, the regime's system
+//! assessments and diagnoses, the reference tables and the catalogue), then loaded from it
+//! on every later start.
+
+use crate::Error;
+use arrow::array::{Array, AsArray, RecordBatch};
+use arrow::datatypes::Float64Type;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+use std::sync::Arc;
+
+/// Packs assessed for the dashboard, in order (a system pack counts an earlier pack's
+/// segments).
+pub const PACKS: [&str; 4] = ["sof-2016", "nof-2025", "ccg-iaf-2016", "system-2015"];
+
+/// Bumped when the folder's layout changes: older folders are recomputed.
+const LAYOUT: u32 = 1;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Region {
+    pub code: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct System {
+    pub code: String,
+    pub name: String,
+    pub region_code: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Organisation {
+    pub code: String,
+    pub name: String,
+    pub kind: String,
+    pub system_code: Option<String>,
+    pub region_code: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct IndicatorMeta {
+    pub id: String,
+    pub title: String,
+    pub description: String,
+    pub domain: String,
+    pub unit: String,
+    pub direction: String,
+    pub multiplier: f64,
+    /// The interval method (`wilson`, `byars`, `isr`, …): which funnel applies.
+    pub ci: String,
+    pub target: Option<f64>,
+}
+
+/// What the folder was computed from.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Manifest {
+    pub layout: u32,
+    pub dataset: String,
+    pub computed_at: String,
+    pub footprint: String,
+}
+
+/// One published value with its signals. Strings are shared (interned).
+#[derive(Debug, Clone, Serialize)]
+pub struct Value {
+    pub indicator_id: Arc<str>,
+    pub entity_kind: Arc<str>,
+    pub entity_code: Arc<str>,
+    pub grain: Arc<str>,
+    pub period: Arc<str>,
+    pub numerator: Option<f64>,
+    pub denominator: Option<f64>,
+    pub value: Option<f64>,
+    pub lower_95: Option<f64>,
+    pub upper_95: Option<f64>,
+    pub lower_998: Option<f64>,
+    pub upper_998: Option<f64>,
+    pub suppressed: bool,
+    pub spc_point: Option<Arc<str>>,
+    pub spc_variation: Option<Arc<str>>,
+    pub spc_assurance: Option<Arc<str>>,
+    pub funnel_z: Option<f64>,
+    pub funnel_position: Option<Arc<str>>,
+    pub funnel_side: Option<Arc<str>>,
+}
+
+/// (indicator, entity kind, entity code).
+pub type EntityKey = (Arc<str>, Arc<str>, Arc<str>);
+/// (indicator, grain, period, entity kind).
+pub type SectionKey = (Arc<str>, Arc<str>, Arc<str>, Arc<str>);
+
+/// Everything served, in memory.
+#[derive(Debug, Default)]
+pub struct Results {
+    pub manifest: Option<Manifest>,
+    pub regions: Vec<Region>,
+    pub systems: Vec<System>,
+    pub organisations: Vec<Organisation>,
+    pub indicators: Vec<IndicatorMeta>,
+    pub values: Vec<Value>,
+    /// Rows of one entity's series: (indicator, entity kind, code) → positions, in period order.
+    pub by_entity: HashMap<EntityKey, Vec<u32>>,
+    /// Cross-sections: (indicator, grain, period, entity kind) → positions.
+    pub by_section: HashMap<SectionKey, Vec<u32>>,
+    /// Each pack's assessments (latest period), by pack id.
+    pub assessments: BTreeMap<String, Vec<policy::assess::Assessment>>,
+    pub regime: Option<regime::Assessed>,
+}
+
+fn write_json(dir: &Path, name: &str, value: &impl Serialize) -> Result<(), Error> {
+    let path = dir.join(name);
+    let text = serde_json::to_vec(value).map_err(|e| Error::Results(format!("{name}: {e}")))?;
+    std::fs::write(&path, text).map_err(|e| Error::Results(format!("writing {}: {e}", path.display())))
+}
+
+fn read_json<T: for<'de> Deserialize<'de>>(dir: &Path, name: &str) -> Result<T, Error> {
+    let path = dir.join(name);
+    let text =
+        std::fs::read(&path).map_err(|e| Error::Results(format!("reading {}: {e}", path.display())))?;
+    serde_json::from_slice(&text).map_err(|e| Error::Results(format!("{}: {e}", path.display())))
+}
+
+/// Whether `dir` holds results of this layout.
+pub fn exists(dir: &Path) -> bool {
+    read_json::<Manifest>(dir, "manifest.json").is_ok_and(|m| m.layout == LAYOUT)
+}
+
+/// Computes everything from a loaded dataset into `dir`. Blocking (the engine runs its own
+/// query runtime): call it outside an async runtime.
+pub fn prepare(
+    ds: &dataset::Dataset,
+    source: &Path,
+    dir: &Path,
+    progress: &dyn Fn(&str),
+) -> Result<(), Error> {
+    std::fs::create_dir_all(dir).map_err(|e| Error::Results(format!("creating {}: {e}", dir.display())))?;
+    let catalogue = engine::Catalogue::default_catalogue()
+        .map_err(|p| Error::Results(format!("the built-in catalogue: {} problems", p.len())))?;
+    let computed = engine::compute(ds, &catalogue, &engine::Options::default(), progress)?;
+    engine::output::write(
+        dir,
+        "indicators",
+        &engine::published_schema(),
+        &computed.published,
+        false,
+    )?;
+    engine::output::write(
+        dir,
+        "indicator_signals",
+        &engine::signals::schema(),
+        &computed.signals,
+        false,
+    )?;
+    progress("assessing");
+    let table = policy::table::Table::from_batches(&computed.unsuppressed, &computed.signals, &[])
+        .map_err(|e| Error::Results(e.to_string()))?;
+    let mut ctx = policy::assess::Context::default();
+    for o in &ds.organisations {
+        ctx.org_kinds.insert(o.code.clone(), o.kind.as_str().to_string());
+        if let Some(s) = &o.system {
+            ctx.systems.insert(o.code.clone(), s.clone());
+        }
+    }
+    let mut assessments = BTreeMap::new();
+    for id in PACKS {
+        let pack = policy::load_pack(id).map_err(|e| Error::Results(e.to_string()))?;
+        let run = policy::assess::assess(&pack, &table, &ctx, None).map_err(Error::Results)?;
+        ctx.earlier.insert(pack.id.clone(), run.clone());
+        assessments.insert(pack.id.clone(), run);
+    }
+    write_json(dir, "assessments.json", &assessments)?;
+    let assessed = regime::assess_table(ds, &table)?;
+    write_json(dir, "regime.json", &assessed)?;
+
+    let system_region: HashMap<&str, &str> = ds
+        .systems
+        .iter()
+        .map(|s| (s.code.as_str(), s.region.as_str()))
+        .collect();
+    let regions: Vec<Region> = ds
+        .regions
+        .iter()
+        .map(|r| Region {
+            code: r.code.clone(),
+            name: r.name.clone(),
+        })
+        .collect();
+    let systems: Vec<System> = ds
+        .systems
+        .iter()
+        .map(|s| System {
+            code: s.code.clone(),
+            name: s.name.clone(),
+            region_code: s.region.clone(),
+        })
+        .collect();
+    let organisations: Vec<Organisation> = ds
+        .organisations
+        .iter()
+        .map(|o| Organisation {
+            code: o.code.clone(),
+            name: o.name.clone(),
+            kind: o.kind.as_str().to_string(),
+            system_code: o.system.clone(),
+            region_code: o
+                .system
+                .as_deref()
+                .and_then(|s| system_region.get(s))
+                .map(|r| r.to_string()),
+        })
+        .collect();
+    write_json(dir, "reference.json", &(regions, systems, organisations))?;
+    let indicators: Vec<IndicatorMeta> = catalogue
+        .indicators
+        .iter()
+        .map(|i| IndicatorMeta {
+            id: i.id.clone(),
+            title: i.title.clone(),
+            description: i.description.clone(),
+            domain: i.domain.clone(),
+            unit: format!("{:?}", i.unit).to_lowercase(),
+            direction: format!("{:?}", i.direction).to_lowercase(),
+            multiplier: i.multiplier,
+            ci: format!("{:?}", i.ci).to_lowercase(),
+            target: i.target,
+        })
+        .collect();
+    write_json(dir, "catalogue.json", &indicators)?;
+    // The manifest last: a folder without it is recomputed.
+    write_json(
+        dir,
+        "manifest.json",
+        &Manifest {
+            layout: LAYOUT,
+            dataset: source.display().to_string(),
+            computed_at: store::now(),
+            footprint: env!("CARGO_PKG_VERSION").to_string(),
+        },
+    )
+}
+
+#[derive(Default)]
+struct Interner(HashMap<String, Arc<str>>);
+
+impl Interner {
+    fn get(&mut self, s: &str) -> Arc<str> {
+        if let Some(a) = self.0.get(s) {
+            return a.clone();
+        }
+        let a: Arc<str> = Arc::from(s);
+        self.0.insert(s.to_string(), a.clone());
+        a
+    }
+}
+
+fn read_parquet(path: &Path) -> Result<Vec<RecordBatch>, Error> {
+    let file =
+        std::fs::File::open(path).map_err(|e| Error::Results(format!("reading {}: {e}", path.display())))?;
+    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
+        .and_then(|b| b.with_batch_size(65_536).build())
+        .map_err(|e| Error::Results(format!("{}: {e}", path.display())))?;
+    reader
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| Error::Results(format!("{}: {e}", path.display())))
+}
+
+fn column<'a>(b: &'a RecordBatch, name: &str, path: &Path) -> Result<&'a Arc<dyn Array>, Error> {
+    b.column_by_name(name)
+        .ok_or_else(|| Error::Results(format!("{}: no column {name}", path.display())))
+}
+
+impl Results {
+    /// Loads a results folder written by [`prepare`].
+    pub fn load(dir: &Path) -> Result<Results, Error> {
+        let manifest: Manifest = read_json(dir, "manifest.json")?;
+        let (regions, systems, organisations): (Vec<Region>, Vec<System>, Vec<Organisation>) =
+            read_json(dir, "reference.json")?;
+        let indicators: Vec<IndicatorMeta> = read_json(dir, "catalogue.json")?;
+        let assessments = read_json(dir, "assessments.json")?;
+        let regime: regime::Assessed = read_json(dir, "regime.json")?;
+        let mut strings = Interner::default();
+        let mut values = Vec::new();
+        let mut position: HashMap<[Arc<str>; 5], u32> = HashMap::new();
+        let path = dir.join("indicators.parquet");
+        for b in read_parquet(&path)? {
+            let s = |n: &str| -> Result<_, Error> { Ok(column(&b, n, &path)?.as_string::<i32>()) };
+            let f = |n: &str| -> Result<_, Error> { Ok(column(&b, n, &path)?.as_primitive::<Float64Type>()) };
+            let (ind, kind, code, grain, period) = (
+                s("indicator_id")?,
+                s("entity_kind")?,
+                s("entity_code")?,
+                s("grain")?,
+                s("period")?,
+            );
+            let cols = [
+                f("numerator")?,
+                f("denominator")?,
+                f("value")?,
+                f("lower_95")?,
+                f("upper_95")?,
+                f("lower_998")?,
+                f("upper_998")?,
+            ];
+            let suppressed = column(&b, "suppressed", &path)?.as_boolean();
+            for i in 0..b.num_rows() {
+                let get = |c: usize| (!cols[c].is_null(i)).then(|| cols[c].value(i));
+                let v = Value {
+                    indicator_id: strings.get(ind.value(i)),
+                    entity_kind: strings.get(kind.value(i)),
+                    entity_code: strings.get(code.value(i)),
+                    grain: strings.get(grain.value(i)),
+                    period: strings.get(period.value(i)),
+                    numerator: get(0),
+                    denominator: get(1),
+                    value: get(2),
+                    lower_95: get(3),
+                    upper_95: get(4),
+                    lower_998: get(5),
+                    upper_998: get(6),
+                    suppressed: suppressed.value(i),
+                    spc_point: None,
+                    spc_variation: None,
+                    spc_assurance: None,
+                    funnel_z: None,
+                    funnel_position: None,
+                    funnel_side: None,
+                };
+                position.insert(
+                    [
+                        v.indicator_id.clone(),
+                        v.entity_kind.clone(),
+                        v.entity_code.clone(),
+                        v.grain.clone(),
+                        v.period.clone(),
+                    ],
+                    values.len() as u32,
+                );
+                values.push(v);
+            }
+        }
+        let path = dir.join("indicator_signals.parquet");
+        for b in read_parquet(&path)? {
+            let s = |n: &str| -> Result<_, Error> { Ok(column(&b, n, &path)?.as_string::<i32>()) };
+            let (ind, kind, code, grain, period) = (
+                s("indicator_id")?,
+                s("entity_kind")?,
+                s("entity_code")?,
+                s("grain")?,
+                s("period")?,
+            );
+            let texts = [
+                s("spc_point")?,
+                s("spc_variation")?,
+                s("spc_assurance")?,
+                s("funnel_position")?,
+                s("funnel_side")?,
+            ];
+            let z = column(&b, "funnel_z", &path)?.as_primitive::<Float64Type>();
+            for i in 0..b.num_rows() {
+                let key = [
+                    strings.get(ind.value(i)),
+                    strings.get(kind.value(i)),
+                    strings.get(code.value(i)),
+                    strings.get(grain.value(i)),
+                    strings.get(period.value(i)),
+                ];
+                let Some(&p) = position.get(&key) else { continue };
+                let mut t = texts
+                    .iter()
+                    .map(|c| (!c.is_null(i)).then(|| strings.get(c.value(i))));
+                let v = &mut values[p as usize];
+                v.spc_point = t.next().flatten();
+                v.spc_variation = t.next().flatten();
+                v.spc_assurance = t.next().flatten();
+                v.funnel_position = t.next().flatten();
+                v.funnel_side = t.next().flatten();
+                v.funnel_z = (!z.is_null(i)).then(|| z.value(i));
+            }
+        }
+        drop(position);
+        let mut by_entity: HashMap<_, Vec<u32>> = HashMap::new();
+        let mut by_section: HashMap<_, Vec<u32>> = HashMap::new();
+        for (i, v) in values.iter().enumerate() {
+            by_entity
+                .entry((
+                    v.indicator_id.clone(),
+                    v.entity_kind.clone(),
+                    v.entity_code.clone(),
+                ))
+                .or_default()
+                .push(i as u32);
+            by_section
+                .entry((
+                    v.indicator_id.clone(),
+                    v.grain.clone(),
+                    v.period.clone(),
+                    v.entity_kind.clone(),
+                ))
+                .or_default()
+                .push(i as u32);
+        }
+        for rows in by_entity.values_mut() {
+            rows.sort_by(|&a, &b| {
+                let (a, b) = (&values[a as usize], &values[b as usize]);
+                (a.grain.as_ref(), policy::period_order(&a.period))
+                    .cmp(&(b.grain.as_ref(), policy::period_order(&b.period)))
+            });
+        }
+        Ok(Results {
+            manifest: Some(manifest),
+            regions,
+            systems,
+            organisations,
+            indicators,
+            values,
+            by_entity,
+            by_section,
+            assessments,
+            regime: Some(regime),
+        })
+    }
+
+    pub fn system(&self, code: &str) -> Option<&System> {
+        self.systems.iter().find(|s| s.code == code)
+    }
+
+    pub fn organisation(&self, code: &str) -> Option<&Organisation> {
+        self.organisations.iter().find(|o| o.code == code)
+    }
+
+    pub fn indicator(&self, id: &str) -> Option<&IndicatorMeta> {
+        self.indicators.iter().find(|i| i.id == id)
+    }
+
+    /// One entity's values of an indicator (every grain, in period order).
+    pub fn series(&self, indicator: &str, kind: &str, code: &str) -> impl Iterator<Item = &Value> {
+        self.by_entity
+            .get(&(Arc::from(indicator), Arc::from(kind), Arc::from(code)))
+            .into_iter()
+            .flatten()
+            .map(|&i| &self.values[i as usize])
+    }
+
+    /// Every entity of `kind` for one indicator, grain and period.
+    pub fn section(
+        &self,
+        indicator: &str,
+        grain: &str,
+        period: &str,
+        kind: &str,
+    ) -> impl Iterator<Item = &Value> {
+        self.by_section
+            .get(&(
+                Arc::from(indicator),
+                Arc::from(grain),
+                Arc::from(period),
+                Arc::from(kind),
+            ))
+            .into_iter()
+            .flatten()
+            .map(|&i| &self.values[i as usize])
+    }
+
+    /// The assessment of an entity by a pack.
+    pub fn assessment(&self, pack: &str, code: &str) -> Option<&policy::assess::Assessment> {
+        self.assessments.get(pack)?.iter().find(|a| a.entity_code == code)
+    }
+
+    /// A system's category from the system pack.
+    pub fn category(&self, system: &str) -> Option<&str> {
+        self.assessment("system-2015", system)?.category.as_deref()
+    }
+}

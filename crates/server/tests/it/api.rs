@@ -1,0 +1,447 @@
+//! Every route, the authorisation matrix, disclosure control and the one write.
+
+use crate::{App, app, call, get};
+use axum::http::StatusCode;
+use server::openapi::{Access, ROUTES};
+
+/// A route's path with its parameters filled in for `app` (in scope of every scoped token
+/// when `inside`, else out of the scoped tokens' scope).
+fn concrete(app: &App, path: &str, inside: bool) -> String {
+    let (system, trust) = if inside {
+        (&app.system, &app.trust)
+    } else {
+        (&app.other_system, &app.other_trust)
+    };
+    path.replace("/systems/{code}", &format!("/systems/{system}"))
+        .replace("/organisations/{code}", &format!("/organisations/{trust}"))
+        .replace("/indicators/{id}", "/indicators/ae_4h")
+        .replace(
+            "/cases/{id}",
+            &format!("/cases/{}", if inside { app.case_id } else { 999_999 }),
+        )
+        .replace("{pack}", "system-2015")
+}
+
+fn body(app: &App, target: &str) -> String {
+    serde_json::json!({
+        "regulator": "nhs_england",
+        "target_kind": "organisation",
+        "target_code": target,
+        "kind": "capacity_support",
+        "legal_basis": "NHS Act 2006 s.13Z",
+        "actions": ["share a chief executive"],
+        "start_date": "2025-05-01",
+        "deadline": "2025-12-31",
+        "case_id": app.case_id,
+        "levers": [],
+    })
+    .to_string()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_documented_route_answers_and_the_document_matches_the_router() {
+    let app = app().await;
+    let national = app.token("national").to_string();
+    let doc = get(&app, "/api/v1/openapi.json", None).await.json();
+    assert_eq!(doc["openapi"], "3.0.3");
+    let paths = doc["paths"].as_object().unwrap();
+    let mut documented: Vec<(String, String)> = paths
+        .iter()
+        .flat_map(|(p, ops)| {
+            ops.as_object()
+                .unwrap()
+                .keys()
+                .map(move |m| (m.clone(), p.clone()))
+        })
+        .collect();
+    documented.sort();
+    let mut table: Vec<(String, String)> = ROUTES
+        .iter()
+        .map(|r| (r.method.to_string(), r.path.to_string()))
+        .collect();
+    table.sort();
+    assert_eq!(documented, table);
+    for r in ROUTES {
+        let uri = concrete(&app, r.path, true);
+        let a = if r.method == "post" {
+            call(
+                &app.router,
+                "POST",
+                &uri,
+                Some(&national),
+                Some(&body(&app, &app.trust)),
+            )
+            .await
+        } else {
+            get(&app, &uri, Some(&national)).await
+        };
+        assert!(
+            a.status.is_success(),
+            "{} {uri}: {} {}",
+            r.method,
+            a.status,
+            a.body
+        );
+        assert!(a.content_type().starts_with("application/json"), "{uri}");
+        if r.csv {
+            let a = get(&app, &format!("{uri}?format=csv"), Some(&national)).await;
+            assert_eq!(a.status, StatusCode::OK, "{uri} csv: {}", a.body);
+            assert!(a.content_type().starts_with("text/csv"), "{uri}");
+            assert!(a.body.lines().count() >= 2, "{uri} csv has no rows: {}", a.body);
+        }
+    }
+    // Not documented, not served; the error has the one shape.
+    let a = get(&app, "/api/v1/nothing", None).await;
+    assert_eq!(a.status, StatusCode::NOT_FOUND);
+    assert_eq!(a.json()["code"], "not_found");
+    let a = call(&app.router, "DELETE", "/api/v1/systems", None, None).await;
+    assert_eq!(a.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(a.json()["code"], "method_not_allowed");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn indicator_values_are_tidy_published_and_carry_their_signals() {
+    let app = app().await;
+    let uri = format!(
+        "/api/v1/indicators/ae_4h?entity_kind=system&entity_code={}&grain=month",
+        app.system
+    );
+    let v = get(&app, &uri, None).await.json();
+    let rows = v["values"].as_array().unwrap();
+    assert!(rows.len() >= 12, "{v}");
+    for r in rows {
+        assert_eq!(r["entity_code"], app.system.as_str());
+        assert_eq!(r["grain"], "month");
+        assert!(
+            r.get("suppressed").is_some()
+                && r.get("spc_point").is_some()
+                && r.get("funnel_position").is_some()
+        );
+    }
+    // The same row as the results hold.
+    let period = rows[0]["period"].as_str().unwrap();
+    let held = app
+        .state
+        .results
+        .series("ae_4h", "system", &app.system)
+        .find(|x| &*x.grain == "month" && &*x.period == period)
+        .unwrap();
+    assert_eq!(rows[0]["value"].as_f64(), held.value);
+    assert!(
+        rows.iter().any(|r| r["spc_point"].is_string()),
+        "SPC on a series of 12 or more"
+    );
+    // Funnel position beside the financial-year value.
+    let fy = get(
+        &app,
+        "/api/v1/indicators/ae_4h?entity_kind=system&grain=financial_year",
+        None,
+    )
+    .await
+    .json();
+    assert!(
+        fy["values"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["funnel_position"].is_string()),
+        "{fy}"
+    );
+    // Paged.
+    let page = get(
+        &app,
+        "/api/v1/indicators/ae_4h?entity_kind=system&limit=5&offset=5",
+        None,
+    )
+    .await
+    .json();
+    assert_eq!(page["values"].as_array().unwrap().len(), 5);
+    assert_eq!(page["next_offset"], 10);
+    assert!(page["total"].as_u64().unwrap() > 42);
+    // Bad parameters: 400 with a precise message.
+    for (uri, message) in [
+        (
+            "/api/v1/indicators/ae_4h?entity_kind=planet",
+            "entity_kind \"planet\": one of organisation, system, region, england",
+        ),
+        (
+            "/api/v1/indicators/ae_4h?grain=week",
+            "grain \"week\": month, quarter, financial_year or rolling_12_months",
+        ),
+        (
+            "/api/v1/indicators/ae_4h?entity_code=QAA",
+            "entity_code needs entity_kind",
+        ),
+        (
+            "/api/v1/indicators/ae_4h?colour=red",
+            "unknown parameter \"colour\"",
+        ),
+        ("/api/v1/systems?format=xml", "format \"xml\": json or csv"),
+    ] {
+        let a = get(&app, uri, None).await;
+        assert_eq!(a.status, StatusCode::BAD_REQUEST, "{uri}");
+        assert_eq!(a.json()["code"], "bad_request");
+        assert_eq!(a.json()["message"], message, "{uri}");
+    }
+    let a = get(&app, "/api/v1/indicators/no_such", None).await;
+    assert_eq!(a.status, StatusCode::NOT_FOUND);
+    assert_eq!(a.json()["hint"], "GET /api/v1/indicators lists them");
+}
+
+/// Each role × each route × in-scope / out-of-scope entity → status.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_authorisation_matrix_holds() {
+    let app = app().await;
+    let roles = ["anonymous", "national", "regional", "system", "organisation"];
+    for r in ROUTES {
+        for inside in [true, false] {
+            for role in roles {
+                let token = (role != "anonymous").then(|| app.token(role).to_string());
+                let uri = concrete(&app, r.path, inside);
+                let a = if r.method == "post" {
+                    let target = if inside { &app.trust } else { &app.other_trust };
+                    call(
+                        &app.router,
+                        "POST",
+                        &uri,
+                        token.as_deref(),
+                        Some(&body(&app, target)),
+                    )
+                    .await
+                } else {
+                    get(&app, &uri, token.as_deref()).await
+                };
+                let expected = match (r.access, role, r.id) {
+                    (Access::Public, _, _) => StatusCode::OK,
+                    (_, "anonymous", _) => StatusCode::UNAUTHORIZED,
+                    // A case that does not exist is 404 for everyone with a token.
+                    (Access::Token, _, "case" | "plan") if !inside => StatusCode::NOT_FOUND,
+                    // An organisation token does not see its system's case.
+                    (Access::Token, "organisation", "case" | "plan") => StatusCode::FORBIDDEN,
+                    (Access::Token, _, _) => StatusCode::OK,
+                    (Access::Write, "system" | "organisation", _) => StatusCode::FORBIDDEN,
+                    (Access::Write, "national", _) => StatusCode::CREATED,
+                    (Access::Write, "regional", _) if inside => StatusCode::CREATED,
+                    (Access::Write, _, _) => StatusCode::FORBIDDEN,
+                };
+                assert_eq!(
+                    a.status, expected,
+                    "{role} {} {uri} (inside {inside}): {}",
+                    r.method, a.body
+                );
+                if !a.status.is_success() {
+                    assert!(a.json()["code"].is_string(), "{}", a.body);
+                }
+            }
+        }
+    }
+    // Lists are cut to the token's scope.
+    let ids = |v: serde_json::Value, key: &str| -> Vec<String> {
+        v[key]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| {
+                x["target_code"]
+                    .as_str()
+                    .unwrap_or(x["system_code"].as_str().unwrap_or(""))
+                    .to_string()
+            })
+            .collect()
+    };
+    let national = ids(
+        get(&app, "/api/v1/interventions", Some(app.token("national")))
+            .await
+            .json(),
+        "interventions",
+    );
+    assert!(
+        national.contains(&app.trust) && national.contains(&app.other_trust),
+        "{national:?}"
+    );
+    let org = ids(
+        get(&app, "/api/v1/interventions", Some(app.token("organisation")))
+            .await
+            .json(),
+        "interventions",
+    );
+    assert!(org.iter().all(|c| c == &app.trust) && !org.is_empty(), "{org:?}");
+    let cases = get(&app, "/api/v1/cases", Some(app.token("system"))).await.json();
+    assert!(
+        cases["cases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["system_code"] == app.system.as_str())
+    );
+    assert_eq!(
+        get(&app, "/api/v1/cases", Some(app.token("organisation")))
+            .await
+            .json()["cases"]
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
+    // Detail on public routes only in scope.
+    let s = get(
+        &app,
+        &format!("/api/v1/systems/{}", app.system),
+        Some(app.token("system")),
+    )
+    .await
+    .json();
+    assert!(
+        s["diagnosis"].is_object() && s["cases"].as_array().is_some_and(|c| !c.is_empty()),
+        "{s}"
+    );
+    let s = get(&app, &format!("/api/v1/systems/{}", app.system), None)
+        .await
+        .json();
+    assert!(s.get("diagnosis").is_none() && s.get("cases").is_none());
+    let s = get(
+        &app,
+        &format!("/api/v1/systems/{}", app.other_system),
+        Some(app.token("regional")),
+    )
+    .await
+    .json();
+    assert!(s.get("cases").is_none());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn writes_are_audited_under_the_token_and_conflicts_are_served() {
+    let app = app().await;
+    let a = get(
+        &app,
+        &format!("/api/v1/conflicts?system={}", app.system),
+        Some(app.token("national")),
+    )
+    .await
+    .json();
+    let c = a["conflicts"].as_array().unwrap();
+    let unlinked = c
+        .iter()
+        .find(|c| c["kind"] == "unlinked")
+        .expect("the unlinked intervention is a conflict");
+    assert_eq!(unlinked["org_code"], app.trust.as_str());
+    assert_eq!(
+        unlinked["intervention_ids"],
+        serde_json::json!([app.intervention_id])
+    );
+    assert!(unlinked["explanation"].as_str().unwrap().contains(&app.system));
+
+    let created = call(
+        &app.router,
+        "POST",
+        "/api/v1/interventions",
+        Some(app.token("regional")),
+        Some(&body(&app, &app.trust)),
+    )
+    .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let id = created.json()["id"].as_i64().unwrap();
+    let audit = app.state.db.audit().await.unwrap();
+    let entry = audit
+        .iter()
+        .rev()
+        .find(|e| e.action == "open_intervention")
+        .unwrap();
+    assert_eq!(entry.entity_id, Some(id));
+    assert!(entry.actor.starts_with("token:regional"), "{}", entry.actor);
+    // Refused by the register: 422 with its message, nothing changed.
+    let bad = body(&app, &app.trust).replace("2025-12-31", "2025-01-01");
+    let a = call(
+        &app.router,
+        "POST",
+        "/api/v1/interventions",
+        Some(app.token("national")),
+        Some(&bad),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        a.json()["message"],
+        "deadline 2025-01-01: before the start 2025-05-01"
+    );
+    assert_eq!(app.state.db.audit().await.unwrap().len(), audit.len());
+}
+
+/// Walks every public and token route (JSON and CSV) and checks that no count in 1–7 below
+/// national level appears.
+#[tokio::test(flavor = "multi_thread")]
+async fn no_small_count_below_national_level_is_published() {
+    let app = app().await;
+    let mut uris: Vec<(String, Access)> = ROUTES
+        .iter()
+        .filter(|r| r.method == "get")
+        .map(|r| (concrete(&app, r.path, true), r.access))
+        .collect();
+    for ind in &app.state.results.indicators {
+        uris.push((
+            format!("/api/v1/indicators/{}?limit=1000000", ind.id),
+            Access::Public,
+        ));
+    }
+    // Which columns are counts of people or events, by the engine's own rule.
+    let catalogue = engine::Catalogue::default_catalogue().unwrap();
+    let counts = |indicator: &str| -> Vec<&'static str> {
+        match catalogue.get(indicator).map(engine::Disclosure::of) {
+            Some(engine::Disclosure::Both) => vec!["numerator", "denominator"],
+            Some(engine::Disclosure::Numerator) => vec!["numerator"],
+            _ => vec![],
+        }
+    };
+    let mut checked = 0usize;
+    for (uri, access) in uris {
+        for token in [None, Some(app.token("national"))] {
+            if token.is_none() && access != Access::Public {
+                continue;
+            }
+            let a = get(&app, &uri, token).await;
+            assert!(a.status.is_success(), "{uri}");
+            let mut stack = vec![a.json()];
+            while let Some(v) = stack.pop() {
+                match v {
+                    serde_json::Value::Object(m) => {
+                        let national = m.get("entity_kind").and_then(|k| k.as_str()) == Some("england");
+                        let indicator = m.get("indicator_id").and_then(|k| k.as_str()).unwrap_or("");
+                        for key in counts(indicator) {
+                            if let Some(x) = m.get(key).and_then(|x| x.as_f64())
+                                && !national
+                            {
+                                checked += 1;
+                                assert!(!(1.0..=7.0).contains(&x), "{uri}: {key} {x} in {m:?}");
+                            }
+                        }
+                        stack.extend(m.into_iter().map(|(_, v)| v));
+                    }
+                    serde_json::Value::Array(a) => stack.extend(a),
+                    _ => {}
+                }
+            }
+            if uri.starts_with("/api/v1/indicators/") && uri.contains("?limit=") {
+                let csv = get(&app, &format!("{uri}&format=csv"), token).await;
+                let mut r = csv::Reader::from_reader(csv.body.as_bytes());
+                let h = r.headers().unwrap().clone();
+                let col = |n: &str| h.iter().position(|x| x == n).unwrap();
+                let k = col("entity_kind");
+                let indicator = uri.rsplit('/').next().unwrap().split('?').next().unwrap();
+                let cols: Vec<usize> = counts(indicator).into_iter().map(col).collect();
+                for rec in r.records() {
+                    let rec = rec.unwrap();
+                    if &rec[k] == "england" {
+                        continue;
+                    }
+                    for &c in &cols {
+                        if let Ok(x) = rec[c].parse::<f64>() {
+                            checked += 1;
+                            assert!(!(1.0..=7.0).contains(&x), "{uri} csv: {x}");
+                        }
+                    }
+                }
+            }
+        }
+    }
+    assert!(checked > 10_000, "only {checked} counts checked");
+}
