@@ -28,7 +28,7 @@ a{color:#005eb8}a:focus,button:focus,input:focus{outline:3px solid #ffeb3b;outli
 table{border-collapse:collapse;margin:.5rem 0 1rem;width:100%}th,td{border-bottom:1px solid #d8dde0;padding:.3rem .5rem;text-align:left;vertical-align:top}
 caption{text-align:left;font-weight:bold;padding:.3rem 0}.num{text-align:right;font-variant-numeric:tabular-nums}
 .suppressed{font-style:italic;color:#4c6272}.tag{display:inline-block;padding:0 .4rem;border-radius:3px;color:#fff;font-weight:bold}
-.challenged{background:#d5281b}.support{background:#8a1538}.fast-track{background:#007f3b}.none{background:#4c6272}
+.challenged{background:#d5281b}.support{background:#e8a5b4;color:#212b32}.fast-track{background:#007f3b}.none{background:#4c6272}
 svg.map path.area{stroke:#fff;stroke-width:.3}svg.map path.area:hover{opacity:.8}svg.map .borders{fill:none;stroke:#212b32;stroke-width:1.1}
 .f-challenged{fill:#d5281b}.f-support{fill:#e8a5b4}.f-fast-track{fill:#78be20}.f-none{fill:#aeb7bd}
 .charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(22rem,1fr));gap:1rem}figure{margin:0}svg.spc,svg.funnel{width:100%;height:auto;background:#fff;border:1px solid #d8dde0}
