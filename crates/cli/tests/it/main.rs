@@ -57,8 +57,108 @@ fn demo_writes_validates_and_summarises_england() {
         .assert()
         .success()
         .stdout(predicate::str::contains("gp_practices"))
-        .stdout(predicate::str::contains("30-day emergency readmissions, %"));
+        .stdout(predicate::str::contains("30-day emergency readmissions, %"))
+        .stdout(predicate::str::contains("cases opened now"))
+        .stdout(predicate::str::contains(" 0 cases opened now"));
     assert_eq!(std::fs::metadata(&truth).unwrap().modified().unwrap(), written);
+    let demo = dir.path().join("footprint-demo");
+    assert!(
+        demo.join("results/indicators.parquet").is_file() && demo.join("results/indicators.csv").is_file()
+    );
+    let database = format!("sqlite://{}", demo.join("footprint.db").display());
+
+    // Tokens: the secret once, only its hash kept.
+    let out = footprint()
+        .args([
+            "tokens",
+            "--database",
+            &database,
+            "create",
+            "--name",
+            "lead",
+            "--role",
+            "national",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let secret = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    assert!(secret.starts_with("fp_") && secret.len() == 67, "{secret}");
+    footprint()
+        .args([
+            "tokens",
+            "--database",
+            &database,
+            "create",
+            "--name",
+            "x",
+            "--role",
+            "system",
+        ])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("a system token needs a scope"));
+    footprint()
+        .args(["tokens", "--database", &database, "list"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("lead"))
+        .stdout(predicate::str::contains(&secret[3..]).not());
+
+    // Serve the demo's results on a free port and ask for the systems and the conflicts.
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("footprint"))
+        .args(["-q", "serve", "--dataset"])
+        .arg(demo.join("synthetic"))
+        .args(["--results"])
+        .arg(demo.join("results"))
+        .args(["--database", &database, "--addr", "127.0.0.1:0"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.take().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    let addr = line
+        .split("http://")
+        .nth(1)
+        .and_then(|r| r.split('/').next())
+        .unwrap_or_else(|| panic!("{line}"))
+        .to_string();
+    let ask = |path: &str, token: Option<&str>| -> String {
+        use std::io::{Read, Write};
+        let mut c = std::net::TcpStream::connect(&addr).unwrap();
+        let auth = token
+            .map(|t| format!("Authorization: Bearer {t}\r\n"))
+            .unwrap_or_default();
+        write!(
+            c,
+            "GET {path} HTTP/1.1\r\nHost: x\r\n{auth}Connection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut out = String::new();
+        c.read_to_string(&mut out).unwrap();
+        out
+    };
+    let systems = ask("/api/v1/systems", None);
+    let conflicts_anonymous = ask("/api/v1/conflicts", None);
+    let cases = ask("/api/v1/cases", Some(&secret));
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(
+        systems.starts_with("HTTP/1.1 200") && systems.contains("\"category\":\"challenged\""),
+        "{systems}"
+    );
+    assert!(
+        conflicts_anonymous.starts_with("HTTP/1.1 401"),
+        "{conflicts_anonymous}"
+    );
+    assert!(
+        cases.starts_with("HTTP/1.1 200") && cases.contains("\"status\":\"open\""),
+        "{cases}"
+    );
 }
 
 #[test]

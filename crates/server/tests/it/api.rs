@@ -454,18 +454,40 @@ async fn pages_render_for_people() {
     let a = get(&app, "/", None).await;
     assert_eq!(a.status, StatusCode::OK);
     assert!(a.content_type().starts_with("text/html"));
-    assert_eq!(a.body.matches("<path class=\"area ").count(), 106, "106 sub-ICB shapes");
+    assert_eq!(
+        a.body.matches("<path class=\"area ").count(),
+        106,
+        "106 sub-ICB shapes"
+    );
     assert!(a.body.contains("<path class=\"borders\" d=\"M"), "system borders");
     for s in &app.state.results.systems {
-        assert!(a.body.contains(&format!("href=\"/systems/{}\"", s.code)), "{}", s.code);
+        assert!(
+            a.body.contains(&format!("href=\"/systems/{}\"", s.code)),
+            "{}",
+            s.code
+        );
     }
     assert!(a.body.contains("f-challenged"));
     let page = get(&app, &format!("/systems/{}", app.system), None).await;
     assert!(page.body.contains("<svg class=\"spc\"") && page.body.contains("<svg class=\"funnel\""));
-    assert!(page.body.contains("shown to tokens whose scope includes this system"));
+    assert!(
+        page.body
+            .contains("shown to tokens whose scope includes this system")
+    );
     assert!(!page.body.contains("class=\"conflicts\""));
-    let page = get(&app, &format!("/systems/{}", app.system), Some(app.token("system"))).await;
-    assert!(page.body.contains("data-kind=\"unlinked\"") && !page.body.contains("## Diagnosis") && page.body.contains("<h2>Diagnosis"), "{}", page.body);
+    let page = get(
+        &app,
+        &format!("/systems/{}", app.system),
+        Some(app.token("system")),
+    )
+    .await;
+    assert!(
+        page.body.contains("data-kind=\"unlinked\"")
+            && !page.body.contains("## Diagnosis")
+            && page.body.contains("<h2>Diagnosis"),
+        "{}",
+        page.body
+    );
     // A suppressed value reads "suppressed", never 0.
     let r = &app.state.results;
     let suppressed = r
@@ -473,13 +495,37 @@ async fn pages_render_for_people() {
         .iter()
         .find(|v| {
             &*v.entity_kind == "organisation"
-                && r.series(&v.indicator_id, "organisation", &v.entity_code).filter(|x| &*x.grain == "financial_year").last().is_some_and(|x| x.suppressed)
+                && r.series(&v.indicator_id, "organisation", &v.entity_code)
+                    .filter(|x| &*x.grain == "financial_year")
+                    .last()
+                    .is_some_and(|x| x.suppressed)
         })
         .expect("something is suppressed");
     let o = get(&app, &format!("/organisations/{}", suppressed.entity_code), None).await;
-    assert!(o.body.contains("<span class=\"suppressed\">suppressed</span>"), "{}", suppressed.entity_code);
-    assert_eq!(get(&app, &format!("/cases/{}", app.case_id), None).await.status, StatusCode::UNAUTHORIZED);
-    assert_eq!(get(&app, &format!("/cases/{}", app.case_id), Some(app.token("organisation"))).await.status, StatusCode::FORBIDDEN);
-    let case = get(&app, &format!("/cases/{}", app.case_id), Some(app.token("regional"))).await;
+    assert!(
+        o.body.contains("<span class=\"suppressed\">suppressed</span>"),
+        "{}",
+        suppressed.entity_code
+    );
+    assert_eq!(
+        get(&app, &format!("/cases/{}", app.case_id), None).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        get(
+            &app,
+            &format!("/cases/{}", app.case_id),
+            Some(app.token("organisation"))
+        )
+        .await
+        .status,
+        StatusCode::FORBIDDEN
+    );
+    let case = get(
+        &app,
+        &format!("/cases/{}", app.case_id),
+        Some(app.token("regional")),
+    )
+    .await;
     assert!(case.body.contains("<h2>Recovery plan</h2>"));
 }

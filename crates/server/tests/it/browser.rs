@@ -9,7 +9,11 @@ use fantoccini::{ClientBuilder, Locator};
 use std::time::Duration;
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 struct Driver(std::process::Child);
@@ -34,7 +38,12 @@ async fn the_dashboard_renders_and_navigates_in_chromium() {
     let base = format!("http://{}", listener.local_addr().unwrap());
     let router = app.router.clone();
     tokio::spawn(async move {
-        axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>()).await.unwrap();
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .await
+        .unwrap();
     });
     let port = free_port();
     let _driver = Driver(
@@ -55,7 +64,12 @@ async fn the_dashboard_renders_and_navigates_in_chromium() {
     );
     let mut client = None;
     for _ in 0..50 {
-        match ClientBuilder::rustls().unwrap().capabilities(caps.clone()).connect(&format!("http://127.0.0.1:{port}")).await {
+        match ClientBuilder::rustls()
+            .unwrap()
+            .capabilities(caps.clone())
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+        {
             Ok(c) => {
                 client = Some(c);
                 break;
@@ -75,7 +89,10 @@ async fn the_dashboard_renders_and_navigates_in_chromium() {
     assert_eq!(c.title().await.unwrap(), "England — Footprint");
     let areas = c.find_all(Locator::Css("svg.map path.area")).await.unwrap();
     assert_eq!(areas.len(), 106);
-    let challenged = c.find_all(Locator::Css("svg.map path.f-challenged")).await.unwrap();
+    let challenged = c
+        .find_all(Locator::Css("svg.map path.f-challenged"))
+        .await
+        .unwrap();
     assert!(!challenged.is_empty(), "the challenged systems are coloured");
     let rows = c.find_all(Locator::Css("main table tbody tr")).await.unwrap();
     assert_eq!(rows.len(), app.state.results.systems.len());
@@ -83,37 +100,107 @@ async fn the_dashboard_renders_and_navigates_in_chromium() {
 
     // Sign in with a national token, so the system page shows the regime's detail.
     c.goto(&format!("{base}/login")).await.unwrap();
-    c.find(Locator::Id("token")).await.unwrap().send_keys(app.token("national")).await.unwrap();
-    c.find(Locator::Css("main form button")).await.unwrap().click().await.unwrap();
+    c.find(Locator::Id("token"))
+        .await
+        .unwrap()
+        .send_keys(app.token("national"))
+        .await
+        .unwrap();
+    c.find(Locator::Css("main form button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
     c.wait().for_element(Locator::Css("svg.map")).await.unwrap();
 
     // Click through to the challenged system from the league table.
-    c.find(Locator::Css(&format!("main table a[href='/systems/{}']", app.system))).await.unwrap().click().await.unwrap();
-    let h1 = c.wait().for_element(Locator::Css("h1")).await.unwrap().text().await.unwrap();
+    c.find(Locator::Css(&format!(
+        "main table a[href='/systems/{}']",
+        app.system
+    )))
+    .await
+    .unwrap()
+    .click()
+    .await
+    .unwrap();
+    let h1 = c
+        .wait()
+        .for_element(Locator::Css("h1"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(h1.contains(&app.system), "{h1}");
     let charts = c.find_all(Locator::Css("svg.spc")).await.unwrap();
     assert!(!charts.is_empty(), "SPC charts");
     let points = c.find_all(Locator::Css("svg.spc circle.point")).await.unwrap();
     assert!(points.len() >= 12, "{} points", points.len());
-    assert!(!c.find_all(Locator::Css("svg.funnel circle")).await.unwrap().is_empty(), "funnel plot");
-    let conflict = c.find(Locator::Css("ul.conflicts li[data-kind='unlinked']")).await.unwrap().text().await.unwrap();
-    assert!(conflict.contains(&app.trust) && conflict.contains("unlinked"), "{conflict}");
-    let plan = c.find(Locator::Css("table.plan")).await.unwrap().text().await.unwrap();
-    assert!(plan.contains("County council") && plan.contains("2025-12-31"), "{plan}");
+    assert!(
+        !c.find_all(Locator::Css("svg.funnel circle"))
+            .await
+            .unwrap()
+            .is_empty(),
+        "funnel plot"
+    );
+    let conflict = c
+        .find(Locator::Css("ul.conflicts li[data-kind='unlinked']"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        conflict.contains(&app.trust) && conflict.contains("unlinked"),
+        "{conflict}"
+    );
+    let plan = c
+        .find(Locator::Css("table.plan"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        plan.contains("County council") && plan.contains("2025-12-31"),
+        "{plan}"
+    );
     shot("system.png", c.screenshot().await.unwrap());
 
     // And to a trust.
-    c.find(Locator::Css(&format!("main a[href='/organisations/{}']", app.trust))).await.unwrap().click().await.unwrap();
-    let h1 = c.wait().for_element(Locator::Css("h1")).await.unwrap().text().await.unwrap();
+    c.find(Locator::Css(&format!(
+        "main a[href='/organisations/{}']",
+        app.trust
+    )))
+    .await
+    .unwrap()
+    .click()
+    .await
+    .unwrap();
+    let h1 = c
+        .wait()
+        .for_element(Locator::Css("h1"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(h1.contains(&app.trust), "{h1}");
     let body = c.find(Locator::Css("main")).await.unwrap().text().await.unwrap();
-    assert!(body.contains("Assessments") && body.contains("enforcement undertaking"), "{body}");
+    assert!(
+        body.contains("Assessments") && body.contains("enforcement undertaking"),
+        "{body}"
+    );
     shot("trust.png", c.screenshot().await.unwrap());
 
     // The case page.
     c.goto(&format!("{base}/cases/{}", app.case_id)).await.unwrap();
     let body = c.find(Locator::Css("main")).await.unwrap().text().await.unwrap();
-    assert!(body.contains("Recovery plan") && body.contains("Interventions in the system"), "{body}");
+    assert!(
+        body.contains("Recovery plan") && body.contains("Interventions in the system"),
+        "{body}"
+    );
     shot("case.png", c.screenshot().await.unwrap());
     c.close().await.unwrap();
 }
