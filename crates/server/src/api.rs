@@ -636,3 +636,76 @@ pub async fn conflicts(State(s): State<Shared>, Caller(who): Caller, q: Q) -> Re
             .collect();
     Ok(list("conflicts", rows, csv))
 }
+
+/// A settlement request: risk-share, pooled or alliance terms as TOML (the format of
+/// `docs/budgets.md`) and the year's outturn.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SettleRequest {
+    pub terms: String,
+    /// The total outturn; with `outturn` rows, their sum unless given.
+    pub actual: Option<f64>,
+    pub outturn: Option<Vec<PartyOutturnIn>>,
+    /// Annual costs of high-cost patients, for a stop-loss pool.
+    #[serde(default)]
+    pub high_cost: Vec<f64>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PartyOutturnIn {
+    pub party: String,
+    pub outturn: f64,
+    pub target: Option<f64>,
+    pub activity: Option<f64>,
+    pub quality: Option<f64>,
+}
+
+/// Settles an arrangement: a calculator over the caller's own terms and figures.
+pub fn settle(req: SettleRequest) -> Result<budgets::settle::Settlement, ApiError> {
+    if req.terms.len() > 32 * 1024 {
+        return Err(ApiError::bad("terms: over 32 KiB"));
+    }
+    let terms =
+        budgets::terms::Terms::parse(&req.terms, "terms").map_err(|e| ApiError::bad(e.to_string()))?;
+    let parties: Vec<budgets::settle::PartyOutturn> = req
+        .outturn
+        .unwrap_or_default()
+        .into_iter()
+        .map(|p| budgets::settle::PartyOutturn {
+            party: p.party,
+            outturn: p.outturn,
+            target: p.target,
+            activity: p.activity,
+            quality: p.quality,
+        })
+        .collect();
+    if req.actual.is_none() && parties.is_empty() {
+        return Err(ApiError::bad(
+            "give `actual` (the total outturn) or `outturn` rows",
+        ));
+    }
+    let total = req
+        .actual
+        .unwrap_or_else(|| parties.iter().map(|p| p.outturn).sum());
+    if !total.is_finite() || req.high_cost.iter().any(|c| !c.is_finite() || *c < 0.0) {
+        return Err(ApiError::bad(
+            "amounts must be finite, and high-cost patients' costs not negative",
+        ));
+    }
+    let outturn = budgets::settle::Outturn {
+        total,
+        parties,
+        high_cost: req.high_cost,
+    };
+    budgets::settle::settle(&terms, &outturn)
+        .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "refused", e.to_string()))
+}
+
+pub async fn budgets_settle(body: axum::body::Bytes) -> Result<Response, ApiError> {
+    let req: SettleRequest = serde_json::from_slice(&body).map_err(|e| {
+        ApiError::bad(format!("the body: {e}"))
+            .hint("a JSON object: terms (TOML text), actual or outturn rows, high_cost")
+    })?;
+    Ok(axum::Json(settle(req)?).into_response())
+}

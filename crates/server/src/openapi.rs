@@ -216,6 +216,15 @@ pub const ROUTES: &[Route] = &[
         csv: false,
     },
     Route {
+        id: "budgets_settle",
+        method: "post",
+        path: "/api/v1/budgets/settle",
+        summary: "Settle a risk-share, pooled or alliance budget: each party's transfer with the arithmetic",
+        access: Access::Public,
+        params: &[],
+        csv: false,
+    },
+    Route {
         id: "conflicts",
         method: "get",
         path: "/api/v1/conflicts",
@@ -245,6 +254,7 @@ fn handler(id: &str) -> MethodRouter<Shared> {
         "interventions" => get(api::interventions),
         "create_intervention" => post(api::create_intervention),
         "conflicts" => get(api::conflicts),
+        "budgets_settle" => post(api::budgets_settle),
         other => unreachable!("route {other} in ROUTES has no handler"),
     }
 }
@@ -299,7 +309,12 @@ pub fn document() -> Value {
             op["security"] = json!([{"bearer": []}]);
         }
         if r.method == "post" {
-            op["requestBody"] = json!({"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/NewIntervention"}}}});
+            let schema = if r.id == "budgets_settle" {
+                "SettleRequest"
+            } else {
+                "NewIntervention"
+            };
+            op["requestBody"] = json!({"required": true, "content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/{schema}")}}}});
         }
         paths
             .entry(r.path)
@@ -314,6 +329,12 @@ pub fn document() -> Value {
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
             "schemas": {
+                "SettleRequest": {"type": "object", "required": ["terms"], "properties": {
+                    "terms": {"type": "string", "description": "the arrangement's terms as TOML (docs/budgets.md)"},
+                    "actual": {"type": "number"},
+                    "outturn": {"type": "array", "items": {"type": "object", "required": ["party", "outturn"], "properties": {"party": {"type": "string"}, "outturn": {"type": "number"}, "target": {"type": "number"}, "activity": {"type": "number"}, "quality": {"type": "number"}}}},
+                    "high_cost": {"type": "array", "items": {"type": "number"}}
+                }},
                 "Error": {"type": "object", "required": ["code", "message"], "properties": {"code": {"type": "string"}, "message": {"type": "string"}, "hint": {"type": "string"}}},
                 "NewIntervention": {"type": "object", "required": ["regulator", "target_kind", "target_code", "kind", "legal_basis", "actions", "start_date", "levers"], "properties": {
                     "regulator": {"type": "string"}, "target_kind": {"type": "string", "enum": ["organisation", "system"]}, "target_code": {"type": "string"},

@@ -49,7 +49,7 @@ pub fn layout(title: &str, who: &Principal, body: &str) -> Html<String> {
         ),
     };
     Html(format!(
-        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{t} — Footprint</title><style>{STYLE}</style></head><body><a class=\"skip\" href=\"#main\">Skip to content</a><header><a href=\"/\">Footprint</a><nav aria-label=\"Main\"><a href=\"/\">England</a></nav>{account}</header><main id=\"main\">{body}</main></body></html>",
+        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{t} — Footprint</title><style>{STYLE}</style></head><body><a class=\"skip\" href=\"#main\">Skip to content</a><header><a href=\"/\">Footprint</a><nav aria-label=\"Main\"><a href=\"/\">England</a> <a href=\"/budgets\">Budgets</a></nav>{account}</header><main id=\"main\">{body}</main></body></html>",
         t = esc(title)
     ))
 }
@@ -555,6 +555,75 @@ async fn login_form(Caller(who): Caller) -> Response {
     layout("Sign in", &who, "<h1>Sign in</h1><form method=\"post\" action=\"/login\"><p><label for=\"token\">Access token</label><br><input id=\"token\" name=\"token\" type=\"password\" autocomplete=\"off\" size=\"70\" required></p><p><button type=\"submit\">Sign in</button></p></form><p>Tokens are made with <code>footprint tokens create</code>.</p>").into_response()
 }
 
+const EXAMPLE_TERMS: &str = include_str!("../../../examples/terms/gain_loss_share.toml");
+
+fn budgets_page(terms: &str, actual: &str, result: &str) -> String {
+    format!(
+        "<h1>Settle a risk share</h1><p>Terms for a gain/loss share, risk corridor, pooled or alliance budget, as TOML (see docs/budgets.md), and the year's total outturn. Nothing is stored.</p><form method=\"post\" action=\"/budgets\"><p><label for=\"terms\">Terms (TOML)</label><br><textarea id=\"terms\" name=\"terms\" rows=\"18\" cols=\"90\">{}</textarea></p><p><label for=\"actual\">Total outturn (£)</label><br><input id=\"actual\" name=\"actual\" inputmode=\"decimal\" value=\"{}\" required></p><p><button type=\"submit\">Settle</button></p></form>{result}",
+        esc(terms),
+        esc(actual)
+    )
+}
+
+async fn budgets_form(Caller(who): Caller) -> Response {
+    layout("Budgets", &who, &budgets_page(EXAMPLE_TERMS, "103000000", "")).into_response()
+}
+
+#[derive(serde::Deserialize)]
+struct SettleForm {
+    terms: String,
+    actual: String,
+}
+
+async fn budgets_settle(
+    Caller(who): Caller,
+    form: Result<axum::Form<SettleForm>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    let Ok(axum::Form(f)) = form else {
+        return error_page(ApiError::bad("the form needs terms and a total outturn"), &who);
+    };
+    let result = match f.actual.trim().replace([',', '£'], "").parse::<f64>() {
+        Err(_) => Err(ApiError::bad(format!(
+            "total outturn {:?}: not a number",
+            f.actual
+        ))),
+        Ok(a) => crate::api::settle(crate::api::SettleRequest {
+            terms: f.terms.clone(),
+            actual: Some(a),
+            outturn: None,
+            high_cost: Vec::new(),
+        }),
+    };
+    let html = match result {
+        Err(e) => format!(
+            "<h2>Not settled</h2><p class=\"note\" role=\"alert\">{}</p>",
+            esc(&e.message)
+        ),
+        Ok(s) => {
+            let mut b = format!(
+                "<h2>Settlement</h2><p>Target £{:.0}, outturn £{:.0}.</p><table class=\"settlement\"><caption>Transfers (positive when paid to the party)</caption><thead><tr><th scope=\"col\">Party</th><th scope=\"col\" class=\"num\">Transfer (£)</th><th scope=\"col\">Capped</th></tr></thead><tbody>",
+                s.target, s.outturn
+            );
+            for p in &s.parties {
+                let _ = write!(
+                    b,
+                    "<tr><td>{}</td><td class=\"num\">{:.0}</td><td>{}</td></tr>",
+                    esc(&p.party),
+                    p.transfer,
+                    if p.capped { "yes" } else { "no" }
+                );
+            }
+            b.push_str("</tbody></table><h3>Arithmetic</h3><ol>");
+            for st in &s.steps {
+                let _ = write!(b, "<li>{}: {}</li>", esc(&st.step), esc(&st.arithmetic));
+            }
+            b.push_str("</ol>");
+            b
+        }
+    };
+    layout("Budgets", &who, &budgets_page(&f.terms, &f.actual, &html)).into_response()
+}
+
 #[derive(serde::Deserialize)]
 struct LoginForm {
     token: String,
@@ -615,6 +684,7 @@ pub fn router() -> Router<Shared> {
         .route("/systems/{code}", get(system_page))
         .route("/organisations/{code}", get(organisation_page))
         .route("/cases/{id}", get(case_page))
+        .route("/budgets", get(budgets_form).post(budgets_settle))
         .route("/login", get(login_form).post(login))
         .route("/logout", axum::routing::post(logout))
 }

@@ -3,6 +3,7 @@
 use crate::{App, app, call, get};
 use axum::http::StatusCode;
 use server::openapi::{Access, ROUTES};
+use tower::ServiceExt;
 
 /// A route's path with its parameters filled in for `app` (in scope of every scoped token
 /// when `inside`, else out of the scoped tokens' scope).
@@ -38,6 +39,17 @@ fn body(app: &App, target: &str) -> String {
     .to_string()
 }
 
+const TERMS: &str = include_str!("../../../../examples/terms/gain_loss_share.toml");
+
+/// The body a POST route is called with.
+fn post_body(app: &App, id: &str, target: &str) -> String {
+    if id == "budgets_settle" {
+        serde_json::json!({"terms": TERMS, "actual": 103_000_000.0}).to_string()
+    } else {
+        body(app, target)
+    }
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn every_documented_route_answers_and_the_document_matches_the_router() {
     let app = app().await;
@@ -69,7 +81,7 @@ async fn every_documented_route_answers_and_the_document_matches_the_router() {
                 "POST",
                 &uri,
                 Some(&national),
-                Some(&body(&app, &app.trust)),
+                Some(&post_body(&app, r.id, &app.trust)),
             )
             .await
         } else {
@@ -205,7 +217,7 @@ async fn the_authorisation_matrix_holds() {
                         "POST",
                         &uri,
                         token.as_deref(),
-                        Some(&body(&app, target)),
+                        Some(&post_body(&app, r.id, target)),
                     )
                     .await
                 } else {
@@ -365,6 +377,82 @@ async fn writes_are_audited_under_the_token_and_conflicts_are_served() {
         "deadline 2025-01-01: before the start 2025-05-01"
     );
     assert_eq!(app.state.db.audit().await.unwrap().len(), audit.len());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn budgets_settle_through_the_api_and_the_page() {
+    let app = app().await;
+    // 3m over a 100m target: beyond the 1% threshold, the whole variance is shared 50:50.
+    let a = call(
+        &app.router,
+        "POST",
+        "/api/v1/budgets/settle",
+        None,
+        Some(&post_body(&app, "budgets_settle", "")),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+    let v = a.json();
+    let trust = v["parties"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["party"] == "Acute trust")
+        .unwrap();
+    assert_eq!(trust["transfer"].as_f64(), Some(-1_500_000.0), "{v}");
+    let bad = serde_json::json!({"terms": "kind = \"lottery\"", "actual": 1.0}).to_string();
+    let a = call(&app.router, "POST", "/api/v1/budgets/settle", None, Some(&bad)).await;
+    assert_eq!(a.status, StatusCode::BAD_REQUEST);
+    assert!(
+        a.json()["message"].as_str().unwrap().starts_with("terms"),
+        "{}",
+        a.body
+    );
+    let a = call(
+        &app.router,
+        "POST",
+        "/api/v1/budgets/settle",
+        None,
+        Some("{\"terms\": \"\", \"colour\": 1}"),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::BAD_REQUEST);
+    // The page: a form, and the same numbers.
+    let page = get(&app, "/budgets", None).await;
+    assert!(page.body.contains("<label for=\"terms\">") && page.body.contains("Acute trust"));
+    let form = format!(
+        "terms={}&actual=103000000",
+        TERMS
+            .bytes()
+            .map(|b| if b.is_ascii_alphanumeric() {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            })
+            .collect::<String>()
+    );
+    let res = app
+        .router
+        .clone()
+        .oneshot(
+            axum::http::Request::post("/budgets")
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(axum::body::Body::from(form))
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    let html = String::from_utf8(
+        axum::body::to_bytes(res.into_body(), usize::MAX)
+            .await
+            .unwrap()
+            .to_vec(),
+    )
+    .unwrap();
+    assert!(
+        html.contains("<td>Acute trust</td><td class=\"num\">-1500000</td>"),
+        "{html}"
+    );
 }
 
 /// Walks every public and token route (JSON and CSV) and checks that no count in 1–7 below
