@@ -359,20 +359,14 @@ pub async fn indicator(State(s): State<Shared>, Path(id): Path<String>, q: Q) ->
     let total = rows.len();
     let page: Vec<Value> = rows.into_iter().skip(offset).take(limit).map(to_json).collect();
     let next = (offset.saturating_add(limit) < total).then(|| offset + limit);
-    let mut r = list("values", page, csv);
-    if let Ok(v) = axum::http::HeaderValue::from_str(&total.to_string()) {
-        r.headers_mut().insert("x-total-count", v);
-    }
     if csv {
+        let mut r = list("values", page, true);
+        if let Ok(v) = axum::http::HeaderValue::from_str(&total.to_string()) {
+            r.headers_mut().insert("x-total-count", v);
+        }
         return Ok(r);
     }
-    let body = axum::body::to_bytes(r.into_body(), usize::MAX)
-        .await
-        .map_err(ApiError::internal)?;
-    let mut v: Value = serde_json::from_slice(&body).map_err(ApiError::internal)?;
-    v["total"] = json!(total);
-    v["next_offset"] = json!(next);
-    Ok(axum::Json(v).into_response())
+    Ok(axum::Json(json!({"values": page, "total": total, "next_offset": next})).into_response())
 }
 
 pub async fn packs() -> Result<Response, ApiError> {

@@ -40,6 +40,9 @@ pub struct State {
     pub limiter: auth::Limiter,
     /// The England map, drawn once.
     pub map: map::Map,
+    /// System pages' public parts, drawn on first request (the results never change while
+    /// serving).
+    pub pages: std::sync::Mutex<std::collections::HashMap<String, Arc<String>>>,
 }
 
 pub type Shared = Arc<State>;
@@ -166,6 +169,7 @@ pub async fn state(results_dir: &std::path::Path, db: store::Store) -> Result<Sh
         db,
         limiter: auth::Limiter::default(),
         map,
+        pages: Default::default(),
     }))
 }
 

@@ -299,8 +299,47 @@ async fn system_page(S(s): S<Shared>, Caller(who): Caller, Path(code): Path<Stri
             &who,
         );
     };
-    let mut b = format!("<h1>{} ({})</h1>", esc(&sys.name), esc(&code));
-    let a = s.results.assessment("system-2015", &code);
+    // The public part depends only on the results, which never change while serving: drawn
+    // once per system and kept.
+    let public = {
+        let cached = s
+            .pages
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&code)
+            .cloned();
+        match cached {
+            Some(p) => p,
+            None => {
+                let p = std::sync::Arc::new(system_public(&s, sys, &code));
+                s.pages
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .insert(code.clone(), p.clone());
+                p
+            }
+        }
+    };
+    let mut b = String::with_capacity(public.len() + 4096);
+    b.push_str(&public);
+    if who.sees_system(&s, &code) {
+        if let Some(d) = s.results.regime.as_ref().and_then(|r| r.diagnoses.get(&code)) {
+            b.push_str(&regime::html_fragment(&regime::diagnosis_text(d)));
+        }
+        match detail(&s, &code).await {
+            Ok(h) => b.push_str(&h),
+            Err(e) => return error_page(e, &who),
+        }
+    } else {
+        b.push_str("<h2>Diagnosis, recovery plan, interventions and conflicts</h2><p class=\"note\">These are shown to tokens whose scope includes this system. <a href=\"/login\">Sign in</a>.</p>");
+    }
+    layout(&sys.name, &who, &b).into_response()
+}
+
+/// A system page's public part: heading, category, members and indicator charts.
+fn system_public(s: &State, sys: &crate::results::System, code: &str) -> String {
+    let mut b = format!("<h1>{} ({})</h1>", esc(&sys.name), esc(code));
+    let a = s.results.assessment("system-2015", code);
     let _ = write!(
         b,
         "<p>Category: {}{}</p>",
@@ -310,7 +349,7 @@ async fn system_page(S(s): S<Shared>, Caller(who): Caller, Path(code): Path<Stri
     );
     b.push_str("<h2>Members</h2><table><caption>Trusts and commissioners in the system, with their segment</caption><thead><tr><th scope=\"col\">Organisation</th><th scope=\"col\">Kind</th><th scope=\"col\">Segment</th></tr></thead><tbody>");
     for o in s.results.organisations.iter().filter(|o| {
-        o.system_code.as_deref() == Some(code.as_str())
+        o.system_code.as_deref() == Some(code)
             && !matches!(o.kind.as_str(), "gp_practice" | "pcn" | "local_authority")
     }) {
         let seg = crate::results::PACKS.iter().find_map(|p| {
@@ -329,19 +368,8 @@ async fn system_page(S(s): S<Shared>, Caller(who): Caller, Path(code): Path<Stri
         );
     }
     b.push_str("</tbody></table>");
-    b.push_str(&indicator_section(&s, "system", &code, &system_indicators(&s)));
-    if who.sees_system(&s, &code) {
-        if let Some(d) = s.results.regime.as_ref().and_then(|r| r.diagnoses.get(&code)) {
-            b.push_str(&regime::html_fragment(&regime::diagnosis_text(d)));
-        }
-        match detail(&s, &code).await {
-            Ok(h) => b.push_str(&h),
-            Err(e) => return error_page(e, &who),
-        }
-    } else {
-        b.push_str("<h2>Diagnosis, recovery plan, interventions and conflicts</h2><p class=\"note\">These are shown to tokens whose scope includes this system. <a href=\"/login\">Sign in</a>.</p>");
-    }
-    layout(&sys.name, &who, &b).into_response()
+    b.push_str(&indicator_section(s, "system", code, &system_indicators(s)));
+    b
 }
 
 async fn detail(s: &State, system: &str) -> Result<String, ApiError> {
