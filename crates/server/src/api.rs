@@ -182,15 +182,9 @@ pub async fn system(
     let mut out = system_row(&s, sys);
     let members: Vec<Value> = s
         .results
-        .organisations
-        .iter()
-        .filter(|o| {
-            o.system_code.as_deref() == Some(code.as_str()) && o.kind != "gp_practice" && o.kind != "pcn"
-        })
+        .members(&code)
         .map(|o| {
-            let segment = crate::results::PACKS
-                .iter()
-                .find_map(|p| s.results.assessment(p, &o.code).and_then(|a| a.segment));
+            let segment = s.results.segment(&o.code).map(|x| x.0);
             json!({"code": o.code, "name": o.name, "kind": o.kind, "segment": segment})
         })
         .collect();

@@ -348,15 +348,8 @@ fn system_public(s: &State, sys: &crate::results::System, code: &str) -> String 
             .unwrap_or_default()
     );
     b.push_str("<h2>Members</h2><table><caption>Trusts and commissioners in the system, with their segment</caption><thead><tr><th scope=\"col\">Organisation</th><th scope=\"col\">Kind</th><th scope=\"col\">Segment</th></tr></thead><tbody>");
-    for o in s.results.organisations.iter().filter(|o| {
-        o.system_code.as_deref() == Some(code)
-            && !matches!(o.kind.as_str(), "gp_practice" | "pcn" | "local_authority")
-    }) {
-        let seg = crate::results::PACKS.iter().find_map(|p| {
-            s.results
-                .assessment(p, &o.code)
-                .and_then(|a| a.segment.map(|x| (x, *p)))
-        });
+    for o in s.results.members(code) {
+        let seg = s.results.segment(&o.code);
         let _ = write!(
             b,
             "<tr><td><a href=\"/organisations/{c}\">{}</a> ({c})</td><td>{}</td><td>{}</td></tr>",

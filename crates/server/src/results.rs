@@ -469,6 +469,22 @@ impl Results {
         self.assessments.get(pack)?.iter().find(|a| a.entity_code == code)
     }
 
+    /// A system's members shown as its members: trusts, commissioners and other providers
+    /// (not practices, networks or councils).
+    pub fn members<'a>(&'a self, system: &'a str) -> impl Iterator<Item = &'a Organisation> {
+        self.organisations.iter().filter(move |o| {
+            o.system_code.as_deref() == Some(system)
+                && !matches!(o.kind.as_str(), "gp_practice" | "pcn" | "local_authority")
+        })
+    }
+
+    /// An organisation's segment and the pack that gave it (the first pack that segments it).
+    pub fn segment(&self, code: &str) -> Option<(u32, &'static str)> {
+        PACKS
+            .iter()
+            .find_map(|p| self.assessment(p, code).and_then(|a| a.segment.map(|x| (x, *p))))
+    }
+
     /// A system's category from the system pack.
     pub fn category(&self, system: &str) -> Option<&str> {
         self.assessment("system-2015", system)?.category.as_deref()
