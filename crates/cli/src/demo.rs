@@ -70,16 +70,15 @@ pub fn run(
             synthetic.join("truth.toml").display(),
             dir.display()
         ));
-        if let Some(s) = &synced {
-            crate::output::emit(&format!(
-                "results in {} (indicators, assessments by sof-2016, nof-2025, ccg-iaf-2016 and system-2015); {} systems challenged, {} cases opened now, {} already open, in {}\n",
-                results.display(),
-                s.challenged.len(),
-                s.opened.len(),
-                s.already_open.len(),
-                database
-            ));
-        }
+        let s = &synced;
+        crate::output::emit(&format!(
+            "results in {} (indicators, assessments by sof-2016, nof-2025, ccg-iaf-2016 and system-2015); {} systems challenged, {} cases opened now, {} already open, in {}\n",
+            results.display(),
+            s.challenged.len(),
+            s.opened.len(),
+            s.already_open.len(),
+            database
+        ));
     }
     match serve {
         Some(addr) => crate::serve::serve(&results, &database, addr),

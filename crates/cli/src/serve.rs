@@ -21,7 +21,7 @@ pub fn prepare(
     database: &str,
     recompute: bool,
     progress: bool,
-) -> anyhow::Result<Option<regime::Synced>> {
+) -> anyhow::Result<regime::Synced> {
     if recompute || !server::results::exists(results) {
         let loaded = match crate::validate::load_for_use(dataset, &dataset::Options::default()) {
             Ok(l) => l,
@@ -72,7 +72,7 @@ pub fn prepare(
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))
     })?;
-    Ok(Some(synced))
+    Ok(synced)
 }
 
 /// Serves until Ctrl-C.

@@ -55,8 +55,7 @@ async fn injection_and_traversal_in_every_parameter_are_refused_cleanly() {
                 assert!(a.content_type().starts_with("application/json"));
             }
             // In each query parameter.
-            for (name, at, _, _) in r.params.iter().filter(|p| p.1 == "query") {
-                let _ = at;
+            for (name, _, _, _) in r.params.iter().filter(|p| p.1 == "query") {
                 let path = r
                     .path
                     .replace("{id}", "ae_4h")
