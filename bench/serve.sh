@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Load benchmark for `footprint serve` (issue #8): p50 / p99 latency and throughput of the
-# system page and the indicator API at 200 concurrent connections, loopback only, with wrk.
+# system page, an acute trust's page and the indicator API at 200 concurrent connections, loopback only, with wrk.
 #
 #   bash bench/serve.sh [SCALE ...]        default: 0.01 (the demo's scale) and 1.0
 #
@@ -35,7 +35,8 @@ for scale in "${scales[@]}"; do
     sleep 1
   done
   system=$(curl -fs "http://127.0.0.1:$port/api/v1/systems" | python3 -c 'import json,sys; s=json.load(sys.stdin)["systems"]; print(next((x["code"] for x in s if x["category"]=="challenged"), s[0]["code"]))')
-  for what in "system page|/systems/$system" "indicator API|/api/v1/indicators/ae_4h?entity_kind=system&entity_code=$system"; do
+  trust=$(curl -fs "http://127.0.0.1:$port/api/v1/organisations?kind=acute_trust&system=$system" | python3 -c 'import json,sys; print(json.load(sys.stdin)["organisations"][0]["code"])')
+  for what in "system page|/systems/$system" "organisation page|/organisations/$trust" "indicator API|/api/v1/indicators/ae_4h?entity_kind=system&entity_code=$system"; do
     name=${what%%|*}
     path=${what#*|}
     wrk -t2 -c200 -d3s "http://127.0.0.1:$port$path" >/dev/null

@@ -152,6 +152,7 @@ pub fn run(args: AssessArgs) -> anyhow::Result<ExitCode> {
         "read organisations and decisions"
     );
     let mut runs = Vec::new();
+    let mut coverage = Vec::new();
     for pack in &packs {
         if !pack.org_kinds.is_empty() && ctx.org_kinds.is_empty() && table.org_kinds.is_empty() {
             bail!(
@@ -160,13 +161,24 @@ pub fn run(args: AssessArgs) -> anyhow::Result<ExitCode> {
                 pack.org_kinds.join(", ")
             );
         }
-        let run =
-            policy::assess::assess(pack, &table, &ctx, args.period.as_deref()).map_err(anyhow::Error::msg)?;
-        ctx.earlier.insert(pack.id.clone(), run.clone());
-        runs.push(run);
+        // Whatever the table holds: a pack without its grain or some of its indicators
+        // assesses what it can, and says what it left out and why.
+        let run = policy::assess::assess_available(pack, &table, &ctx, args.period.as_deref())
+            .map_err(anyhow::Error::msg)?;
+        if run.coverage.not_assessed.is_some() || !run.coverage.left_out.is_empty() {
+            eprintln!("note: {}", run.coverage.summary());
+        }
+        ctx.earlier.insert(pack.id.clone(), run.assessments.clone());
+        coverage.push(run.coverage);
+        runs.push(run.assessments);
     }
     tracing::info!(seconds = started.elapsed().as_secs_f64(), "assessed");
     policy::output::write(out, &packs, &runs).map_err(anyhow::Error::msg)?;
+    std::fs::write(
+        out.join("coverage.json"),
+        serde_json::to_vec_pretty(&coverage).context("coverage")?,
+    )
+    .with_context(|| format!("writing {}", out.join("coverage.json").display()))?;
     for (pack, run) in packs.iter().zip(&runs) {
         let mut counts: HashMap<String, usize> = HashMap::new();
         for a in run {

@@ -59,6 +59,16 @@ pub fn prepare(
     } else {
         tracing::info!("reusing the results in {}", results.display());
     }
+    // Say plainly what the packs could not assess in this dataset, and why.
+    if let Ok(text) = std::fs::read(results.join("coverage.json")) {
+        let coverage: std::collections::BTreeMap<String, policy::assess::Coverage> =
+            serde_json::from_slice(&text).context("coverage.json")?;
+        for c in coverage.values() {
+            if c.not_assessed.is_some() || !c.left_out.is_empty() {
+                eprintln!("note: {}", c.summary());
+            }
+        }
+    }
     let assessed: regime::Assessed = {
         let text = std::fs::read(results.join("regime.json"))
             .with_context(|| format!("reading {}", results.join("regime.json").display()))?;

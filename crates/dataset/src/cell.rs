@@ -3,7 +3,7 @@
 use crate::schema::{ColType, ColumnSpec, Presence};
 use arrow::array::{
     ArrayRef, BooleanBuilder, Date32Builder, Float64Builder, Int64Builder, StringBuilder,
-    TimestampSecondBuilder,
+    TimestampMillisecondBuilder,
 };
 use std::sync::Arc;
 
@@ -12,7 +12,7 @@ use std::sync::Arc;
 pub(crate) enum Builder {
     Str(StringBuilder),
     Date(Date32Builder),
-    Ts(TimestampSecondBuilder),
+    Ts(TimestampMillisecondBuilder),
     Bool(BooleanBuilder),
     Int(Int64Builder),
     Float(Float64Builder),
@@ -28,7 +28,7 @@ impl Builder {
             | ColType::Period(_)
             | ColType::Icd10 => Builder::Str(StringBuilder::with_capacity(capacity, capacity * 8)),
             ColType::Date => Builder::Date(Date32Builder::with_capacity(capacity)),
-            ColType::Timestamp => Builder::Ts(TimestampSecondBuilder::with_capacity(capacity)),
+            ColType::Timestamp => Builder::Ts(TimestampMillisecondBuilder::with_capacity(capacity)),
             ColType::Bool => Builder::Bool(BooleanBuilder::with_capacity(capacity)),
             ColType::Int { .. } => Builder::Int(Int64Builder::with_capacity(capacity)),
             ColType::NonNeg | ColType::Amount => Builder::Float(Float64Builder::with_capacity(capacity)),
@@ -67,7 +67,7 @@ impl Builder {
                 return Ok(());
             }
             Builder::Date(b) => model::parse_date(text).map(|d| b.append_value(d)).is_ok(),
-            Builder::Ts(b) => parse_timestamp(text).map(|t| b.append_value(t)).is_some(),
+            Builder::Ts(b) => parse_timestamp(text).map(|t| b.append_value(t * 1_000)).is_some(),
             Builder::Bool(b) => match text {
                 "true" => {
                     b.append_value(true);

@@ -6,9 +6,12 @@ use crate::refs::Refs;
 use crate::report::Report;
 use crate::schema::{ColType, ColumnSpec, Presence, Ref, RowRule, TableSpec, Window};
 use arrow::array::{Array, ArrayRef, AsArray, BooleanArray, Float64Array, Int64Array, StringArray};
-use arrow::datatypes::{DataType, Date32Type, Float64Type, Int64Type, TimestampSecondType};
+use arrow::datatypes::{DataType, Date32Type, Float64Type, Int64Type, TimestampMillisecondType};
 use model::{Diagnostic, Grain, Location, Month, Period, format_date};
 use std::collections::{BTreeSet, HashMap};
+
+/// Canonical timestamps are milliseconds since 1970 (Parquet has no seconds unit).
+const MS_PER_DAY: i64 = 86_400_000;
 
 /// What a table holds, gathered while checking it.
 #[derive(Debug, Clone, Default)]
@@ -177,7 +180,7 @@ impl<'a> Checker<'a> {
                 }
             }
             ColType::Date => self.check_window(chunk, col, array, 1, report),
-            ColType::Timestamp => self.check_window(chunk, col, array, 86_400, report),
+            ColType::Timestamp => self.check_window(chunk, col, array, MS_PER_DAY, report),
             ColType::Int { min, max } => {
                 let Some(ints) = array.as_primitive_opt::<Int64Type>() else {
                     return;
@@ -294,7 +297,7 @@ impl<'a> Checker<'a> {
         }
     }
 
-    /// Checks a date (`per_day` = 1) or timestamp (`per_day` = 86,400) column against the
+    /// Checks a date (`per_day` = 1) or timestamp (`per_day` = [`MS_PER_DAY`]) column against the
     /// manifest's window, and tallies its range.
     fn check_window(
         &mut self,
@@ -313,7 +316,7 @@ impl<'a> Checker<'a> {
                 .iter()
                 .map(|v| v.map(i64::from))
                 .collect(),
-            DataType::Timestamp(..) => array.as_primitive::<TimestampSecondType>().iter().collect(),
+            DataType::Timestamp(..) => array.as_primitive::<TimestampMillisecondType>().iter().collect(),
             _ => return,
         };
         let (start, end) = match self.window {
@@ -344,7 +347,7 @@ impl<'a> Checker<'a> {
                 let shown = if per_day == 1 {
                     format_date(day)
                 } else {
-                    crate::cell::format_timestamp(v)
+                    crate::cell::format_timestamp(v.div_euclid(1_000))
                 };
                 let rule = match col.window {
                     Window::NotAfterEnd => format!("after the dataset's window ends ({to}, manifest.toml)"),
@@ -377,13 +380,13 @@ impl<'a> Checker<'a> {
                 {
                     1
                 } else {
-                    86_400
+                    MS_PER_DAY
                 };
                 let show = |v: i64| {
                     if per_day == 1 {
                         format_date(v as i32)
                     } else {
-                        crate::cell::format_timestamp(v)
+                        crate::cell::format_timestamp(v.div_euclid(1_000))
                     }
                 };
                 for row in 0..a.len() {
@@ -589,7 +592,7 @@ fn instants(a: &ArrayRef) -> Option<Vec<Option<i64>>> {
                 .map(|v| v.map(i64::from))
                 .collect(),
         ),
-        DataType::Timestamp(..) => Some(a.as_primitive::<TimestampSecondType>().iter().collect()),
+        DataType::Timestamp(..) => Some(a.as_primitive::<TimestampMillisecondType>().iter().collect()),
         _ => None,
     }
 }

@@ -97,10 +97,15 @@ impl CsvTable {
             since_newline: 0,
             line: 0,
         };
+        // Records end at '\n' only. With the default (CRLF, CR or LF), a record ending "\r\n"
+        // ends at the '\r' and the next one starts before the '\n' is counted, so every row
+        // of a Windows or Python-written file was cited one line early. A trailing '\r' is
+        // whitespace, trimmed from the last cell like any other.
         let mut reader = csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
             .trim(csv::Trim::All)
+            .terminator(csv::Terminator::Any(b'\n'))
             .from_reader(guard);
         let mut header = csv::ByteRecord::new();
         match reader.read_byte_record(&mut header) {

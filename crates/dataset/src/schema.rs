@@ -62,7 +62,7 @@ impl ColType {
             | ColType::Period(_)
             | ColType::Icd10 => DataType::Utf8,
             ColType::Date => DataType::Date32,
-            ColType::Timestamp => DataType::Timestamp(TimeUnit::Second, None),
+            ColType::Timestamp => DataType::Timestamp(TimeUnit::Millisecond, None),
             ColType::Bool => DataType::Boolean,
             ColType::Int { .. } => DataType::Int64,
             ColType::NonNeg | ColType::Amount => DataType::Float64,

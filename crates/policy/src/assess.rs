@@ -330,6 +330,219 @@ pub fn assess(
     Ok(out)
 }
 
+/// Something a pack could not assess in a table, and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LeftOut {
+    /// `domain`, `metric`, `override` or `trigger`.
+    pub part: String,
+    /// The domain id, override id or category name it belongs to.
+    pub within: String,
+    /// The indicator (or members' pack) it needed.
+    pub needs: String,
+    pub reason: String,
+}
+
+/// What a pack assessed in a table and what it left out: a dataset may hold only some tables,
+/// or only part of a year.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Coverage {
+    pub pack: String,
+    pub period: Option<String>,
+    /// Entities assessed.
+    pub assessed: usize,
+    /// Why nothing was assessed, when nothing was.
+    pub not_assessed: Option<String>,
+    pub left_out: Vec<LeftOut>,
+}
+
+impl Coverage {
+    /// One line for a person: what was assessed and what was left out.
+    pub fn summary(&self) -> String {
+        if let Some(why) = &self.not_assessed {
+            return format!("pack {}: not assessed: {why}", self.pack);
+        }
+        let mut t = format!(
+            "pack {}: {} assessed for {}",
+            self.pack,
+            self.assessed,
+            self.period.as_deref().unwrap_or("-")
+        );
+        for l in &self.left_out {
+            t.push_str(&format!(
+                "; left out {} {} ({}): {}",
+                l.part, l.within, l.needs, l.reason
+            ));
+        }
+        t
+    }
+}
+
+/// An assessment run with its coverage.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Run {
+    pub assessments: Vec<Assessment>,
+    pub coverage: Coverage,
+}
+
+/// Assesses what the table allows: like [`assess`], but a table without the pack's grain, or
+/// without some of its indicators, gives an empty or partial run with every part left out
+/// named, instead of an error. Metrics without a value are already scored as "no value"; this
+/// says so once for the pack. A pack whose members' pack was not assessed in this run has its
+/// member triggers left out.
+pub fn assess_available(
+    pack: &Pack,
+    table: &Table,
+    ctx: &Context,
+    period: Option<&str>,
+) -> Result<Run, String> {
+    let kind = pack.entity_kind.as_str();
+    let mut coverage = Coverage {
+        pack: pack.id.clone(),
+        period: None,
+        assessed: 0,
+        not_assessed: None,
+        left_out: Vec::new(),
+    };
+    let period = match period {
+        Some(p) => Some(p.to_string()),
+        None => table
+            .periods
+            .get(&pack.grain)
+            .and_then(|p| {
+                p.iter()
+                    .max_by(|a, b| crate::period_order(a).cmp(&crate::period_order(b)))
+            })
+            .cloned(),
+    };
+    let Some(period) = period else {
+        coverage.not_assessed = Some(format!(
+            "no indicator has a {} value (the dataset covers no whole {} of the tables the pack reads)",
+            pack.grain.replace('_', " "),
+            pack.grain.replace('_', " ")
+        ));
+        return Ok(Run {
+            assessments: Vec::new(),
+            coverage,
+        });
+    };
+    coverage.period = Some(period.clone());
+    let has_values = |indicator: &str| {
+        table.entities.get(kind).into_iter().flatten().any(|code| {
+            table
+                .get(indicator, kind, code, &pack.grain, &period)
+                .and_then(|v| v.value)
+                .is_some()
+        })
+    };
+    let missing = |indicator: &str| {
+        format!("no {kind} has a {indicator} value for {period} (the dataset lacks what it is computed from)")
+    };
+    for d in &pack.domain {
+        let mut gone = 0;
+        for m in &d.metric {
+            if !has_values(&m.indicator) {
+                gone += 1;
+                coverage.left_out.push(LeftOut {
+                    part: "metric".into(),
+                    within: d.id.clone(),
+                    needs: m.indicator.clone(),
+                    reason: missing(&m.indicator),
+                });
+            }
+        }
+        if gone == d.metric.len() && gone > 0 {
+            coverage.left_out.push(LeftOut {
+                part: "domain".into(),
+                within: d.id.clone(),
+                needs: d
+                    .metric
+                    .iter()
+                    .map(|m| m.indicator.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                reason: "none of its metrics has a value: the domain is not scored".into(),
+            });
+        }
+    }
+    for o in &pack.overrides {
+        let needs: Vec<&String> = [&o.indicator, &o.agreed, &o.margin, &o.distance]
+            .into_iter()
+            .flatten()
+            .collect();
+        // An override reading another grain (e.g. the latest CQC month) is checked there.
+        let at_other_grain = o.grain.is_some();
+        for i in needs {
+            let present = if at_other_grain {
+                table.entities.get(kind).into_iter().flatten().any(|c| {
+                    table
+                        .latest(i, kind, c, o.grain.as_deref().unwrap_or_default())
+                        .is_some()
+                })
+            } else {
+                has_values(i)
+            };
+            if !present {
+                coverage.left_out.push(LeftOut {
+                    part: "override".into(),
+                    within: o.id.clone(),
+                    needs: i.clone(),
+                    reason: missing(i),
+                });
+            }
+        }
+    }
+    for c in &pack.category {
+        for cond in c.any.iter().chain(&c.all) {
+            if let Some(i) = &cond.indicator
+                && !has_values(i)
+            {
+                coverage.left_out.push(LeftOut {
+                    part: "trigger".into(),
+                    within: c.name.clone(),
+                    needs: i.clone(),
+                    reason: missing(i),
+                });
+            }
+            if !cond.members_in_segment.is_empty() {
+                let members = pack.members.as_deref().unwrap_or_default();
+                let assessed = ctx.earlier.get(members).is_some_and(|v| !v.is_empty());
+                if !assessed {
+                    coverage.left_out.push(LeftOut {
+                        part: "trigger".into(),
+                        within: c.name.clone(),
+                        needs: members.to_string(),
+                        reason: format!(
+                            "members' segments come from pack {members}, which assessed no one in this run: members in segment {:?} cannot be counted",
+                            cond.members_in_segment
+                        ),
+                    });
+                }
+            }
+            for i in &cond.worse_than_england {
+                if !has_values(i) {
+                    coverage.left_out.push(LeftOut {
+                        part: "trigger".into(),
+                        within: c.name.clone(),
+                        needs: i.clone(),
+                        reason: missing(i),
+                    });
+                }
+            }
+        }
+    }
+    let assessments = assess(pack, table, ctx, Some(&period))?;
+    coverage.assessed = assessments.len();
+    if assessments.is_empty() {
+        coverage.not_assessed = Some(format!(
+            "no {kind} has a value of any of the pack's indicators for {period}"
+        ));
+    }
+    Ok(Run {
+        assessments,
+        coverage,
+    })
+}
+
 fn cmp(op: Op, x: f64, v: f64) -> bool {
     op.holds(x, v)
 }

@@ -359,9 +359,15 @@ pub fn assess_table(ds: &dataset::Dataset, table: &policy::table::Table) -> Resu
             system_code: o.system.clone(),
         });
     }
-    let trusts = policy::assess::assess(&packs[0], table, &ctx, None).map_err(Error::Policy)?;
+    // What the table allows: a dataset without a whole financial year (or without the tables
+    // a pack reads) assesses no one and so opens no case, rather than failing.
+    let trusts = policy::assess::assess_available(&packs[0], table, &ctx, None)
+        .map_err(Error::Policy)?
+        .assessments;
     ctx.earlier.insert(packs[0].id.clone(), trusts);
-    let systems = policy::assess::assess(&packs[1], table, &ctx, None).map_err(Error::Policy)?;
+    let systems = policy::assess::assess_available(&packs[1], table, &ctx, None)
+        .map_err(Error::Policy)?
+        .assessments;
     let mut members: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for (org, system) in &ctx.systems {
         members.entry(system.clone()).or_default().push(org.clone());

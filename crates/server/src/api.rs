@@ -363,11 +363,25 @@ pub async fn indicator(State(s): State<Shared>, Path(id): Path<String>, q: Q) ->
     Ok(axum::Json(json!({"values": page, "total": total, "next_offset": next})).into_response())
 }
 
-pub async fn packs() -> Result<Response, ApiError> {
+/// The shipped packs, with what each assessed in the served dataset and what it left out
+/// (and why): a dataset may hold only some tables or part of a year.
+pub async fn packs(State(s): State<Shared>) -> Result<Response, ApiError> {
     let rows = policy::SHIPPED
         .iter()
         .filter_map(|(id, _)| policy::load_pack(id).ok())
-        .map(|p| json!({"id": p.id, "title": p.title, "entity_kind": p.entity_kind, "source": p.source}))
+        .map(|p| {
+            let c = s.results.coverage.get(&p.id);
+            json!({
+                "id": p.id,
+                "title": p.title,
+                "entity_kind": p.entity_kind,
+                "source": p.source,
+                "period": c.and_then(|c| c.period.clone()),
+                "assessed": c.map_or(0, |c| c.assessed),
+                "not_assessed": c.map_or_else(|| Some("not assessed by this server".to_string()), |c| c.not_assessed.clone()),
+                "left_out": c.map(|c| c.left_out.clone()).unwrap_or_default(),
+            })
+        })
         .collect();
     Ok(list("packs", rows, false))
 }
@@ -407,10 +421,29 @@ pub async fn assessments(
         .filter(|a| period.as_deref().is_none_or(|x| a.period == x))
         .map(to_json)
         .collect();
-    Ok(list("assessments", rows, csv))
+    if csv {
+        return Ok(list("assessments", rows, csv));
+    }
+    // With what the pack could not assess in this dataset, and why.
+    Ok(axum::Json(json!({
+        "assessments": rows,
+        "coverage": s.results.coverage.get(&pack),
+    }))
+    .into_response())
 }
 
-/// A league table: best first by overall score (ties by code), with rank.
+/// Which trigger placed an assessment in its category (or that none did), as the pack's
+/// category step recorded it.
+pub fn category_trigger(a: &policy::assess::Assessment) -> Option<String> {
+    a.category.as_ref()?;
+    a.overrides
+        .iter()
+        .find(|o| o.id == "category")
+        .map(|o| o.effect.clone())
+}
+
+/// A league table in the pack's order (outcome, then overall score, ties by code), with rank
+/// and the trigger behind each category.
 pub fn league_rows(s: &crate::State, pack: &str) -> Vec<Value> {
     let mut rows: Vec<&policy::assess::Assessment> = s
         .results
@@ -418,12 +451,26 @@ pub fn league_rows(s: &crate::State, pack: &str) -> Vec<Value> {
         .get(pack)
         .map(|v| v.iter().collect())
         .unwrap_or_default();
-    rows.sort_by(|a, b| {
-        a.overall_score
-            .unwrap_or(f64::INFINITY)
-            .total_cmp(&b.overall_score.unwrap_or(f64::INFINITY))
-            .then(a.entity_code.cmp(&b.entity_code))
-    });
+    // The pack's own league order (segment, rating or category first, then overall score),
+    // the order `footprint assess` prints, so a rank never disagrees with its category.
+    match policy::load_pack(pack) {
+        Ok(p) => {
+            let mut owned: Vec<policy::assess::Assessment> = rows.iter().map(|a| (*a).clone()).collect();
+            policy::assess::league(&p, &mut owned);
+            let at: HashMap<&str, usize> = owned
+                .iter()
+                .enumerate()
+                .map(|(i, a)| (a.entity_code.as_str(), i))
+                .collect();
+            rows.sort_by_key(|a| at.get(a.entity_code.as_str()).copied().unwrap_or(usize::MAX));
+        }
+        Err(_) => rows.sort_by(|a, b| {
+            a.overall_score
+                .unwrap_or(f64::INFINITY)
+                .total_cmp(&b.overall_score.unwrap_or(f64::INFINITY))
+                .then(a.entity_code.cmp(&b.entity_code))
+        }),
+    }
     rows.iter()
         .enumerate()
         .map(|(i, a)| {
@@ -442,6 +489,7 @@ pub fn league_rows(s: &crate::State, pack: &str) -> Vec<Value> {
                 "segment": a.segment,
                 "rating": a.rating,
                 "category": a.category,
+                "category_trigger": category_trigger(a),
                 "explanation": a.explanation,
             })
         })

@@ -20,17 +20,40 @@ pub fn esc(s: &str) -> String {
         .replace('\'', "&#39;")
 }
 
-const STYLE: &str = "body{font-family:Arial,Helvetica,sans-serif;margin:0;color:#212b32;background:#f0f4f5;line-height:1.4}
+/// The system categories' colours: one palette for the map, its key and every tag, from
+/// Okabe and Ito's set for colour-blind readers (each pair stays apart under simulated
+/// protanopia, deuteranopia and tritanopia; tested), each with the text colour that gives a
+/// contrast of at least 4.5:1 on it.
+pub const CATEGORY_COLOURS: [(&str, &str, &str); 4] = [
+    ("challenged", "#d55e00", "#000000"),
+    ("support", "#f0e442", "#000000"),
+    ("fast-track", "#0072b2", "#ffffff"),
+    ("none", "#bbbbbb", "#000000"),
+];
+
+/// The page style, with the category palette written in once for tags (`.challenged`) and
+/// map areas (`.f-challenged`).
+static STYLE: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    let mut s = String::from(BASE_STYLE);
+    for (name, fill, text) in CATEGORY_COLOURS {
+        let _ = write!(
+            s,
+            ".{name}{{background:{fill};color:{text}}}.f-{name}{{fill:{fill}}}"
+        );
+    }
+    s
+});
+
+const BASE_STYLE: &str = "body{font-family:Arial,Helvetica,sans-serif;margin:0;color:#212b32;background:#f0f4f5;line-height:1.4}
 header{background:#005eb8;color:#fff;padding:.6rem 1rem;display:flex;gap:1.5rem;align-items:center;flex-wrap:wrap}
 header a{color:#fff;font-weight:bold}main{max-width:72rem;margin:0 auto;padding:1rem;background:#fff}
 a{color:#005eb8}a:focus,button:focus,input:focus{outline:3px solid #ffeb3b;outline-offset:1px;box-shadow:0 4px #212b32}
 .skip{position:absolute;left:-999px}.skip:focus{left:1rem;top:1rem;background:#ffeb3b;color:#212b32;padding:.5rem}
 table{border-collapse:collapse;margin:.5rem 0 1rem;width:100%}th,td{border-bottom:1px solid #d8dde0;padding:.3rem .5rem;text-align:left;vertical-align:top}
 caption{text-align:left;font-weight:bold;padding:.3rem 0}.num{text-align:right;font-variant-numeric:tabular-nums}
-.suppressed{font-style:italic;color:#4c6272}.tag{display:inline-block;padding:0 .4rem;border-radius:3px;color:#fff;font-weight:bold}
-.challenged{background:#d5281b}.support{background:#e8a5b4;color:#212b32}.fast-track{background:#007f3b}.none{background:#4c6272}
+.suppressed{font-style:italic;color:#4c6272}.tag{display:inline-block;padding:0 .4rem;border-radius:3px;font-weight:bold;border:1px solid #212b32}
 svg.map path.area{stroke:#fff;stroke-width:.3}svg.map path.area:hover{opacity:.8}svg.map .borders{fill:none;stroke:#212b32;stroke-width:1.1}
-.f-challenged{fill:#d5281b}.f-support{fill:#e8a5b4}.f-fast-track{fill:#78be20}.f-none{fill:#aeb7bd}
+nav{display:flex;gap:1rem}header form{margin:0}
 .charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(22rem,1fr));gap:1rem}figure{margin:0}svg.spc,svg.funnel{width:100%;height:auto;background:#fff;border:1px solid #d8dde0}
 .note{background:#fff9c4;padding:.5rem;border-left:4px solid #ffeb3b}";
 
@@ -49,8 +72,9 @@ pub fn layout(title: &str, who: &Principal, body: &str) -> Html<String> {
         ),
     };
     Html(format!(
-        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{t} — Footprint</title><style>{STYLE}</style></head><body><a class=\"skip\" href=\"#main\">Skip to content</a><header><a href=\"/\">Footprint</a><nav aria-label=\"Main\"><a href=\"/\">England</a> <a href=\"/budgets\">Budgets</a></nav>{account}</header><main id=\"main\">{body}</main></body></html>",
-        t = esc(title)
+        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{t} — Footprint</title><style>{style}</style></head><body><a class=\"skip\" href=\"#main\">Skip to content</a><header><a href=\"/\">Footprint</a><nav aria-label=\"Main\"><a href=\"/\">England</a> <a href=\"/budgets\">Budgets</a></nav>{account}</header><main id=\"main\">{body}</main></body></html>",
+        t = esc(title),
+        style = STYLE.as_str()
     ))
 }
 
@@ -108,6 +132,7 @@ async fn england(S(s): S<Shared>, Caller(who): Caller) -> Response {
         "<p>Systems by their category in the whole-system pack (system-2015), {}. Select an area for its system.</p>",
         esc(&period)
     );
+    b.push_str(&coverage_note(&s, "system-2015"));
     let m = &s.map;
     let _ = write!(
         b,
@@ -157,7 +182,7 @@ async fn england(S(s): S<Shared>, Caller(who): Caller) -> Response {
         category_tag(Some("fast-track")),
         category_tag(None)
     );
-    b.push_str("<h2>League table</h2><table><caption>Systems, best overall score first (system-2015)</caption><thead><tr><th scope=\"col\">Rank</th><th scope=\"col\">System</th><th scope=\"col\">Region</th><th scope=\"col\" class=\"num\">Score</th><th scope=\"col\">Category</th></tr></thead><tbody>");
+    b.push_str("<h2>League table</h2><p>Systems are ranked by category first, in the order the pack tests them (challenged, then fast-track, then support), and within a category by overall score (1 is best, 4 worst). A category comes from its trigger, not from the score: a system with a good score is still challenged when one trigger fires. The last column says which.</p><table class=\"league\"><caption>Systems by category, then overall score (system-2015)</caption><thead><tr><th scope=\"col\">Rank</th><th scope=\"col\">System</th><th scope=\"col\">Region</th><th scope=\"col\" class=\"num\">Score (1–4)</th><th scope=\"col\">Category</th><th scope=\"col\">Why this category</th></tr></thead><tbody>");
     for r in crate::api::league_rows(&s, "system-2015") {
         let code = r["entity_code"].as_str().unwrap_or("");
         let region = s
@@ -167,7 +192,7 @@ async fn england(S(s): S<Shared>, Caller(who): Caller) -> Response {
             .unwrap_or_default();
         let _ = write!(
             b,
-            "<tr><td class=\"num\">{}</td><td><a href=\"/systems/{c}\">{}</a> ({c})</td><td>{}</td><td class=\"num\">{}</td><td>{}</td></tr>",
+            "<tr><td class=\"num\">{}</td><td><a href=\"/systems/{c}\">{}</a> ({c})</td><td>{}</td><td class=\"num\">{}</td><td>{}</td><td class=\"trigger\">{}</td></tr>",
             r["rank"],
             esc(r["name"].as_str().unwrap_or(code)),
             esc(&region),
@@ -176,11 +201,46 @@ async fn england(S(s): S<Shared>, Caller(who): Caller) -> Response {
                 .map(|x| format!("{x:.2}"))
                 .unwrap_or_else(|| "—".into()),
             category_tag(r["category"].as_str()),
+            esc(r["category_trigger"].as_str().unwrap_or("—")),
             c = esc(code)
         );
     }
     b.push_str("</tbody></table><p>Download: <a href=\"/api/v1/league/system-2015?format=csv\">league table (CSV)</a>, <a href=\"/api/v1/systems?format=csv\">systems (CSV)</a>, <a href=\"/api/v1/openapi.json\">API</a>.</p>");
     layout("England", &who, &b).into_response()
+}
+
+/// What a pack could not assess in the served dataset, and why, as a note (empty when it
+/// assessed everything).
+fn coverage_note(s: &State, pack: &str) -> String {
+    let Some(c) = s.results.coverage.get(pack) else {
+        return String::new();
+    };
+    if let Some(why) = &c.not_assessed {
+        return format!(
+            "<p class=\"note coverage\" data-pack=\"{p}\"><strong>{p} not assessed:</strong> {}.</p>",
+            esc(why),
+            p = esc(pack)
+        );
+    }
+    if c.left_out.is_empty() {
+        return String::new();
+    }
+    let mut b = format!(
+        "<div class=\"note coverage\" data-pack=\"{p}\"><p><strong>{p}: assessed without some parts</strong> (the dataset lacks what they need):</p><ul>",
+        p = esc(pack)
+    );
+    for l in &c.left_out {
+        let _ = write!(
+            b,
+            "<li>{} {} ({}): {}</li>",
+            esc(&l.part),
+            esc(&l.within),
+            esc(&l.needs),
+            esc(&l.reason)
+        );
+    }
+    b.push_str("</ul></div>");
+    b
 }
 
 /// The latest `grain` value of an entity's indicator.
@@ -197,7 +257,62 @@ fn latest<'a>(
         .last()
 }
 
-fn indicator_section(s: &State, kind: &str, code: &str, ids: &[String]) -> String {
+/// A value with its unit, or why there is none.
+pub fn with_unit(v: &crate::results::Value, unit: &str) -> String {
+    match (v.suppressed, v.value) {
+        (false, Some(_)) => format!("{} {}", number(v), esc(&unit_text(unit))),
+        _ => number(v),
+    }
+}
+
+/// How a catalogue unit reads after a number.
+pub fn unit_text(unit: &str) -> String {
+    match unit {
+        "percent" => "%".into(),
+        "per1000" => "per 1,000".into(),
+        "days" => "days".into(),
+        "ratio100" => "(100 = expected)".into(),
+        "times" => "times".into(),
+        "percentage_points" => "percentage points".into(),
+        "score" => "(score)".into(),
+        other => other.replace('_', " "),
+    }
+}
+
+/// Where a value lies in its peers' funnel, in words.
+pub fn funnel_text(v: &crate::results::Value) -> Option<String> {
+    let side = v
+        .funnel_side
+        .as_deref()
+        .map(|x| format!(" ({x})"))
+        .unwrap_or_default();
+    Some(match v.funnel_position.as_deref()? {
+        "within" => "within the 95% limits".to_string(),
+        "beyond_95" => format!("beyond the 95% limit{side}"),
+        "beyond_998" => format!("beyond the 99.8% limit{side}"),
+        other => other.replace('_', " "),
+    })
+}
+
+/// The funnel's horizontal axis for a data type.
+fn denominator_title(dt: stats::funnel::DataType) -> &'static str {
+    match dt {
+        stats::funnel::DataType::Proportion => "Denominator (people or events)",
+        stats::funnel::DataType::Ratio(_) => "Expected events",
+        stats::funnel::DataType::RatioOfCounts => "Denominator",
+    }
+}
+
+/// Each indicator's latest financial-year value with its unit, an SPC chart of its months and,
+/// where it has an interval, a funnel plot of the entity among `peers` (same entity kind;
+/// organisations of the same kind) at that year.
+fn indicator_section(
+    s: &State,
+    kind: &str,
+    code: &str,
+    ids: &[String],
+    peers: &dyn Fn(&str) -> bool,
+) -> String {
     let mut b = String::from("<h2>Indicators</h2><div class=\"charts\">");
     for id in ids {
         let Some(meta) = s.results.indicator(id) else {
@@ -215,19 +330,23 @@ fn indicator_section(s: &State, kind: &str, code: &str, ids: &[String]) -> Strin
             .series(id, kind, code)
             .filter(|v| &*v.grain == "month")
             .last();
+        if fy.is_none() && months.is_empty() {
+            continue;
+        }
+        let axis = crate::svg::Axis::of_unit(&meta.unit);
         let _ = write!(
             b,
             "<figure class=\"indicator\" data-indicator=\"{}\"><figcaption><h3>{}</h3>",
             esc(id),
             esc(&meta.title)
         );
-        if let Some(v) = fy {
+        let latest_value = fy.or(last_month);
+        if let Some(v) = latest_value {
             let _ = write!(
                 b,
-                "<p>{}: {} {} {}</p>",
+                "<p>{}: {} {}</p>",
                 esc(&v.period),
-                number(v),
-                esc(&meta.unit),
+                with_unit(v, &meta.unit),
                 crate::svg::variation_icon(last_month.and_then(|m| m.spc_variation.as_deref()))
             );
         }
@@ -238,7 +357,7 @@ fn indicator_section(s: &State, kind: &str, code: &str, ids: &[String]) -> Strin
                 "lower" => stats::spc::Direction::Decrease,
                 _ => stats::spc::Direction::Neutral,
             };
-            b.push_str(&crate::svg::spc(&meta.title, &months, direction));
+            b.push_str(&crate::svg::spc(&meta.title, &months, direction, &axis));
         }
         // The funnel of every peer at the latest financial year.
         let data_type = match meta.ci.as_str() {
@@ -247,10 +366,11 @@ fn indicator_section(s: &State, kind: &str, code: &str, ids: &[String]) -> Strin
             "byars" => Some(stats::funnel::DataType::RatioOfCounts),
             _ => None,
         };
-        if let (Some(dt), Some(v), true) = (data_type, fy, kind == "system") {
+        if let (Some(dt), Some(v)) = (data_type, fy) {
             let units: Vec<(String, f64, f64, f64)> = s
                 .results
                 .section(id, "financial_year", &v.period, kind)
+                .filter(|u| !u.suppressed && peers(u.entity_code.as_ref()))
                 .filter_map(|u| {
                     Some((
                         u.entity_code.to_string(),
@@ -260,19 +380,24 @@ fn indicator_section(s: &State, kind: &str, code: &str, ids: &[String]) -> Strin
                     ))
                 })
                 .collect();
-            if units.len() >= 5 {
+            if units.len() >= 5 && units.iter().any(|u| u.0 == code) {
                 let mult = if dt == stats::funnel::DataType::Proportion {
                     100.0
                 } else {
                     meta.multiplier
                 };
                 b.push_str(&crate::svg::funnel(
-                    &format!("{} {}, systems", meta.title, v.period),
+                    &format!("{} {}, {} peers", meta.title, v.period, units.len()),
                     &units,
                     dt,
                     mult,
                     code,
+                    &axis,
+                    denominator_title(dt),
                 ));
+            }
+            if let Some(p) = funnel_text(v) {
+                let _ = write!(b, "<p class=\"funnel-position\">Among peers: {}</p>", esc(&p));
             }
         }
         b.push_str("</figure>");
@@ -347,6 +472,14 @@ fn system_public(s: &State, sys: &crate::results::System, code: &str) -> String 
         a.map(|a| format!(" — {}", esc(a.explanation.lines().next().unwrap_or(""))))
             .unwrap_or_default()
     );
+    if let Some(why) = a.and_then(crate::api::category_trigger) {
+        let _ = write!(
+            b,
+            "<p class=\"trigger\"><strong>Why this category:</strong> {}</p>",
+            esc(&why)
+        );
+    }
+    b.push_str(&coverage_note(s, "system-2015"));
     b.push_str("<h2>Members</h2><table><caption>Trusts and commissioners in the system, with their segment</caption><thead><tr><th scope=\"col\">Organisation</th><th scope=\"col\">Kind</th><th scope=\"col\">Segment</th></tr></thead><tbody>");
     for o in s.results.members(code) {
         let seg = s.results.segment(&o.code);
@@ -361,7 +494,13 @@ fn system_public(s: &State, sys: &crate::results::System, code: &str) -> String 
         );
     }
     b.push_str("</tbody></table>");
-    b.push_str(&indicator_section(s, "system", code, &system_indicators(s)));
+    b.push_str(&indicator_section(
+        s,
+        "system",
+        code,
+        &system_indicators(s),
+        &|_| true,
+    ));
     b
 }
 
@@ -450,20 +589,79 @@ async fn detail(s: &State, system: &str) -> Result<String, ApiError> {
     Ok(b)
 }
 
-async fn organisation_page(S(s): S<Shared>, Caller(who): Caller, Path(code): Path<String>) -> Response {
-    let Ok(code) = check_code("organisation", &code) else {
-        return error_page(ApiError::bad("not an organisation code"), &who);
-    };
-    let Some(o) = s.results.organisation(&code) else {
-        return error_page(
-            ApiError::not_found(format!("organisation {code:?}: no such organisation")),
-            &who,
+/// One pack's assessment as tables: each domain's metrics (value with unit, rule, score),
+/// then the overrides and what they did.
+fn assessment_table(s: &State, pack: &str, a: &policy::assess::Assessment) -> String {
+    let mut b = format!(
+        "<h3>{}, {}</h3><p>Segment: {} · rating: {} · overall score: {}</p>",
+        esc(pack),
+        esc(&a.period),
+        a.segment.map(|x| x.to_string()).unwrap_or_else(|| "—".into()),
+        esc(a.rating.as_deref().unwrap_or("—")),
+        a.overall_score
+            .map(|x| format!("{x:.2}"))
+            .unwrap_or_else(|| "—".into()),
+    );
+    let _ = write!(
+        b,
+        "<table class=\"explanation\"><caption>{} {}: how each metric was scored</caption><thead><tr><th scope=\"col\">Domain</th><th scope=\"col\">Metric</th><th scope=\"col\" class=\"num\">Value</th><th scope=\"col\">Rule</th><th scope=\"col\" class=\"num\">Score</th></tr></thead><tbody>",
+        esc(pack),
+        esc(&a.period)
+    );
+    for d in a.domains.values() {
+        for m in &d.metrics {
+            let meta = s.results.indicator(&m.indicator);
+            let value = match m.value {
+                Some(v) => format!(
+                    "{v:.2} {}",
+                    esc(&meta.map(|x| unit_text(&x.unit)).unwrap_or_default())
+                ),
+                None => "<span class=\"suppressed\">no value</span>".into(),
+            };
+            let _ = write!(
+                b,
+                "<tr><td>{}</td><td>{}</td><td class=\"num\">{value}</td><td>{}</td><td class=\"num\">{}</td></tr>",
+                esc(&d.title),
+                esc(meta.map_or(m.indicator.as_str(), |x| x.title.as_str())),
+                esc(&m.rule),
+                m.score.map(|x| format!("{x:.2}")).unwrap_or_else(|| "—".into())
+            );
+        }
+        let _ = write!(
+            b,
+            "<tr class=\"domain\"><th scope=\"row\" colspan=\"4\">{} (domain score)</th><td class=\"num\">{}</td></tr>",
+            esc(&d.title),
+            d.score.map(|x| format!("{x:.2}")).unwrap_or_else(|| "—".into())
         );
-    };
+    }
+    b.push_str("</tbody></table>");
+    if !a.overrides.is_empty() {
+        let _ = write!(
+            b,
+            "<table class=\"overrides\"><caption>{} {}: overrides, caps and outcome</caption><thead><tr><th scope=\"col\">Rule</th><th scope=\"col\">Applied</th><th scope=\"col\">Effect</th></tr></thead><tbody>",
+            esc(pack),
+            esc(&a.period)
+        );
+        for o in &a.overrides {
+            let _ = write!(
+                b,
+                "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+                esc(&o.text),
+                if o.applied { "yes" } else { "no" },
+                esc(&o.effect)
+            );
+        }
+        b.push_str("</tbody></table>");
+    }
+    b
+}
+
+/// An organisation page's public part: heading, assessments as tables, indicator charts.
+fn organisation_public(s: &State, o: &crate::results::Organisation, code: &str) -> String {
     let mut b = format!(
         "<h1>{} ({})</h1><p>{}",
         esc(&o.name),
-        esc(&code),
+        esc(code),
         esc(&o.kind.replace('_', " "))
     );
     if let Some(sys) = o.system_code.as_deref().and_then(|c| s.results.system(c)) {
@@ -477,39 +675,57 @@ async fn organisation_page(S(s): S<Shared>, Caller(who): Caller, Path(code): Pat
     b.push_str(".</p><h2>Assessments</h2>");
     let mut any = false;
     for p in crate::results::PACKS {
-        if let Some(a) = s.results.assessment(p, &code) {
+        if let Some(a) = s.results.assessment(p, code) {
             any = true;
-            let _ = write!(
-                b,
-                "<h3>{}, {}</h3><p>Segment: {} · rating: {} · score: {}</p><pre>{}</pre>",
-                esc(p),
-                esc(&a.period),
-                a.segment.map(|x| x.to_string()).unwrap_or_else(|| "—".into()),
-                esc(a.rating.as_deref().unwrap_or("—")),
-                a.overall_score
-                    .map(|x| format!("{x:.2}"))
-                    .unwrap_or_else(|| "—".into()),
-                esc(&a.explanation)
-            );
+            b.push_str(&assessment_table(s, p, a));
         }
     }
     if !any {
         b.push_str("<p>Not assessed by a shipped pack.</p>");
     }
-    b.push_str("<h2>Latest values</h2><table><caption>Financial-year values published for this organisation</caption><thead><tr><th scope=\"col\">Indicator</th><th scope=\"col\">Period</th><th scope=\"col\" class=\"num\">Value</th><th scope=\"col\">Funnel</th></tr></thead><tbody>");
-    for meta in &s.results.indicators {
-        if let Some(v) = latest(&s, &meta.id, "organisation", &code, "financial_year") {
-            let _ = write!(
-                b,
-                "<tr><td>{}</td><td>{}</td><td class=\"num\">{}</td><td>{}</td></tr>",
-                esc(&meta.title),
-                esc(&v.period),
-                number(v),
-                esc(v.funnel_position.as_deref().unwrap_or("—"))
-            );
-        }
+    for p in crate::results::PACKS {
+        b.push_str(&coverage_note(s, p));
     }
-    b.push_str("</tbody></table>");
+    // Every indicator published for the organisation: trend, latest value, place among peers
+    // of the same kind.
+    let ids: Vec<String> = s.results.indicators.iter().map(|m| m.id.clone()).collect();
+    let kind = o.kind.clone();
+    let same_kind = |c: &str| s.results.organisation(c).is_some_and(|x| x.kind == kind);
+    b.push_str(&indicator_section(s, "organisation", code, &ids, &same_kind));
+    b
+}
+
+async fn organisation_page(S(s): S<Shared>, Caller(who): Caller, Path(code): Path<String>) -> Response {
+    let Ok(code) = check_code("organisation", &code) else {
+        return error_page(ApiError::bad("not an organisation code"), &who);
+    };
+    let Some(o) = s.results.organisation(&code) else {
+        return error_page(
+            ApiError::not_found(format!("organisation {code:?}: no such organisation")),
+            &who,
+        );
+    };
+    // Like a system page's, the public part never changes while serving: drawn once, kept.
+    let key = format!("organisation:{code}");
+    let cached = s
+        .pages
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .get(&key)
+        .cloned();
+    let public = match cached {
+        Some(p) => p,
+        None => {
+            let p = std::sync::Arc::new(organisation_public(&s, o, &code));
+            s.pages
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(key, p.clone());
+            p
+        }
+    };
+    let mut b = String::with_capacity(public.len() + 1024);
+    b.push_str(&public);
     if who.sees_org(&s, &code) {
         match s.db.interventions().await {
             Ok(list) => {
@@ -580,9 +796,19 @@ const EXAMPLE_TERMS: &str = include_str!("../../../examples/terms/gain_loss_shar
 
 fn budgets_page(terms: &str, actual: &str, result: &str) -> String {
     format!(
-        "<h1>Settle a risk share</h1><p>Terms for a gain/loss share, risk corridor, pooled or alliance budget, as TOML (see docs/budgets.md), and the year's total outturn. Nothing is stored.</p><form method=\"post\" action=\"/budgets\"><p><label for=\"terms\">Terms (TOML)</label><br><textarea id=\"terms\" name=\"terms\" rows=\"18\" cols=\"90\">{}</textarea></p><p><label for=\"actual\">Total outturn (£)</label><br><input id=\"actual\" name=\"actual\" inputmode=\"decimal\" value=\"{}\" required></p><p><button type=\"submit\">Settle</button></p></form>{result}",
+        "<h1>Settle a risk share</h1><p>Nothing is stored. Build the terms of the two common shapes with the first form, or write any arrangement (gain/loss share, risk corridor, pooled or alliance budget) as TOML in the second (see docs/budgets.md).</p>\
+<h2>Build common terms</h2><form method=\"post\" action=\"/budgets\" class=\"builder\"><input type=\"hidden\" name=\"mode\" value=\"build\">\
+<fieldset><legend>Shape</legend><p><input type=\"radio\" id=\"shape-gls\" name=\"shape\" value=\"gain_loss_share\" checked> <label for=\"shape-gls\">Gain/loss share between a provider and a commissioner</label></p><p><input type=\"radio\" id=\"shape-rc\" name=\"shape\" value=\"risk_corridor\"> <label for=\"shape-rc\">Risk corridor on a provider's costs (commissioner pays a share above target, symmetric)</label></p></fieldset>\
+<p><label for=\"b-target\">Target (£)</label><br><input id=\"b-target\" name=\"target\" inputmode=\"decimal\" value=\"100000000\" required></p>\
+<p><label for=\"b-actual\">Total outturn (£)</label><br><input id=\"b-actual\" name=\"actual\" inputmode=\"decimal\" value=\"{actual}\" required></p>\
+<p><label for=\"b-provider\">Provider</label><br><input id=\"b-provider\" name=\"provider\" value=\"Acute trust\" required></p>\
+<p><label for=\"b-commissioner\">Commissioner</label><br><input id=\"b-commissioner\" name=\"commissioner\" value=\"Commissioner\" required></p>\
+<fieldset><legend>Gain/loss share</legend><p><label for=\"b-band\">Dead band (% of target)</label><br><input id=\"b-band\" name=\"dead_band_pct\" inputmode=\"decimal\" value=\"1\"></p><p><label for=\"b-gain\">Provider's share of a gain (%)</label><br><input id=\"b-gain\" name=\"gain_share_pct\" inputmode=\"decimal\" value=\"50\"></p><p><label for=\"b-loss\">Provider's share of a loss (%)</label><br><input id=\"b-loss\" name=\"loss_share_pct\" inputmode=\"decimal\" value=\"50\"></p><p><label for=\"b-cap\">Provider's loss cap (£, blank for none)</label><br><input id=\"b-cap\" name=\"loss_cap\" inputmode=\"decimal\" value=\"2000000\"></p></fieldset>\
+<fieldset><legend>Risk corridor</legend><p><label for=\"b-from\">First band from (% above target)</label><br><input id=\"b-from\" name=\"band_from_pct\" inputmode=\"decimal\" value=\"3\"></p><p><label for=\"b-to\">First band to (%)</label><br><input id=\"b-to\" name=\"band_to_pct\" inputmode=\"decimal\" value=\"8\"></p><p><label for=\"b-share1\">Commissioner's share in the first band (%)</label><br><input id=\"b-share1\" name=\"band_share_pct\" inputmode=\"decimal\" value=\"50\"></p><p><label for=\"b-share2\">Commissioner's share beyond it (%)</label><br><input id=\"b-share2\" name=\"beyond_share_pct\" inputmode=\"decimal\" value=\"80\"></p></fieldset>\
+<p><button type=\"submit\">Write the terms and settle</button></p></form>\
+<h2>Terms as TOML</h2><form method=\"post\" action=\"/budgets\"><p><label for=\"terms\">Terms (TOML)</label><br><textarea id=\"terms\" name=\"terms\" rows=\"18\" cols=\"90\">{}</textarea></p><p><label for=\"actual\">Total outturn (£)</label><br><input id=\"actual\" name=\"actual\" inputmode=\"decimal\" value=\"{actual}\" required></p><p><button type=\"submit\">Settle</button></p></form>{result}",
         esc(terms),
-        esc(actual)
+        actual = esc(actual)
     )
 }
 
@@ -590,19 +816,97 @@ async fn budgets_form(Caller(who): Caller) -> Response {
     layout("Budgets", &who, &budgets_page(EXAMPLE_TERMS, "103000000", "")).into_response()
 }
 
-#[derive(serde::Deserialize)]
-struct SettleForm {
+/// The budgets page's forms: TOML terms, or the fields of a common shape (`mode=build`).
+#[derive(serde::Deserialize, Default, Debug)]
+#[serde(default)]
+pub struct SettleForm {
     terms: String,
     actual: String,
+    mode: String,
+    shape: String,
+    target: String,
+    provider: String,
+    commissioner: String,
+    dead_band_pct: String,
+    gain_share_pct: String,
+    loss_share_pct: String,
+    loss_cap: String,
+    band_from_pct: String,
+    band_to_pct: String,
+    band_share_pct: String,
+    beyond_share_pct: String,
+}
+
+/// A number typed into a form (`£`, commas and spaces allowed); `None` when blank.
+fn form_number(field: &str, text: &str) -> Result<Option<f64>, String> {
+    let t = text.trim().replace([',', '£', ' ', '_'], "");
+    if t.is_empty() {
+        return Ok(None);
+    }
+    match t.parse::<f64>() {
+        Ok(v) if v.is_finite() => Ok(Some(v)),
+        _ => Err(format!("{field}: {text:?}: not a number")),
+    }
+}
+
+/// A TOML basic string (JSON's string escapes are TOML's).
+fn toml_string(s: &str) -> String {
+    serde_json::Value::String(s.trim().to_string()).to_string()
+}
+
+/// Writes the TOML terms of a common shape from the builder form's fields.
+pub fn build_terms(f: &SettleForm) -> Result<String, String> {
+    let need = |field: &str, text: &str| {
+        form_number(field, text)?.ok_or_else(|| format!("{field}: a number is needed"))
+    };
+    let pct = |field: &str, text: &str| need(field, text).map(|v| v / 100.0);
+    let target = need("target", &f.target)?;
+    let (provider, commissioner) = (toml_string(&f.provider), toml_string(&f.commissioner));
+    match f.shape.as_str() {
+        "gain_loss_share" => {
+            let cap = form_number("loss cap", &f.loss_cap)?
+                .map(|c| format!("loss_cap = {c}\n"))
+                .unwrap_or_default();
+            Ok(format!(
+                "# Written by the budgets page's builder: a gain/loss share.\nkind = \"gain_loss_share\"\nname = \"Gain/loss share\"\ntarget = {target}\ndead_band = {}\ndead_band_mode = \"threshold\"\n\n[[party]]\nname = {provider}\ngain_share = {}\nloss_share = {}\n{cap}\n[[party]]\nname = {commissioner}\nremainder = true\n",
+                pct("dead band", &f.dead_band_pct)?,
+                pct("gain share", &f.gain_share_pct)?,
+                pct("loss share", &f.loss_share_pct)?,
+            ))
+        }
+        "risk_corridor" => Ok(format!(
+            "# Written by the budgets page's builder: a symmetric risk corridor.\nkind = \"risk_corridor\"\nname = \"Risk corridor\"\ntarget = {target}\nsymmetric = true\n\n[[corridor]]\nfrom = {}\nto = {}\nshare = {}\n\n[[corridor]]\nfrom = {}\nshare = {}\n\n[[party]]\nname = {provider}\n\n[[party]]\nname = {commissioner}\nshare = 1.0\n",
+            pct("band from", &f.band_from_pct)?,
+            pct("band to", &f.band_to_pct)?,
+            pct("first band's share", &f.band_share_pct)?,
+            pct("band to", &f.band_to_pct)?,
+            pct("share beyond", &f.beyond_share_pct)?,
+        )),
+        other => Err(format!(
+            "shape: {other:?}: choose gain_loss_share or risk_corridor"
+        )),
+    }
 }
 
 async fn budgets_settle(
     Caller(who): Caller,
     form: Result<axum::Form<SettleForm>, axum::extract::rejection::FormRejection>,
 ) -> Response {
-    let Ok(axum::Form(f)) = form else {
+    let Ok(axum::Form(mut f)) = form else {
         return error_page(ApiError::bad("the form needs terms and a total outturn"), &who);
     };
+    if f.mode == "build" {
+        match build_terms(&f) {
+            Ok(t) => f.terms = t,
+            Err(e) => {
+                let html = format!(
+                    "<h2>Not settled</h2><p class=\"note\" role=\"alert\">{}</p>",
+                    esc(&e)
+                );
+                return layout("Budgets", &who, &budgets_page(&f.terms, &f.actual, &html)).into_response();
+            }
+        }
+    }
     let result = match f.actual.trim().replace([',', '£'], "").parse::<f64>() {
         Err(_) => Err(ApiError::bad(format!(
             "total outturn {:?}: not a number",

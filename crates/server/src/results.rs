@@ -16,7 +16,7 @@ use std::sync::Arc;
 pub const PACKS: [&str; 4] = ["sof-2016", "nof-2025", "ccg-iaf-2016", "system-2015"];
 
 /// Bumped when the folder's layout changes: older folders are recomputed.
-const LAYOUT: u32 = 1;
+const LAYOUT: u32 = 2;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Region {
@@ -107,6 +107,8 @@ pub struct Results {
     pub by_section: HashMap<SectionKey, Vec<u32>>,
     /// Each pack's assessments (latest period), by pack id.
     pub assessments: BTreeMap<String, Vec<policy::assess::Assessment>>,
+    /// What each pack assessed and left out (and why), by pack id.
+    pub coverage: BTreeMap<String, policy::assess::Coverage>,
     pub regime: Option<regime::Assessed>,
 }
 
@@ -165,13 +167,19 @@ pub fn prepare(
         }
     }
     let mut assessments = BTreeMap::new();
+    let mut coverage = BTreeMap::new();
     for id in PACKS {
         let pack = policy::load_pack(id).map_err(|e| Error::Results(e.to_string()))?;
-        let run = policy::assess::assess(&pack, &table, &ctx, None).map_err(Error::Results)?;
-        ctx.earlier.insert(pack.id.clone(), run.clone());
-        assessments.insert(pack.id.clone(), run);
+        // A dataset may hold only some tables or part of a year: assess what it allows and
+        // keep what was left out, and why, to say so on every page and route.
+        let run = policy::assess::assess_available(&pack, &table, &ctx, None).map_err(Error::Results)?;
+        tracing::info!("{}", run.coverage.summary());
+        ctx.earlier.insert(pack.id.clone(), run.assessments.clone());
+        assessments.insert(pack.id.clone(), run.assessments);
+        coverage.insert(pack.id.clone(), run.coverage);
     }
     write_json(dir, "assessments.json", &assessments)?;
+    write_json(dir, "coverage.json", &coverage)?;
     let assessed = regime::assess_table(ds, &table)?;
     write_json(dir, "regime.json", &assessed)?;
 
@@ -280,6 +288,7 @@ impl Results {
             read_json(dir, "reference.json")?;
         let indicators: Vec<IndicatorMeta> = read_json(dir, "catalogue.json")?;
         let assessments = read_json(dir, "assessments.json")?;
+        let coverage = read_json(dir, "coverage.json")?;
         let regime: regime::Assessed = read_json(dir, "regime.json")?;
         let mut strings = Interner::default();
         let mut values = Vec::new();
@@ -419,6 +428,7 @@ impl Results {
             by_entity,
             by_section,
             assessments,
+            coverage,
             regime: Some(regime),
         })
     }

@@ -5,7 +5,113 @@ use crate::pages::esc;
 
 const W: f64 = 560.0;
 const H: f64 = 220.0;
-const PAD: (f64, f64, f64, f64) = (48.0, 12.0, 14.0, 28.0); // left, right, top, bottom
+const PAD: (f64, f64, f64, f64) = (64.0, 12.0, 14.0, 40.0); // left, right, top, bottom
+
+/// A chart's value axis: its title with the unit, and the range the measure can take (a
+/// percentage lies in 0–100, a rate or a count is never negative). Process and funnel limits
+/// are clipped to it, as the Making Data Count guidance does for limits a measure cannot reach.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Axis {
+    pub title: String,
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+}
+
+impl Axis {
+    /// The axis of an indicator's unit, as the catalogue names it.
+    pub fn of_unit(unit: &str) -> Axis {
+        let (title, min, max) = match unit {
+            "percent" => ("Per cent (%)", Some(0.0), Some(100.0)),
+            "per1000" => ("Rate per 1,000", Some(0.0), None),
+            "days" => ("Days", Some(0.0), None),
+            "ratio100" => ("Ratio (100 = expected)", Some(0.0), None),
+            "times" => ("Times", Some(0.0), None),
+            "percentage_points" => ("Percentage points", None, None),
+            "score" => ("Score", None, None),
+            other => (other, None, None),
+        };
+        Axis {
+            title: title.to_string(),
+            min,
+            max,
+        }
+    }
+
+    /// `v` inside the measure's possible range.
+    pub fn clip(&self, v: f64) -> f64 {
+        let v = self.min.map_or(v, |m| v.max(m));
+        self.max.map_or(v, |m| v.min(m))
+    }
+}
+
+/// Round tick values covering `lo..=hi` (about five).
+fn ticks(lo: f64, hi: f64) -> Vec<f64> {
+    if !(lo.is_finite() && hi.is_finite()) || hi <= lo {
+        return vec![lo];
+    }
+    let raw = (hi - lo) / 5.0;
+    let mag = 10f64.powf(raw.log10().floor());
+    let step = [1.0, 2.0, 2.5, 5.0, 10.0]
+        .iter()
+        .map(|m| m * mag)
+        .find(|s| *s >= raw)
+        .unwrap_or(10.0 * mag);
+    let mut t = (lo / step).ceil() * step;
+    let mut out = Vec::new();
+    while t <= hi + step * 1e-9 && out.len() < 12 {
+        out.push(if t.abs() < step * 1e-9 { 0.0 } else { t });
+        t += step;
+    }
+    out
+}
+
+/// Axis lines, ticks and titles: `y` maps values to the vertical, `x_ticks` are (position,
+/// label) pairs along the bottom.
+fn axes(
+    y: &dyn Fn(f64) -> f64,
+    lo: f64,
+    hi: f64,
+    y_title: &str,
+    x_ticks: &[(f64, String)],
+    x_title: &str,
+) -> String {
+    let mut s = format!(
+        "<g class=\"axes\" font-size=\"10\" fill=\"#212b32\"><line x1=\"{l}\" x2=\"{l}\" y1=\"{t}\" y2=\"{b}\" stroke=\"#4c6272\"/><line x1=\"{l}\" x2=\"{r}\" y1=\"{b}\" y2=\"{b}\" stroke=\"#4c6272\"/>",
+        l = PAD.0,
+        r = W - PAD.1,
+        t = PAD.2,
+        b = H - PAD.3
+    );
+    for v in ticks(lo, hi) {
+        let at = y(v);
+        s.push_str(&format!(
+            "<line class=\"tick\" x1=\"{:.1}\" x2=\"{:.1}\" y1=\"{at:.1}\" y2=\"{at:.1}\" stroke=\"#4c6272\"/><text class=\"y-tick\" x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>",
+            PAD.0 - 4.0,
+            PAD.0,
+            PAD.0 - 6.0,
+            at + 3.5,
+            fmt(v)
+        ));
+    }
+    for (at, label) in x_ticks {
+        s.push_str(&format!(
+            "<line class=\"tick\" x1=\"{at:.1}\" x2=\"{at:.1}\" y1=\"{:.1}\" y2=\"{:.1}\" stroke=\"#4c6272\"/><text class=\"x-tick\" x=\"{at:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{}</text>",
+            H - PAD.3,
+            H - PAD.3 + 4.0,
+            H - PAD.3 + 14.0,
+            esc(label)
+        ));
+    }
+    s.push_str(&format!(
+        "<text class=\"y-title\" transform=\"translate(12 {:.1}) rotate(-90)\" text-anchor=\"middle\">{}</text><text class=\"x-title\" x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{}</text></g>",
+        (PAD.2 + H - PAD.3) / 2.0,
+        esc(y_title),
+        (PAD.0 + W - PAD.1) / 2.0,
+        H - 4.0,
+        esc(x_title)
+    ));
+    s
+}
 
 /// Making Data Count colours.
 pub const IMPROVEMENT: &str = "#41b6e6";
@@ -54,8 +160,14 @@ pub fn variation_icon(variation: Option<&str>) -> String {
     )
 }
 
-/// An XmR chart of `points` (label, value), limits from `stats::spc`.
-pub fn spc(title: &str, points: &[(String, Option<f64>)], direction: stats::spc::Direction) -> String {
+/// An XmR chart of `points` (label, value), limits from `stats::spc` clipped to the axis's
+/// range, with titled axes and a text alternative (`<desc>`) that states what the chart shows.
+pub fn spc(
+    title: &str,
+    points: &[(String, Option<f64>)],
+    direction: stats::spc::Direction,
+    axis: &Axis,
+) -> String {
     let values: Vec<Option<f64>> = points.iter().map(|p| p.1).collect();
     let options = stats::spc::Options {
         direction,
@@ -64,10 +176,11 @@ pub fn spc(title: &str, points: &[(String, Option<f64>)], direction: stats::spc:
     let Ok(chart) = stats::spc::xmr(&values, &options) else {
         return format!("<p>{}: too few values for an SPC chart.</p>", esc(title));
     };
+    let clip = |v: Option<f64>| v.map(|v| axis.clip(v));
     let mut lo = f64::MAX;
     let mut hi = f64::MIN;
     for p in &chart.points {
-        for v in [p.value, p.lpl, p.upl, p.mean].into_iter().flatten() {
+        for v in [p.value, clip(p.lpl), clip(p.upl), p.mean].into_iter().flatten() {
             lo = lo.min(v);
             hi = hi.max(v);
         }
@@ -76,15 +189,46 @@ pub fn spc(title: &str, points: &[(String, Option<f64>)], direction: stats::spc:
         return format!("<p>{}: no values to chart.</p>", esc(title));
     }
     let pad = (hi - lo).max(1e-9) * 0.08;
-    let (lo, hi) = (lo - pad, hi + pad);
+    let (lo, hi) = (
+        clip(Some(lo - pad)).unwrap_or(lo),
+        clip(Some(hi + pad)).unwrap_or(hi),
+    );
     let n = points.len().max(2);
     let x = scale(0.0, (n - 1) as f64, PAD.0, W - PAD.1);
     let y = scale(lo, hi, H - PAD.3, PAD.2);
+    let last = chart.points.iter().rev().find(|p| p.value.is_some());
+    let clipped = chart
+        .points
+        .iter()
+        .any(|p| p.lpl.is_some_and(|v| v != axis.clip(v)) || p.upl.is_some_and(|v| v != axis.clip(v)));
+    let desc = match last {
+        Some(p) => format!(
+            "{} values from {} to {}, in {}. Latest {}; mean {}; process limits {} to {}{}.",
+            values.iter().flatten().count(),
+            points.first().map_or("", |p| p.0.as_str()),
+            points.last().map_or("", |p| p.0.as_str()),
+            axis.title.to_lowercase(),
+            p.value.map(fmt).unwrap_or_default(),
+            p.mean.map(fmt).unwrap_or_default(),
+            clip(p.lpl).map(fmt).unwrap_or_default(),
+            clip(p.upl).map(fmt).unwrap_or_default(),
+            if clipped {
+                " (clipped to the measure's possible range)"
+            } else {
+                ""
+            }
+        ),
+        None => String::new(),
+    };
     let mut s = format!(
-        "<svg class=\"spc\" viewBox=\"0 0 {W} {H}\" role=\"img\" aria-label=\"SPC chart: {t}\"><title>SPC chart: {t}</title>",
-        t = esc(title)
+        "<svg class=\"spc\" viewBox=\"0 0 {W} {H}\" role=\"img\" aria-label=\"SPC chart: {t}\"><title>SPC chart: {t}</title><desc>{d}</desc>",
+        t = esc(title),
+        d = esc(&desc)
     );
-    s.push_str(&format!("<text x=\"4\" y=\"{:.1}\" font-size=\"10\">{}</text><text x=\"4\" y=\"{:.1}\" font-size=\"10\">{}</text>", y(hi) + 8.0, fmt(hi), y(lo), fmt(lo)));
+    let mut at = vec![0, (points.len() - 1) / 2, points.len() - 1];
+    at.dedup();
+    let x_ticks: Vec<(f64, String)> = at.iter().map(|&i| (x(i as f64), points[i].0.clone())).collect();
+    s.push_str(&axes(&y, lo, hi, &axis.title, &x_ticks, "Month"));
     let line = |f: &dyn Fn(&stats::spc::Point) -> Option<f64>, style: &str, class: &str| {
         let mut d = String::new();
         for (i, p) in chart.points.iter().enumerate() {
@@ -100,12 +244,12 @@ pub fn spc(title: &str, points: &[(String, Option<f64>)], direction: stats::spc:
         format!("<path class=\"{class}\" d=\"{d}\" fill=\"none\" {style}/>")
     };
     s.push_str(&line(
-        &|p| p.upl,
+        &|p| clip(p.upl),
         "stroke=\"#231f20\" stroke-dasharray=\"4 3\"",
         "upl",
     ));
     s.push_str(&line(
-        &|p| p.lpl,
+        &|p| clip(p.lpl),
         "stroke=\"#231f20\" stroke-dasharray=\"4 3\"",
         "lpl",
     ));
@@ -130,15 +274,6 @@ pub fn spc(title: &str, points: &[(String, Option<f64>)], direction: stats::spc:
             k = kind.replace(' ', "-")
         ));
     }
-    if let (Some(first), Some(last)) = (points.first(), points.last()) {
-        s.push_str(&format!(
-            "<text x=\"{:.1}\" y=\"{H}\" font-size=\"10\">{}</text><text x=\"{:.1}\" y=\"{H}\" font-size=\"10\" text-anchor=\"end\">{}</text>",
-            PAD.0,
-            esc(&first.0),
-            W - PAD.1,
-            esc(&last.0)
-        ));
-    }
     s.push_str("</svg>");
     s
 }
@@ -151,6 +286,8 @@ pub fn funnel(
     data_type: stats::funnel::DataType,
     multiplier: f64,
     highlight: &str,
+    axis: &Axis,
+    x_title: &str,
 ) -> String {
     // (code, numerator, denominator, value)
     let n: Vec<f64> = units.iter().map(|u| u.1).collect();
@@ -174,7 +311,11 @@ pub fn funnel(
     let (mut dmin, mut dmax) = (f64::MAX, f64::MIN);
     for (u, unit) in f.units.iter().zip(units) {
         let l = limits(u);
-        for v in [unit.3, l.lower998 * multiplier, l.upper998 * multiplier] {
+        for v in [
+            unit.3,
+            axis.clip(l.lower998 * multiplier),
+            axis.clip(l.upper998 * multiplier),
+        ] {
             if v.is_finite() {
                 lo = lo.min(v);
                 hi = hi.max(v);
@@ -184,18 +325,46 @@ pub fn funnel(
         dmax = dmax.max(unit.2);
     }
     let pad = (hi - lo).max(1e-9) * 0.08;
-    let x = scale(dmin * 0.9, dmax * 1.05, PAD.0, W - PAD.1);
-    let y = scale(lo - pad, hi + pad, H - PAD.3, PAD.2);
-    let mut s = format!(
-        "<svg class=\"funnel\" viewBox=\"0 0 {W} {H}\" role=\"img\" aria-label=\"Funnel plot: {t}\"><title>Funnel plot: {t}</title>",
-        t = esc(title)
+    let (lo, hi) = (axis.clip(lo - pad), axis.clip(hi + pad));
+    let (x0, x1) = (dmin * 0.9, dmax * 1.05);
+    let x = scale(x0, x1, PAD.0, W - PAD.1);
+    let y = scale(lo, hi, H - PAD.3, PAD.2);
+    let mine = units.iter().zip(&f.units).find(|(u, _)| u.0 == highlight);
+    let desc = format!(
+        "{} units; target {}; {} beyond the 99.8% limits.{}",
+        units.len(),
+        fmt(f.target * multiplier),
+        f.units.iter().filter(|u| u.outlier998).count(),
+        match mine {
+            Some((u, fu)) => format!(
+                " {}: {} on a denominator of {}, {}.",
+                u.0,
+                fmt(u.3),
+                fmt(u.2),
+                if fu.outlier998 {
+                    "beyond the 99.8% limit"
+                } else if fu.outlier95 {
+                    "beyond the 95% limit"
+                } else {
+                    "within the limits"
+                }
+            ),
+            None => String::new(),
+        }
     );
+    let mut s = format!(
+        "<svg class=\"funnel\" viewBox=\"0 0 {W} {H}\" role=\"img\" aria-label=\"Funnel plot: {t}\"><title>Funnel plot: {t}</title><desc>{d}</desc>",
+        t = esc(title),
+        d = esc(&desc)
+    );
+    let x_ticks: Vec<(f64, String)> = ticks(x0, x1).into_iter().map(|v| (x(v), fmt(v))).collect();
+    s.push_str(&axes(&y, lo, hi, &axis.title, &x_ticks, x_title));
     let mut order: Vec<usize> = (0..units.len()).collect();
     order.sort_by(|&a, &b| units[a].2.total_cmp(&units[b].2));
     let mut path = |pick: &dyn Fn(&stats::funnel::Limits) -> f64, dash: &str| {
         let mut p = String::new();
         for &i in &order {
-            let v = pick(&limits(&f.units[i])) * multiplier;
+            let v = axis.clip(pick(&limits(&f.units[i])) * multiplier);
             if v.is_finite() {
                 p.push_str(&format!(
                     "{}{:.1} {:.1}",

@@ -4,7 +4,7 @@
 
 use arrow::array::{
     ArrayRef, BooleanArray, Date32Array, Float64Array, Int64Array, RecordBatch, StringArray,
-    TimestampSecondArray,
+    TimestampMillisecondArray,
 };
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use std::sync::{Arc, LazyLock};
@@ -18,7 +18,16 @@ fn schema(fields: &[(&str, DataType, bool)]) -> SchemaRef {
     ))
 }
 
-const TS: DataType = DataType::Timestamp(TimeUnit::Second, None);
+/// Timestamps are written in milliseconds with Parquet's timestamp type, so any reader sees
+/// times (Parquet has no seconds unit: Arrow's seconds would be stored as bare integers).
+const TS: DataType = DataType::Timestamp(TimeUnit::Millisecond, None);
+
+/// Seconds since 1970 as the milliseconds the files hold.
+fn ms(secs: &[i64]) -> ArrayRef {
+    Arc::new(TimestampMillisecondArray::from_iter_values(
+        secs.iter().map(|s| s * 1_000),
+    ))
+}
 
 pub static PATIENTS: LazyLock<SchemaRef> = LazyLock::new(|| {
     schema(&[
@@ -225,10 +234,15 @@ impl Attendances {
                 Arc::new(Int64Array::from(self.patient_id.clone())),
                 codes(&self.provider, providers),
                 strings(&self.department_type),
-                Arc::new(TimestampSecondArray::from(self.arrival.clone())),
-                Arc::new(TimestampSecondArray::from(self.departure.clone())),
+                ms(&self.arrival),
+                ms(&self.departure),
                 Arc::new(BooleanArray::from(self.admitted.clone())),
-                Arc::new(TimestampSecondArray::from(self.decision_to_admit.clone())),
+                Arc::new(TimestampMillisecondArray::from(
+                    self.decision_to_admit
+                        .iter()
+                        .map(|t| t.map(|s| s * 1_000))
+                        .collect::<Vec<_>>(),
+                )),
             ],
         )
     }

@@ -165,3 +165,85 @@ fn a_population_file_with_a_wrong_setting_is_refused() {
         "{err}"
     );
 }
+
+/// Two practices with the same list size and different need get different targets, in the
+/// direction and the ratio the fitted model gives. Without need weighting (persons ×
+/// national spend a head) the two targets would be equal, and this test would fail.
+#[test]
+fn equal_lists_with_different_need_get_targets_in_the_models_ratio() {
+    let f = fixture();
+    let persons = Persons::read(&f.engine, start(), false).expect("persons");
+    let m = need::fit(&persons).expect("fits");
+    let band = |b: &str| need::BANDS.iter().position(|x| *x == b).expect("band") as u8;
+    // 400 women each: one list of 80–84-year-olds in a deprived area with two conditions,
+    // one of 25–29-year-olds in a less deprived area with none.
+    let n = 400;
+    let conditions: Vec<String> = m.conditions.keys().take(2).cloned().collect();
+    let mut p = Persons {
+        year: persons.year.clone(),
+        conditions: conditions.clone(),
+        practices: vec!["OLDER".into(), "YOUNGER".into()],
+        ..Persons::default()
+    };
+    for i in 0..2 * n {
+        let older = i < n;
+        p.practice.push(if older { 0 } else { 1 });
+        p.cell.push(if older { band("80-84") } else { band("25-29") });
+        p.deprivation.push(if older { 0.8 } else { 0.2 });
+        p.mask.push(if older { 0b11 } else { 0 });
+        p.cost.push(0.0);
+        p.ids.push(i.to_string());
+    }
+    let mu = need::score(&m, &p);
+    let need = need::by_practice(&p, &mu);
+    // The model's expected cost a head, by hand from its coefficients.
+    let older = (m.age_sex["female"]["80-84"]
+        + m.deprivation * f64::from(0.8f32)
+        + m.conditions[&conditions[0]]
+        + m.conditions[&conditions[1]]
+        + m.condition_count["2"])
+        .exp();
+    let younger = (m.age_sex["female"]["25-29"] + m.deprivation * f64::from(0.2f32)).exp();
+    let model_ratio = older / younger;
+    assert!(
+        model_ratio > 2.0,
+        "the model should see the older list as needier: {model_ratio}"
+    );
+
+    let mut inputs = capitation::Inputs::default();
+    for code in ["OLDER", "YOUNGER"] {
+        inputs
+            .practice_parent
+            .insert(code.into(), ("C1".into(), "S1".into()));
+    }
+    inputs.spend.insert(("C1".into(), "acute".into()), 1_000_000.0);
+    let budget = |code: &str| {
+        let pop = Population {
+            name: code.into(),
+            model: Some("mcp".into()),
+            practices: vec![code.into()],
+            systems: Vec::new(),
+            scope: vec!["acute".into()],
+            unavoidable_cost_factor: 1.0,
+            max_increase: 0.035,
+            max_decrease: 0.01,
+        };
+        capitation::budget(&pop, &p, &need, &inputs).expect("budget")
+    };
+    let (a, b) = (budget("OLDER"), budget("YOUNGER"));
+    assert_eq!(a.persons, b.persons);
+    // Equal lists, so equal current spend (apportioned by persons) but not equal targets.
+    assert!((a.current - b.current).abs() < 1e-6);
+    assert!(a.target > b.target);
+    assert!(
+        (a.target / b.target / model_ratio - 1.0).abs() < 1e-9,
+        "target ratio {} against the model's {model_ratio}",
+        a.target / b.target
+    );
+    assert!((a.need_index / b.need_index / model_ratio - 1.0).abs() < 1e-9);
+    // The two targets share the £1m between them in the model's proportions.
+    assert!((a.target + b.target - 1_000_000.0).abs() < 1e-6);
+    assert!((a.target - 1_000_000.0 * model_ratio / (1.0 + model_ratio)).abs() < 1e-6);
+    // The needier list is under its target and the other over it.
+    assert!(a.distance_from_target < 0.0 && b.distance_from_target > 0.0);
+}

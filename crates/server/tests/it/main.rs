@@ -4,6 +4,8 @@
 
 mod api;
 mod browser;
+mod dashboard;
+mod real;
 mod security;
 
 use axum::Router;

@@ -4,4 +4,5 @@
 mod data;
 mod determinism;
 mod signals;
+mod types;
 mod validity;
