@@ -52,12 +52,12 @@ pub fn packs(cmd: PacksCommand) -> anyhow::Result<ExitCode> {
         PacksCommand::List => {
             for (id, _) in policy::SHIPPED {
                 let p = policy::load_pack(id).map_err(|e| anyhow::anyhow!("{e}"))?;
-                println!("{id:<14} {:<52} {} ({})", p.title, p.entity_kind, p.grain);
+                outln!("{id:<14} {:<52} {} ({})", p.title, p.entity_kind, p.grain);
             }
         }
         PacksCommand::Validate { pack } => {
             let p = policy::pack::Pack::read(&pack).map_err(|e| anyhow::anyhow!("{e}"))?;
-            println!(
+            outln!(
                 "{}: valid pack {} ({}): {} domains, {} overrides, reads {}",
                 pack.display(),
                 p.id,
@@ -85,10 +85,10 @@ pub fn run(args: AssessArgs) -> anyhow::Result<ExitCode> {
     if let Some(AssessCommand::Diff { old, new }) = args.command {
         let lines = policy::output::diff(&read_assessments(&old)?, &read_assessments(&new)?);
         if lines.is_empty() {
-            println!("nobody moved");
+            outln!("nobody moved");
         }
         for l in lines {
-            println!("{l}");
+            outln!("{l}");
         }
         return Ok(ExitCode::SUCCESS);
     }
@@ -192,7 +192,7 @@ pub fn run(args: AssessArgs) -> anyhow::Result<ExitCode> {
         }
         let mut counts: Vec<_> = counts.into_iter().collect();
         counts.sort();
-        println!(
+        outln!(
             "{}: {} assessed for {}: {}",
             pack.id,
             run.len(),
@@ -204,7 +204,7 @@ pub fn run(args: AssessArgs) -> anyhow::Result<ExitCode> {
                 .join(", ")
         );
     }
-    println!(
+    outln!(
         "wrote {} in {:.2} s",
         out.join("assessments.json").display(),
         started.elapsed().as_secs_f64()

@@ -78,7 +78,7 @@ pub fn run(cmd: BudgetsCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         BudgetsCommand::Validate { terms } => {
             let t = read_terms(&terms)?;
-            println!(
+            outln!(
                 "{}: valid {} terms (format {}), parties: {}",
                 terms.display(),
                 t.kind.as_str(),
@@ -105,8 +105,8 @@ pub fn run(cmd: BudgetsCommand) -> anyhow::Result<ExitCode> {
             }
             let s = budgets::settle::settle(&t, &o).with_context(|| terms.display().to_string())?;
             match format {
-                Format::Json => println!("{}", serde_json::to_string_pretty(&s)?),
-                Format::Text => print!("{}", text(&s)),
+                Format::Json => outln!("{}", serde_json::to_string_pretty(&s)?),
+                Format::Text => out!("{}", text(&s)),
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -129,18 +129,27 @@ pub fn run(cmd: BudgetsCommand) -> anyhow::Result<ExitCode> {
             let sim = simulate::simulate(&t, &u, years, seed).map_err(anyhow::Error::msg)?;
             tracing::info!(seconds = started.elapsed().as_secs_f64(), years, "simulated");
             match format {
-                Format::Json => println!("{}", serde_json::to_string_pretty(&sim)?),
+                Format::Json => outln!("{}", serde_json::to_string_pretty(&sim)?),
                 Format::Text => {
-                    println!(
+                    outln!(
                         "{} simulated years (seed {}), mean outturn {:.0}",
-                        sim.years, sim.seed, sim.mean_outturn
+                        sim.years,
+                        sim.seed,
+                        sim.mean_outturn
                     );
-                    println!(
+                    outln!(
                         "{:<28} {:>14} {:>12} {:>14} {:>14} {:>14} {:>7} {:>7}",
-                        "party", "expected", "sd", "5%", "median", "95%", "pays", "capped"
+                        "party",
+                        "expected",
+                        "sd",
+                        "5%",
+                        "median",
+                        "95%",
+                        "pays",
+                        "capped"
                     );
                     for p in &sim.parties {
-                        println!(
+                        outln!(
                             "{:<28} {:>14.0} {:>12.0} {:>14.0} {:>14.0} {:>14.0} {:>6.1}% {:>6.1}%",
                             p.party,
                             p.expected_transfer,
@@ -341,29 +350,38 @@ fn fit(dataset: &Path, out: &Path, year: Option<&str>, keep_persons: bool) -> an
         }
         w.flush()?;
     }
-    println!(
+    outln!(
         "need model for {}: {} persons registered all year, {} iterations ({read_s:.1} s reading, {fit_s:.1} s fitting, {score_s:.1} s scoring)",
-        model.base_year, model.persons, model.iterations
+        model.base_year,
+        model.persons,
+        model.iterations
     );
-    println!(
+    outln!(
         "R² {:.4}, mean absolute error £{:.0} a person, dispersion {:.0}, mean cost £{:.0}",
-        model.fit.r_squared, model.fit.mean_absolute_error, model.dispersion, model.mean_cost
+        model.fit.r_squared,
+        model.fit.mean_absolute_error,
+        model.dispersion,
+        model.mean_cost
     );
-    println!(
+    outln!(
         "deprivation (0 least to 1 most deprived): ×{:.3}",
         model.deprivation.exp()
     );
     for (c, b) in &model.conditions {
-        println!("  {c:<28} ×{:.3}", b.exp());
+        outln!("  {c:<28} ×{:.3}", b.exp());
     }
-    println!("decile  persons  predicted  observed  MAE");
+    outln!("decile  persons  predicted  observed  MAE");
     for d in &model.fit.deciles {
-        println!(
+        outln!(
             "{:>6} {:>8} {:>10.0} {:>9.0} {:>6.0}",
-            d.decile, d.persons, d.mean_predicted, d.mean_observed, d.mean_absolute_error
+            d.decile,
+            d.persons,
+            d.mean_predicted,
+            d.mean_observed,
+            d.mean_absolute_error
         );
     }
-    println!("wrote {}", out.join("model.toml").display());
+    outln!("wrote {}", out.join("model.toml").display());
     Ok(ExitCode::SUCCESS)
 }
 
@@ -391,15 +409,18 @@ fn capitate(
         .map(|p| capitation::budget(p, &persons, &need, &inputs).map_err(anyhow::Error::msg))
         .collect::<anyhow::Result<Vec<_>>>()?;
     match format {
-        Format::Json => println!("{}", serde_json::to_string_pretty(&budgets)?),
+        Format::Json => outln!("{}", serde_json::to_string_pretty(&budgets)?),
         Format::Text => {
             for b in &budgets {
-                println!(
+                outln!(
                     "{}: target £{:.0}, current £{:.0}, next year £{:.0}",
-                    b.name, b.target, b.current, b.next_year
+                    b.name,
+                    b.target,
+                    b.current,
+                    b.next_year
                 );
                 for e in &b.explanation {
-                    println!("  {e}");
+                    outln!("  {e}");
                 }
             }
         }

@@ -4,6 +4,24 @@
 //! library crates and prints their results. Results go to stdout, logs and progress to
 //! stderr. Exit codes: 0 success, 2 error (including a refused dataset).
 
+/// `println!` through [`output::emit`]: results to stdout, ending quietly on a closed pipe
+/// (`footprint … | head`) instead of panicking.
+macro_rules! outln {
+    () => {
+        $crate::output::emit("\n")
+    };
+    ($($arg:tt)*) => {
+        $crate::output::emit(&format!("{}\n", format_args!($($arg)*)))
+    };
+}
+
+/// `print!` through [`output::emit`].
+macro_rules! out {
+    ($($arg:tt)*) => {
+        $crate::output::emit(&format!($($arg)*))
+    };
+}
+
 mod assess;
 mod budgets;
 mod demo;

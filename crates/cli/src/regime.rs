@@ -181,7 +181,7 @@ pub enum InterventionCommand {
 }
 
 fn print_json<T: serde::Serialize>(v: &T) -> anyhow::Result<()> {
-    println!("{}", serde_json::to_string_pretty(v)?);
+    outln!("{}", serde_json::to_string_pretty(v)?);
     Ok(())
 }
 
@@ -268,7 +268,7 @@ fn track(
     match format {
         Format::Json => print_json(&t)?,
         Format::Text => {
-            println!(
+            outln!(
                 "case #{} ({}) on {}: {}",
                 t.case_id,
                 t.system_code,
@@ -276,7 +276,7 @@ fn track(
                 if t.on_track { "on track" } else { "off track" }
             );
             for m in &t.milestones {
-                println!(
+                outln!(
                     "  milestone #{} {} ({}): {}",
                     m.commitment_id,
                     m.stakeholder,
@@ -285,7 +285,7 @@ fn track(
                 );
             }
             for x in &t.trajectories {
-                println!("  {}: {}", x.status, x.explanation);
+                outln!("  {}: {}", x.status, x.explanation);
             }
         }
     }
@@ -310,7 +310,7 @@ async fn run_async(args: RegimeArgs, assessed: Option<regime::Assessed>) -> anyh
             let s = regime::sync(assessed, &db, &actor)
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
-            println!(
+            outln!(
                 "{}: {} systems challenged; opened {} cases{}; {} already open",
                 s.period,
                 s.challenged.len(),
@@ -339,9 +339,13 @@ async fn run_async(args: RegimeArgs, assessed: Option<regime::Assessed>) -> anyh
                 Format::Json => print_json(&cases)?,
                 Format::Text => {
                     for c in &cases {
-                        println!(
+                        outln!(
                             "#{} {} {} ({}): {}",
-                            c.id, c.system_code, c.status, c.opened_by, c.reason
+                            c.id,
+                            c.system_code,
+                            c.status,
+                            c.opened_by,
+                            c.reason
                         );
                     }
                 }
@@ -355,7 +359,7 @@ async fn run_async(args: RegimeArgs, assessed: Option<regime::Assessed>) -> anyh
                     .open_case(&system, None, &reason, None, &actor)
                     .await
                     .map_err(refused)?;
-                println!("opened case #{}", id.unwrap_or_default());
+                outln!("opened case #{}", id.unwrap_or_default());
             }
             CaseCommand::Commit {
                 case,
@@ -375,14 +379,14 @@ async fn run_async(args: RegimeArgs, assessed: Option<regime::Assessed>) -> anyh
                     levers: levers(&l)?,
                 };
                 let id = db.add_commitment(case, &n, &actor).await.map_err(refused)?;
-                println!("added commitment #{id} to case #{case}");
+                outln!("added commitment #{id} to case #{case}");
             }
             CaseCommand::Criterion { case, text } => {
                 let id = db
                     .add_exit_criterion(case, &text, &actor)
                     .await
                     .map_err(refused)?;
-                println!("added exit criterion #{id} to case #{case}");
+                outln!("added exit criterion #{id} to case #{case}");
             }
             CaseCommand::Trajectory {
                 case,
@@ -396,21 +400,21 @@ async fn run_async(args: RegimeArgs, assessed: Option<regime::Assessed>) -> anyh
                     .add_trajectory(case, &indicator, (&grain, &period), target, &direction, &actor)
                     .await
                     .map_err(refused)?;
-                println!("added trajectory #{id} to case #{case}");
+                outln!("added trajectory #{id} to case #{case}");
             }
             CaseCommand::Done { commitment } => {
                 db.complete_commitment(commitment, &actor)
                     .await
                     .map_err(refused)?;
-                println!("commitment #{commitment} delivered");
+                outln!("commitment #{commitment} delivered");
             }
             CaseCommand::Met { criterion } => {
                 db.meet_exit_criterion(criterion, &actor).await.map_err(refused)?;
-                println!("exit criterion #{criterion} met");
+                outln!("exit criterion #{criterion} met");
             }
             CaseCommand::Progress { case, note } => {
                 db.record_progress(case, &note, &actor).await.map_err(refused)?;
-                println!("recorded progress on case #{case}");
+                outln!("recorded progress on case #{case}");
             }
             CaseCommand::Close {
                 case,
@@ -420,7 +424,7 @@ async fn run_async(args: RegimeArgs, assessed: Option<regime::Assessed>) -> anyh
                 db.close_case(case, &reason, override_reason.as_deref(), &actor)
                     .await
                     .map_err(refused)?;
-                println!("closed case #{case}");
+                outln!("closed case #{case}");
             }
             CaseCommand::Export { case, to } => {
                 let cases = db.cases().await.map_err(refused)?;
@@ -438,7 +442,7 @@ async fn run_async(args: RegimeArgs, assessed: Option<regime::Assessed>) -> anyh
                     &db.conflicts().await.map_err(refused)?,
                     html,
                 );
-                print!("{file}");
+                out!("{file}");
             }
         },
         RegimeCommand::Interventions {
@@ -450,7 +454,7 @@ async fn run_async(args: RegimeArgs, assessed: Option<regime::Assessed>) -> anyh
                 Format::Json => print_json(&all)?,
                 Format::Text => {
                     for i in &all {
-                        println!(
+                        outln!(
                             "#{} {} {} on {} {} ({}){}",
                             i.id,
                             i.regulator,
@@ -497,7 +501,7 @@ async fn run_async(args: RegimeArgs, assessed: Option<regime::Assessed>) -> anyh
                     levers: levers(&l)?,
                 };
                 let id = db.open_intervention(&n, &actor).await.map_err(refused)?;
-                println!("opened intervention #{id}");
+                outln!("opened intervention #{id}");
                 for c in db
                     .conflicts()
                     .await
@@ -505,14 +509,14 @@ async fn run_async(args: RegimeArgs, assessed: Option<regime::Assessed>) -> anyh
                     .iter()
                     .filter(|c| c.intervention_ids.contains(&id))
                 {
-                    println!("conflict ({}): {}", c.kind, c.explanation);
+                    outln!("conflict ({}): {}", c.kind, c.explanation);
                 }
             }
             InterventionCommand::Close { id, reason } => {
                 db.close_intervention(id, &reason, &actor)
                     .await
                     .map_err(refused)?;
-                println!("closed intervention #{id}");
+                outln!("closed intervention #{id}");
             }
         },
         RegimeCommand::Conflicts { format } => {
@@ -521,10 +525,10 @@ async fn run_async(args: RegimeArgs, assessed: Option<regime::Assessed>) -> anyh
                 Format::Json => print_json(&all)?,
                 Format::Text => {
                     if all.is_empty() {
-                        println!("no conflicts");
+                        outln!("no conflicts");
                     }
                     for c in &all {
-                        println!("{} ({}): {}", c.kind, c.org_code, c.explanation);
+                        outln!("{} ({}): {}", c.kind, c.org_code, c.explanation);
                     }
                 }
             }
@@ -532,7 +536,7 @@ async fn run_async(args: RegimeArgs, assessed: Option<regime::Assessed>) -> anyh
         RegimeCommand::Track { .. } => bail!("tracking runs before the store's runtime"),
         RegimeCommand::Regulator { id, name } => {
             db.add_regulator(&id, &name, &actor).await.map_err(refused)?;
-            println!("added regulator {id}");
+            outln!("added regulator {id}");
         }
         RegimeCommand::Audit { format } => {
             let all = db.audit().await.map_err(refused)?;
@@ -540,7 +544,7 @@ async fn run_async(args: RegimeArgs, assessed: Option<regime::Assessed>) -> anyh
                 Format::Json => print_json(&all)?,
                 Format::Text => {
                     for a in &all {
-                        println!(
+                        outln!(
                             "{} {} {} {} {}",
                             a.at,
                             a.actor,

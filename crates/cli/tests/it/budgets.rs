@@ -60,3 +60,110 @@ fn settle_prints_parties_and_steps_as_json() {
             "bad.csv:2:outturn: \"lots\": not a number",
         ));
 }
+
+/// Every file in `examples/` runs unchanged through the command line against the demo's
+/// dataset (synthetic England at the demo's scale and seed): each terms file validates,
+/// settles and simulates; each population gets a capitated budget from a need model fitted on
+/// the demo; the outturn example settles the alliance it was written for.
+#[test]
+fn every_example_runs_unchanged_against_the_demo_dataset() {
+    let examples = crate::root().join("examples");
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("synthetic");
+    // `footprint demo` generates exactly this: its scale and the default seed.
+    footprint()
+        .args(["-q", "synth", "--out"])
+        .arg(&data)
+        .args(["--scale", "0.01"])
+        .assert()
+        .success();
+    let truth = std::fs::read_to_string(data.join("truth.toml")).unwrap();
+    let files = |sub: &str| -> Vec<std::path::PathBuf> {
+        let mut v: Vec<_> = std::fs::read_dir(examples.join(sub))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        v.sort();
+        v
+    };
+    let mut ran = 0;
+    for terms in files("terms") {
+        footprint()
+            .args(["-q", "budgets", "validate"])
+            .arg(&terms)
+            .assert()
+            .success();
+        let text = std::fs::read_to_string(&terms).unwrap();
+        let mut settle = footprint();
+        settle.args(["-q", "budgets", "settle"]).arg(&terms);
+        // An alliance settles on each member's outturn, activity and quality: its own example.
+        let name = terms.file_stem().unwrap().to_string_lossy().to_string();
+        let outturn = examples.join("outturns").join(format!("{name}.csv"));
+        if outturn.is_file() {
+            settle.arg("--outturn").arg(&outturn);
+        } else {
+            assert!(
+                !text.contains("alliance_budget"),
+                "{name} needs an outturn example"
+            );
+            settle.args(["--actual", "1000000"]);
+        }
+        let out = settle.args(["--format", "json"]).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert!(!v["parties"].as_array().unwrap().is_empty(), "{name}");
+        footprint()
+            .args(["-q", "budgets", "simulate"])
+            .arg(&terms)
+            .args(["--years", "500"])
+            .assert()
+            .success();
+        ran += 1;
+    }
+    assert_eq!(files("outturns").len(), 1);
+    let model = dir.path().join("model");
+    footprint()
+        .args(["-q", "budgets", "fit"])
+        .arg(&data)
+        .arg("--out")
+        .arg(&model)
+        .assert()
+        .success();
+    for pop in files("populations") {
+        let text = std::fs::read_to_string(&pop).unwrap();
+        // The MCP example lists the demo's planted MCP vanguard practices.
+        if text.contains("model = \"mcp\"") {
+            for code in text.split('"').filter(|c| c.len() == 6 && c.starts_with('J')) {
+                assert!(
+                    truth.contains(&format!("\"{code}\"")),
+                    "{code} is not in the demo's MCP"
+                );
+            }
+        }
+        let out = footprint()
+            .args(["-q", "budgets", "capitation"])
+            .arg(&data)
+            .arg("--model")
+            .arg(model.join("model.toml"))
+            .arg(&pop)
+            .args(["--format", "json"])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}: {}",
+            pop.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let b = &v[0];
+        assert!(b["persons"].as_u64().unwrap() > 1000, "{}: {b}", pop.display());
+        assert!(b["target"].as_f64().unwrap() > 0.0, "{}", pop.display());
+        ran += 1;
+    }
+    assert_eq!(ran, 7, "five terms files and two populations");
+}
