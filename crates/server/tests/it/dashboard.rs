@@ -194,7 +194,10 @@ fn spc_charts_have_titled_axes_and_limits_inside_the_measures_range() {
     assert!(svg.contains("<text class=\"y-title\"") && svg.contains(">Per cent (%)</text>"));
     assert!(svg.contains("<text class=\"x-title\"") && svg.contains(">Month</text>"));
     assert!(svg.matches("class=\"y-tick\"").count() >= 3);
-    assert!(svg.contains("clipped to the measure's possible range"), "{svg}");
+    assert!(
+        svg.contains("(clipped to the measure&#39;s possible range)"),
+        "{svg}"
+    );
     // The lower limit is drawn at 0, the bottom of the chart, never below it.
     let lpl = svg.split("<path class=\"lpl\" d=\"").nth(1).unwrap();
     let d = &lpl[..lpl.find('"').unwrap()];
