@@ -142,3 +142,67 @@ fn assess_refuses_published_figures_and_unknown_kinds() {
         .assert()
         .failure();
 }
+
+/// A table with months only (as the real A&E SitRep dataset) assesses no one, says so on the
+/// command line and in `coverage.json`, and does not fail; a partial table names what it left out.
+#[test]
+fn assess_says_what_a_partial_table_left_out_instead_of_failing() {
+    let dir = tempfile::tempdir().unwrap();
+    let months = dir.path().join("months.csv");
+    std::fs::write(
+        &months,
+        format!("{HEAD}ae_4h,organisation,RAL,organisation,month,2025-03,,,72.5,,,,,acute_trust\n"),
+    )
+    .unwrap();
+    let out = footprint()
+        .args([
+            "-q",
+            "assess",
+            "--pack",
+            "sof-2016",
+            "--pack",
+            "system-2015",
+            "--indicators",
+        ])
+        .arg(&months)
+        .arg("--out")
+        .arg(dir.path().join("a"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("note: pack sof-2016: not assessed: no indicator has a financial year value"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("note: pack system-2015: not assessed"),
+        "{stderr}"
+    );
+    let coverage: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("a/coverage.json")).unwrap()).unwrap();
+    assert_eq!(coverage[0]["pack"], "sof-2016");
+    assert_eq!(coverage[0]["assessed"], 0);
+
+    // A whole year of finance but no performance: assessed, with the metrics left out named.
+    let part = dir.path().join("part.csv");
+    std::fs::write(
+        &part,
+        format!("{HEAD}{}", trust("RAA", "2024/25", [3.0, 5.0, 2.0, 0.5, -1.0])),
+    )
+    .unwrap();
+    let out = footprint()
+        .args(["-q", "assess", "--pack", "sof-2016", "--indicators"])
+        .arg(&part)
+        .arg("--out")
+        .arg(dir.path().join("b"))
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("pack sof-2016: 1 assessed for 2024/25; left out metric operational (ae_4h)"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("left out domain operational"), "{stderr}");
+}

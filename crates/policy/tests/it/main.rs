@@ -1,6 +1,7 @@
 //! The policy crate's tests: every scoring method, override and cap on hand-made tables,
 //! each shipped pack on boundary values, and the planted signals of a synthetic England.
 
+mod coverage;
 mod packs;
 mod planted;
 mod scoring;
