@@ -908,6 +908,8 @@ fn outcome(pack: &Pack, ctx: &Context, table: &Table, period: &str, out: &mut [A
             for a in out.iter_mut() {
                 let mut chosen = None;
                 let mut why = Vec::new();
+                // Why each category tested before the chosen one did not apply.
+                let mut missed = Vec::new();
                 for c in &pack.category {
                     let test = |cond: &Condition| condition(cond, pack, ctx, table, period, a, members);
                     let any: Vec<(bool, String)> = c.any.iter().map(test).collect();
@@ -918,13 +920,26 @@ fn outcome(pack: &Pack, ctx: &Context, table: &Table, period: &str, out: &mut [A
                         chosen = Some(c.name.clone());
                         break;
                     }
+                    let failed: Vec<String> = if any.iter().any(|x| x.0) {
+                        all.into_iter().filter(|x| !x.0).map(|x| x.1).collect()
+                    } else {
+                        any.into_iter()
+                            .chain(all.into_iter().filter(|x| !x.0))
+                            .map(|x| x.1)
+                            .collect()
+                    };
+                    missed.push(format!("not {}: {}", c.name, failed.join(", ")));
                 }
                 a.category = chosen.clone();
                 a.overrides.push(Applied {
                     id: "category".into(),
                     text: format!("category {}", chosen.as_deref().unwrap_or("none")),
                     effect: if why.is_empty() {
-                        "no trigger met: the default category".into()
+                        let mut t = "no trigger met: the default category".to_string();
+                        if !missed.is_empty() {
+                            t.push_str(&format!(" ({})", missed.join("; ")));
+                        }
+                        t
                     } else {
                         why.join("; ")
                     },
@@ -958,10 +973,19 @@ fn condition(
             .get(ind, &a.entity_kind, &a.entity_code, &pack.grain, period)
             .and_then(|x| x.value)
         {
-            Some(x) => (
-                cmp(op, x, v),
-                format!("{ind} {} {} {}", fmt(x), op.as_str(), fmt(v)),
-            ),
+            Some(x) => {
+                let hit = cmp(op, x, v);
+                (
+                    hit,
+                    format!(
+                        "{ind} {} {} {}: {}",
+                        fmt(x),
+                        op.as_str(),
+                        fmt(v),
+                        if hit { "met" } else { "not met" }
+                    ),
+                )
+            }
             None => (false, format!("no {ind} value")),
         };
     }
@@ -977,14 +1001,19 @@ fn condition(
         return (
             count_ok(n),
             format!(
-                "{n} members in segment {:?} ({}), {} needed: {}",
-                c.members_in_segment,
-                bounds(),
+                "{n} member{} in segment {} ({}), {} needed: {}",
+                if n == 1 { "" } else { "s" },
+                c.members_in_segment
+                    .iter()
+                    .map(|s| s.to_string())
+                    .collect::<Vec<_>>()
+                    .join(" or "),
                 if hits.is_empty() {
                     "none".into()
                 } else {
                     hits.join(", ")
                 },
+                bounds(),
                 if count_ok(n) { "met" } else { "not met" }
             ),
         );
@@ -1030,13 +1059,15 @@ fn condition(
     (
         count_ok(n),
         format!(
-            "{n} indicators significantly worse than England ({}): {}",
-            bounds(),
+            "{n} indicator{} significantly worse than England ({}), {} needed: {}",
+            if n == 1 { "" } else { "s" },
             if worse.is_empty() {
                 "none".into()
             } else {
                 worse.join(", ")
-            }
+            },
+            bounds(),
+            if count_ok(n) { "met" } else { "not met" }
         ),
     )
 }

@@ -273,7 +273,7 @@ pub fn unit_text(unit: &str) -> String {
         "days" => "days".into(),
         "ratio100" => "(100 = expected)".into(),
         "times" => "times".into(),
-        "percentage_points" => "percentage points".into(),
+        "percentage_points" | "percentagepoints" => "percentage points".into(),
         "score" => "(score)".into(),
         other => other.replace('_', " "),
     }
@@ -351,13 +351,21 @@ fn indicator_section(
             );
         }
         b.push_str("</figcaption>");
-        if months.len() >= engine::signals::MIN_SPC_POINTS {
+        let published = months.iter().filter(|m| m.1.is_some()).count();
+        if published >= engine::signals::MIN_SPC_POINTS {
             let direction = match meta.direction.as_str() {
                 "higher" => stats::spc::Direction::Increase,
                 "lower" => stats::spc::Direction::Decrease,
                 _ => stats::spc::Direction::Neutral,
             };
             b.push_str(&crate::svg::spc(&meta.title, &months, direction, &axis));
+        } else if !months.is_empty() {
+            let _ = write!(
+                b,
+                "<p class=\"no-chart\">No SPC chart: {published} of {} months published (at least {} are needed; the others are suppressed or missing).</p>",
+                months.len(),
+                engine::signals::MIN_SPC_POINTS
+            );
         }
         // The funnel of every peer at the latest financial year.
         let data_type = match meta.ci.as_str() {

@@ -26,7 +26,7 @@ impl Axis {
             "days" => ("Days", Some(0.0), None),
             "ratio100" => ("Ratio (100 = expected)", Some(0.0), None),
             "times" => ("Times", Some(0.0), None),
-            "percentage_points" => ("Percentage points", None, None),
+            "percentage_points" | "percentagepoints" => ("Percentage points", None, None),
             "score" => ("Score", None, None),
             other => (other, None, None),
         };
@@ -41,6 +41,30 @@ impl Axis {
     pub fn clip(&self, v: f64) -> f64 {
         let v = self.min.map_or(v, |m| v.max(m));
         self.max.map_or(v, |m| v.min(m))
+    }
+}
+
+/// Tick labels with as many decimals as the ticks' step needs (0.25 steps show 0.25, not 0.3).
+fn tick_labels(ticks: &[f64]) -> Vec<String> {
+    let step = ticks.windows(2).map(|w| w[1] - w[0]).fold(f64::MAX, f64::min);
+    let mut decimals = 0;
+    if step.is_finite() && step > 0.0 {
+        while decimals < 6
+            && ((step * 10f64.powi(decimals)).round() - step * 10f64.powi(decimals)).abs() > 1e-6
+        {
+            decimals += 1;
+        }
+    }
+    let decimals = decimals as usize;
+    ticks.iter().map(|v| format!("{v:.decimals$}")).collect()
+}
+
+/// Padding above and below a range of values, so a flat series still gets an axis.
+fn padding(lo: f64, hi: f64) -> f64 {
+    if hi - lo > 1e-9 {
+        (hi - lo) * 0.08
+    } else {
+        hi.abs().max(1.0) * 0.1
     }
 }
 
@@ -82,20 +106,29 @@ fn axes(
         t = PAD.2,
         b = H - PAD.3
     );
-    for v in ticks(lo, hi) {
-        let at = y(v);
+    let values = ticks(lo, hi);
+    for (v, label) in values.iter().zip(tick_labels(&values)) {
+        let at = y(*v);
         s.push_str(&format!(
             "<line class=\"tick\" x1=\"{:.1}\" x2=\"{:.1}\" y1=\"{at:.1}\" y2=\"{at:.1}\" stroke=\"#4c6272\"/><text class=\"y-tick\" x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>",
             PAD.0 - 4.0,
             PAD.0,
             PAD.0 - 6.0,
             at + 3.5,
-            fmt(v)
+            label
         ));
     }
     for (at, label) in x_ticks {
+        // Labels at the ends are anchored inside the chart, so none is cut off.
+        let anchor = if *at <= PAD.0 + 1.0 {
+            "start"
+        } else if *at >= W - PAD.1 - 1.0 {
+            "end"
+        } else {
+            "middle"
+        };
         s.push_str(&format!(
-            "<line class=\"tick\" x1=\"{at:.1}\" x2=\"{at:.1}\" y1=\"{:.1}\" y2=\"{:.1}\" stroke=\"#4c6272\"/><text class=\"x-tick\" x=\"{at:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{}</text>",
+            "<line class=\"tick\" x1=\"{at:.1}\" x2=\"{at:.1}\" y1=\"{:.1}\" y2=\"{:.1}\" stroke=\"#4c6272\"/><text class=\"x-tick\" x=\"{at:.1}\" y=\"{:.1}\" text-anchor=\"{anchor}\">{}</text>",
             H - PAD.3,
             H - PAD.3 + 4.0,
             H - PAD.3 + 14.0,
@@ -188,7 +221,7 @@ pub fn spc(
     if lo > hi {
         return format!("<p>{}: no values to chart.</p>", esc(title));
     }
-    let pad = (hi - lo).max(1e-9) * 0.08;
+    let pad = padding(lo, hi);
     let (lo, hi) = (
         clip(Some(lo - pad)).unwrap_or(lo),
         clip(Some(hi + pad)).unwrap_or(hi),
@@ -324,7 +357,7 @@ pub fn funnel(
         dmin = dmin.min(unit.2);
         dmax = dmax.max(unit.2);
     }
-    let pad = (hi - lo).max(1e-9) * 0.08;
+    let pad = padding(lo, hi);
     let (lo, hi) = (axis.clip(lo - pad), axis.clip(hi + pad));
     let (x0, x1) = (dmin * 0.9, dmax * 1.05);
     let x = scale(x0, x1, PAD.0, W - PAD.1);
@@ -357,7 +390,8 @@ pub fn funnel(
         t = esc(title),
         d = esc(&desc)
     );
-    let x_ticks: Vec<(f64, String)> = ticks(x0, x1).into_iter().map(|v| (x(v), fmt(v))).collect();
+    let xs = ticks(x0, x1);
+    let x_ticks: Vec<(f64, String)> = xs.iter().map(|v| x(*v)).zip(tick_labels(&xs)).collect();
     s.push_str(&axes(&y, lo, hi, &axis.title, &x_ticks, x_title));
     let mut order: Vec<usize> = (0..units.len()).collect();
     order.sort_by(|&a, &b| units[a].2.total_cmp(&units[b].2));

@@ -334,3 +334,26 @@ async fn the_budgets_page_builds_common_terms_from_a_form() {
     let html = post("mode=build&shape=gain_loss_share&target=lots&actual=1".into()).await;
     assert!(html.contains("target: &quot;lots&quot;: not a number"), "{html}");
 }
+
+#[test]
+fn a_flat_series_still_gets_a_readable_scale() {
+    let points: Vec<(String, Option<f64>)> = (1..=14).map(|m| (format!("2024-{m:02}"), Some(0.0))).collect();
+    let svg = server::svg::spc(
+        "Flat",
+        &points,
+        stats::spc::Direction::Decrease,
+        &Axis::of_unit("percent"),
+    );
+    let labels: Vec<&str> = svg
+        .split("class=\"y-tick\"")
+        .skip(1)
+        .map(|t| &t[t.find('>').unwrap() + 1..t.find("</text>").unwrap()])
+        .collect();
+    assert!(labels.len() >= 3, "{labels:?}");
+    let mut unique = labels.clone();
+    unique.dedup();
+    assert_eq!(unique.len(), labels.len(), "distinct tick labels: {labels:?}");
+    // The last month's label is anchored inside the chart.
+    assert!(svg.contains("text-anchor=\"end\">2024-14</text>"), "{svg}");
+    assert_eq!(Axis::of_unit("percentagepoints").title, "Percentage points");
+}
