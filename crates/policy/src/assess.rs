@@ -258,6 +258,18 @@ impl Scorer<'_> {
     }
 }
 
+/// The latest period of the pack's grain in the table.
+fn latest_period(pack: &Pack, table: &Table) -> Option<String> {
+    table
+        .periods
+        .get(&pack.grain)
+        .and_then(|p| {
+            p.iter()
+                .max_by(|a, b| crate::period_order(a).cmp(&crate::period_order(b)))
+        })
+        .cloned()
+}
+
 /// Assesses every entity of the pack's kind for `period` (the latest period of the pack's
 /// grain in the table if `None`).
 pub fn assess(
@@ -268,14 +280,7 @@ pub fn assess(
 ) -> Result<Vec<Assessment>, String> {
     let period = match period {
         Some(p) => p.to_string(),
-        None => table
-            .periods
-            .get(&pack.grain)
-            .and_then(|p| {
-                p.iter()
-                    .max_by(|a, b| crate::period_order(a).cmp(&crate::period_order(b)))
-            })
-            .cloned()
+        None => latest_period(pack, table)
             .ok_or_else(|| format!("pack {}: the table has no {} periods", pack.id, pack.grain))?,
     };
     let kind = pack.entity_kind.as_str();
@@ -405,14 +410,7 @@ pub fn assess_available(
     };
     let period = match period {
         Some(p) => Some(p.to_string()),
-        None => table
-            .periods
-            .get(&pack.grain)
-            .and_then(|p| {
-                p.iter()
-                    .max_by(|a, b| crate::period_order(a).cmp(&crate::period_order(b)))
-            })
-            .cloned(),
+        None => latest_period(pack, table),
     };
     let Some(period) = period else {
         coverage.not_assessed = Some(format!(

@@ -432,27 +432,7 @@ async fn system_page(S(s): S<Shared>, Caller(who): Caller, Path(code): Path<Stri
             &who,
         );
     };
-    // The public part depends only on the results, which never change while serving: drawn
-    // once per system and kept.
-    let public = {
-        let cached = s
-            .pages
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(&code)
-            .cloned();
-        match cached {
-            Some(p) => p,
-            None => {
-                let p = std::sync::Arc::new(system_public(&s, sys, &code));
-                s.pages
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .insert(code.clone(), p.clone());
-                p
-            }
-        }
-    };
+    let public = cached(&s, code.clone(), || system_public(&s, sys, &code));
     let mut b = String::with_capacity(public.len() + 4096);
     b.push_str(&public);
     if who.sees_system(&s, &code) {
@@ -467,6 +447,20 @@ async fn system_page(S(s): S<Shared>, Caller(who): Caller, Path(code): Path<Stri
         b.push_str("<h2>Diagnosis, recovery plan, interventions and conflicts</h2><p class=\"note\">These are shown to tokens whose scope includes this system. <a href=\"/login\">Sign in</a>.</p>");
     }
     layout(&sys.name, &who, &b).into_response()
+}
+
+/// A page's public part, drawn once and kept: it depends only on the results, which never
+/// change while serving.
+fn cached(s: &State, key: String, draw: impl FnOnce() -> String) -> std::sync::Arc<String> {
+    if let Some(p) = s.pages.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
+        return p.clone();
+    }
+    let p = std::sync::Arc::new(draw());
+    s.pages
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .insert(key, p.clone());
+    p
 }
 
 /// A system page's public part: heading, category, members and indicator charts.
@@ -713,25 +707,9 @@ async fn organisation_page(S(s): S<Shared>, Caller(who): Caller, Path(code): Pat
             &who,
         );
     };
-    // Like a system page's, the public part never changes while serving: drawn once, kept.
-    let key = format!("organisation:{code}");
-    let cached = s
-        .pages
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .get(&key)
-        .cloned();
-    let public = match cached {
-        Some(p) => p,
-        None => {
-            let p = std::sync::Arc::new(organisation_public(&s, o, &code));
-            s.pages
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .insert(key, p.clone());
-            p
-        }
-    };
+    let public = cached(&s, format!("organisation:{code}"), || {
+        organisation_public(&s, o, &code)
+    });
     let mut b = String::with_capacity(public.len() + 1024);
     b.push_str(&public);
     if who.sees_org(&s, &code) {
