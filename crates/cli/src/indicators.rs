@@ -126,10 +126,17 @@ pub fn compute(c: &Compute, progress: bool) -> anyhow::Result<ExitCode> {
         &c.out,
         "indicator_signals",
         &engine::signals::schema(),
-        &computed.signals,
+        &computed.published_signals,
         c.json,
     )?;
     if c.unsuppressed {
+        engine::output::write(
+            &c.out,
+            "indicator_signals_unsuppressed",
+            &engine::signals::schema(),
+            &computed.signals,
+            c.json,
+        )?;
         engine::output::write(
             &c.out,
             "indicators_unsuppressed",
@@ -152,7 +159,7 @@ pub fn compute(c: &Compute, progress: bool) -> anyhow::Result<ExitCode> {
         text.push_str(&format!("skipped {id}: {why}\n"));
     }
     if c.unsuppressed {
-        text.push_str("also wrote indicators_unsuppressed (no disclosure control: for your own use, not for publication)\n");
+        text.push_str("also wrote indicators_unsuppressed and indicator_signals_unsuppressed (no disclosure control: for your own use, not for publication)\n");
     }
     crate::output::emit(&text);
     Ok(ExitCode::SUCCESS)

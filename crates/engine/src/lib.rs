@@ -409,8 +409,13 @@ pub struct Computed {
     pub skipped: Vec<(String, String)>,
     /// Rows per indicator computed.
     pub rows: Vec<(String, usize)>,
-    /// SPC and funnel positions of every value (`signals::schema`).
+    /// SPC and funnel positions of every value (`signals::schema`), from the unsuppressed
+    /// values: for assessment inside the process, never for publication.
     pub signals: Vec<RecordBatch>,
+    /// The same rows with every signal of a suppressed row null: a funnel z-score or an SPC
+    /// point beside a hidden count, with the published denominator and the cross-section's
+    /// published units, gives the count back. This is what is written and served.
+    pub published_signals: Vec<RecordBatch>,
 }
 
 /// The tidy schema with `suppressed`.
@@ -488,8 +493,10 @@ pub fn compute(
             out.published.push(publish_batch(&batch, &hidden)?);
             out.unsuppressed.push(batch);
         }
-        out.signals
-            .push(signals::signals(ind, &out.unsuppressed[first..])?);
+        let all = signals::signals(ind, &out.unsuppressed[first..])?;
+        out.published_signals
+            .push(signals::published(&all, &out.published[first..])?);
+        out.signals.push(all);
         tracing::info!(indicator = %ind.id, rows, seconds = started.elapsed().as_secs_f64(), "computed");
         out.rows.push((ind.id.clone(), rows));
     }

@@ -173,7 +173,10 @@ impl Table {
                 ));
             };
             t.read_values(&values)?;
-            if let Some(signals) = find("indicator_signals") {
+            // The signals of every row (the published file nulls those of suppressed rows).
+            if let Some(signals) =
+                find("indicator_signals_unsuppressed").or_else(|| find("indicator_signals"))
+            {
                 t.read_signals(&signals)?;
             }
         } else if path.is_file() {

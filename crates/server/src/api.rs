@@ -84,9 +84,13 @@ fn format(p: &mut Params) -> Result<bool, ApiError> {
     }
 }
 
-fn cell(v: &Value) -> String {
+/// A CSV cell. Text that a spreadsheet would run as a formula (beginning `=`, `+`, `-`, `@`,
+/// a tab or a carriage return) is neutralised with a leading apostrophe, as OWASP advises;
+/// numbers stay numbers, negative ones included.
+pub fn cell(v: &Value) -> String {
     match v {
         Value::Null => String::new(),
+        Value::String(s) if s.starts_with(['=', '+', '-', '@', '\t', '\r']) => format!("'{s}"),
         Value::String(s) => s.clone(),
         other => other.to_string(),
     }

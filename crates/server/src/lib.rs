@@ -143,6 +143,28 @@ async fn uniform_errors(r: Response) -> Response {
     ApiError::new(status, code, message).into_response()
 }
 
+/// The content security policy of every answer: nothing loads from elsewhere, no script runs,
+/// forms post only here, no page may be framed. Pages carry their style inline and their
+/// charts as inline SVG.
+pub const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+/// Security headers on every answer. Answers differ by caller (a token or a signed-in cookie
+/// sees more), so none may be kept by a shared cache.
+async fn security_headers(mut r: Response) -> Response {
+    let h = r.headers_mut();
+    for (name, value) in [
+        (header::CONTENT_SECURITY_POLICY, CSP),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::REFERRER_POLICY, "no-referrer"),
+        (header::CACHE_CONTROL, "private, no-store"),
+        (header::VARY, "Cookie, Authorization"),
+    ] {
+        h.insert(name, HeaderValue::from_static(value));
+    }
+    r
+}
+
 /// The whole application: API, dashboard, and the uniform error shape.
 pub fn router(state: Shared) -> Router {
     Router::new()
@@ -153,6 +175,7 @@ pub fn router(state: Shared) -> Router {
             auth::authenticate,
         ))
         .layer(axum::middleware::map_response(uniform_errors))
+        .layer(axum::middleware::map_response(security_headers))
         .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(state)
 }

@@ -153,7 +153,7 @@ pub fn prepare(
         dir,
         "indicator_signals",
         &engine::signals::schema(),
-        &computed.signals,
+        &computed.published_signals,
         false,
     )?;
     progress("assessing");
@@ -377,6 +377,11 @@ impl Results {
                     strings.get(period.value(i)),
                 ];
                 let Some(&p) = position.get(&key) else { continue };
+                // Never a signal beside a suppressed value (the engine writes none; a folder
+                // written otherwise is not trusted to).
+                if values[p as usize].suppressed {
+                    continue;
+                }
                 let mut t = texts
                     .iter()
                     .map(|c| (!c.is_null(i)).then(|| strings.get(c.value(i))));

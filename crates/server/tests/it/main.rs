@@ -5,6 +5,7 @@
 mod api;
 mod browser;
 mod dashboard;
+mod hygiene;
 mod real;
 mod security;
 
