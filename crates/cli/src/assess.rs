@@ -151,6 +151,25 @@ pub fn run(args: AssessArgs) -> anyhow::Result<ExitCode> {
         seconds = started.elapsed().as_secs_f64(),
         "read organisations and decisions"
     );
+    // A system pack counts its members' segments from an earlier pack of the same run, and
+    // finds each organisation's system in the dataset: without either it would silently count
+    // no members (making fast-track easier and the member trigger unreachable).
+    for (i, pack) in packs.iter().enumerate() {
+        let Some(members) = &pack.members else { continue };
+        if !packs[..i].iter().any(|p| &p.id == members) {
+            bail!(
+                "pack {} counts its members' segments from pack {members}, which is not in this run: give --pack {members} before --pack {}",
+                pack.id,
+                pack.id
+            );
+        }
+        if ctx.systems.is_empty() {
+            bail!(
+                "pack {} counts members of each system: give --dataset DIR so each organisation's system is known",
+                pack.id
+            );
+        }
+    }
     let mut runs = Vec::new();
     let mut coverage = Vec::new();
     for pack in &packs {

@@ -165,6 +165,8 @@ fn assess_says_what_a_partial_table_left_out_instead_of_failing() {
             "--indicators",
         ])
         .arg(&months)
+        .arg("--dataset")
+        .arg(crate::fixture("valid"))
         .arg("--out")
         .arg(dir.path().join("a"))
         .output()
@@ -205,4 +207,49 @@ fn assess_says_what_a_partial_table_left_out_instead_of_failing() {
         "{stderr}"
     );
     assert!(stderr.contains("left out domain operational"), "{stderr}");
+}
+
+/// A system pack counts members' segments from an earlier pack of the same run and needs each
+/// organisation's system: run alone, or without a dataset, it would silently count no members.
+#[test]
+fn a_system_pack_without_its_members_pack_or_a_dataset_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let t = dir.path().join("t.csv");
+    std::fs::write(
+        &t,
+        format!("{HEAD}{}", trust("RAA", "2024/25", [3.0, 5.0, 2.0, 0.5, -1.0])),
+    )
+    .unwrap();
+    footprint()
+        .args(["-q", "assess", "--pack", "system-2015", "--indicators"])
+        .arg(&t)
+        .arg("--dataset")
+        .arg(crate::fixture("valid"))
+        .arg("--out")
+        .arg(dir.path().join("a"))
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(
+            "pack system-2015 counts its members' segments from pack sof-2016, which is not in this run: give --pack sof-2016 before --pack system-2015",
+        ));
+    footprint()
+        .args([
+            "-q",
+            "assess",
+            "--pack",
+            "sof-2016",
+            "--pack",
+            "system-2015",
+            "--indicators",
+        ])
+        .arg(&t)
+        .arg("--out")
+        .arg(dir.path().join("b"))
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("give --dataset DIR"));
+    assert!(
+        !dir.path().join("a").exists() && !dir.path().join("b").exists(),
+        "nothing written"
+    );
 }
