@@ -184,7 +184,7 @@ pub fn run(args: AssessArgs) -> anyhow::Result<ExitCode> {
         // assesses what it can, and says what it left out and why.
         let run = policy::assess::assess_available(pack, &table, &ctx, args.period.as_deref())
             .map_err(anyhow::Error::msg)?;
-        if run.coverage.not_assessed.is_some() || !run.coverage.left_out.is_empty() {
+        if !run.coverage.is_complete() {
             eprintln!("note: {}", run.coverage.summary());
         }
         ctx.earlier.insert(pack.id.clone(), run.assessments.clone());

@@ -64,7 +64,7 @@ pub fn prepare(
         let coverage: std::collections::BTreeMap<String, policy::assess::Coverage> =
             serde_json::from_slice(&text).context("coverage.json")?;
         for c in coverage.values() {
-            if c.not_assessed.is_some() || !c.left_out.is_empty() {
+            if !c.is_complete() {
                 eprintln!("note: {}", c.summary());
             }
         }

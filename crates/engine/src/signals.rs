@@ -201,31 +201,25 @@ pub fn signals(ind: &Indicator, batches: &[RecordBatch]) -> Result<RecordBatch, 
 }
 
 /// `signals` with every signal of a row that `published` marks suppressed set to null: the
-/// signals that may leave the process. Rows are matched on the six key columns.
+/// signals that may leave the process. Signals have one row per value row, in order
+/// ([`signals`]), and the published rows are the same rows, so the rows match by position.
 pub fn published(signals: &RecordBatch, published: &[RecordBatch]) -> Result<RecordBatch, Error> {
-    let mut hidden: std::collections::HashSet<[String; 6]> = std::collections::HashSet::new();
+    let mut hidden = Vec::with_capacity(signals.num_rows());
     for b in published {
         let suppressed = b
             .column_by_name("suppressed")
             .and_then(|c| c.as_boolean_opt())
             .ok_or_else(|| Error::Runtime("published rows without a suppressed column".into()))?;
-        let keys: Vec<&StringArray> = (0..6).map(|c| b.column(c).as_string::<i32>()).collect();
-        for i in 0..b.num_rows() {
-            if suppressed.value(i) {
-                hidden.insert(std::array::from_fn(|c| keys[c].value(i).to_string()));
-            }
-        }
+        hidden.extend(suppressed.iter().map(|x| Some(x == Some(true))));
     }
-    if hidden.is_empty() {
-        return Ok(signals.clone());
+    if hidden.len() != signals.num_rows() {
+        return Err(Error::Runtime(format!(
+            "{} signals for {} published rows",
+            signals.num_rows(),
+            hidden.len()
+        )));
     }
-    let keys: Vec<&StringArray> = (0..6).map(|c| signals.column(c).as_string::<i32>()).collect();
-    let mask: arrow::array::BooleanArray = (0..signals.num_rows())
-        .map(|i| {
-            let key: [String; 6] = std::array::from_fn(|c| keys[c].value(i).to_string());
-            Some(hidden.contains(&key))
-        })
-        .collect();
+    let mask = arrow::array::BooleanArray::from(hidden);
     let mut columns = signals.columns().to_vec();
     for c in columns.iter_mut().skip(6) {
         *c = arrow::compute::nullif(c, &mask).map_err(|e| Error::Runtime(e.to_string()))?;

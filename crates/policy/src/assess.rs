@@ -361,6 +361,11 @@ pub struct Coverage {
 }
 
 impl Coverage {
+    /// Whether the pack assessed the dataset with nothing left out.
+    pub fn is_complete(&self) -> bool {
+        self.not_assessed.is_none() && self.left_out.is_empty()
+    }
+
     /// One line for a person: what was assessed and what was left out.
     pub fn summary(&self) -> String {
         if let Some(why) = &self.not_assessed {

@@ -449,33 +449,12 @@ pub fn category_trigger(a: &policy::assess::Assessment) -> Option<String> {
 /// A league table in the pack's order (outcome, then overall score, ties by code), with rank
 /// and the trigger behind each category.
 pub fn league_rows(s: &crate::State, pack: &str) -> Vec<Value> {
-    let mut rows: Vec<&policy::assess::Assessment> = s
-        .results
+    // The results keep each pack's assessments in its league order.
+    s.results
         .assessments
         .get(pack)
-        .map(|v| v.iter().collect())
-        .unwrap_or_default();
-    // The pack's own league order (segment, rating or category first, then overall score),
-    // the order `footprint assess` prints, so a rank never disagrees with its category.
-    match policy::load_pack(pack) {
-        Ok(p) => {
-            let mut owned: Vec<policy::assess::Assessment> = rows.iter().map(|a| (*a).clone()).collect();
-            policy::assess::league(&p, &mut owned);
-            let at: HashMap<&str, usize> = owned
-                .iter()
-                .enumerate()
-                .map(|(i, a)| (a.entity_code.as_str(), i))
-                .collect();
-            rows.sort_by_key(|a| at.get(a.entity_code.as_str()).copied().unwrap_or(usize::MAX));
-        }
-        Err(_) => rows.sort_by(|a, b| {
-            a.overall_score
-                .unwrap_or(f64::INFINITY)
-                .total_cmp(&b.overall_score.unwrap_or(f64::INFINITY))
-                .then(a.entity_code.cmp(&b.entity_code))
-        }),
-    }
-    rows.iter()
+        .into_iter()
+        .flatten()
         .enumerate()
         .map(|(i, a)| {
             let name = s

@@ -279,21 +279,6 @@ pub fn unit_text(unit: &str) -> String {
     }
 }
 
-/// Where a value lies in its peers' funnel, in words.
-pub fn funnel_text(v: &crate::results::Value) -> Option<String> {
-    let side = v
-        .funnel_side
-        .as_deref()
-        .map(|x| format!(" ({x})"))
-        .unwrap_or_default();
-    Some(match v.funnel_position.as_deref()? {
-        "within" => "within the 95% limits".to_string(),
-        "beyond_95" => format!("beyond the 95% limit{side}"),
-        "beyond_998" => format!("beyond the 99.8% limit{side}"),
-        other => other.replace('_', " "),
-    })
-}
-
 /// The funnel's horizontal axis for a data type.
 fn denominator_title(dt: stats::funnel::DataType) -> &'static str {
     match dt {
@@ -394,7 +379,8 @@ fn indicator_section(
                 } else {
                     meta.multiplier
                 };
-                b.push_str(&crate::svg::funnel(
+                // The position is read off the funnel drawn here, among these published peers.
+                let f = crate::svg::funnel(
                     &format!("{} {}, {} peers", meta.title, v.period, units.len()),
                     &units,
                     dt,
@@ -402,10 +388,11 @@ fn indicator_section(
                     code,
                     &axis,
                     denominator_title(dt),
-                ));
-            }
-            if let Some(p) = funnel_text(v) {
-                let _ = write!(b, "<p class=\"funnel-position\">Among peers: {}</p>", esc(&p));
+                );
+                b.push_str(&f.svg);
+                if let Some(p) = f.position {
+                    let _ = write!(b, "<p class=\"funnel-position\">Among peers: {}</p>", esc(&p));
+                }
             }
         }
         b.push_str("</figure>");
@@ -805,7 +792,7 @@ async fn budgets_form(Caller(who): Caller) -> Response {
 /// The budgets page's forms: TOML terms, or the fields of a common shape (`mode=build`).
 #[derive(serde::Deserialize, Default, Debug)]
 #[serde(default)]
-pub struct SettleForm {
+struct SettleForm {
     terms: String,
     actual: String,
     mode: String,
@@ -841,7 +828,7 @@ fn toml_string(s: &str) -> String {
 }
 
 /// Writes the TOML terms of a common shape from the builder form's fields.
-pub fn build_terms(f: &SettleForm) -> Result<String, String> {
+fn build_terms(f: &SettleForm) -> Result<String, String> {
     let need = |field: &str, text: &str| {
         form_number(field, text)?.ok_or_else(|| format!("{field}: a number is needed"))
     };
@@ -893,12 +880,10 @@ async fn budgets_settle(
             }
         }
     }
-    let result = match f.actual.trim().replace([',', '£'], "").parse::<f64>() {
-        Err(_) => Err(ApiError::bad(format!(
-            "total outturn {:?}: not a number",
-            f.actual
-        ))),
-        Ok(a) => crate::api::settle(crate::api::SettleRequest {
+    let result = match form_number("total outturn", &f.actual) {
+        Err(e) => Err(ApiError::bad(e)),
+        Ok(None) => Err(ApiError::bad("total outturn: a number is needed")),
+        Ok(Some(a)) => crate::api::settle(crate::api::SettleRequest {
             terms: f.terms.clone(),
             actual: Some(a),
             outturn: None,

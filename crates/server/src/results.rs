@@ -105,7 +105,7 @@ pub struct Results {
     pub by_entity: HashMap<EntityKey, Vec<u32>>,
     /// Cross-sections: (indicator, grain, period, entity kind) → positions.
     pub by_section: HashMap<SectionKey, Vec<u32>>,
-    /// Each pack's assessments (latest period), by pack id.
+    /// Each pack's assessments (latest period), by pack id, in the pack's league order.
     pub assessments: BTreeMap<String, Vec<policy::assess::Assessment>>,
     /// What each pack assessed and left out (and why), by pack id.
     pub coverage: BTreeMap<String, policy::assess::Coverage>,
@@ -172,9 +172,13 @@ pub fn prepare(
         let pack = policy::load_pack(id).map_err(|e| Error::Results(e.to_string()))?;
         // A dataset may hold only some tables or part of a year: assess what it allows and
         // keep what was left out, and why, to say so on every page and route.
-        let run = policy::assess::assess_available(&pack, &table, &ctx, None).map_err(Error::Results)?;
+        let mut run = policy::assess::assess_available(&pack, &table, &ctx, None).map_err(Error::Results)?;
         tracing::info!("{}", run.coverage.summary());
         ctx.earlier.insert(pack.id.clone(), run.assessments.clone());
+        // Kept in the pack's league order (outcome, then overall score), the order `footprint
+        // assess` prints: league tables are read off it, so a rank never disagrees with its
+        // category.
+        policy::assess::league(&pack, &mut run.assessments);
         assessments.insert(pack.id.clone(), run.assessments);
         coverage.insert(pack.id.clone(), run.coverage);
     }

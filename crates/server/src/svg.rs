@@ -311,6 +311,15 @@ pub fn spc(
     s
 }
 
+/// A drawn funnel plot, and where the highlighted unit lies in it, in words.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Funnel {
+    pub svg: String,
+    /// `within the 95% limits`, `beyond the 95% limit (high)`, … (none when the highlighted
+    /// unit is not among the units).
+    pub position: Option<String>,
+}
+
 /// A funnel plot: every unit's value against its denominator, with 95% and 99.8% limits
 /// from `stats::funnel` (drawn through the units), `highlight` in black.
 pub fn funnel(
@@ -321,7 +330,7 @@ pub fn funnel(
     highlight: &str,
     axis: &Axis,
     x_title: &str,
-) -> String {
+) -> Funnel {
     // (code, numerator, denominator, value)
     let n: Vec<f64> = units.iter().map(|u| u.1).collect();
     let d: Vec<f64> = units.iter().map(|u| u.2).collect();
@@ -330,7 +339,10 @@ pub fn funnel(
         ..Default::default()
     };
     let Ok(f) = stats::funnel::funnel(&n, &d, &options) else {
-        return format!("<p>{}: no funnel (too few units).</p>", esc(title));
+        return Funnel {
+            svg: format!("<p>{}: no funnel (too few units).</p>", esc(title)),
+            position: None,
+        };
     };
     let limits = |u: &stats::funnel::Unit| {
         if f.od_adjust_effective() {
@@ -363,26 +375,29 @@ pub fn funnel(
     let x = scale(x0, x1, PAD.0, W - PAD.1);
     let y = scale(lo, hi, H - PAD.3, PAD.2);
     let mine = units.iter().zip(&f.units).find(|(u, _)| u.0 == highlight);
+    let position = mine.map(|(u, fu)| {
+        let side = if u.3 > f.target * multiplier {
+            "high"
+        } else {
+            "low"
+        };
+        if fu.outlier998 {
+            format!("beyond the 99.8% limit ({side})")
+        } else if fu.outlier95 {
+            format!("beyond the 95% limit ({side})")
+        } else {
+            "within the 95% limits".to_string()
+        }
+    });
     let desc = format!(
         "{} units; target {}; {} beyond the 99.8% limits.{}",
         units.len(),
         fmt(f.target * multiplier),
         f.units.iter().filter(|u| u.outlier998).count(),
-        match mine {
-            Some((u, fu)) => format!(
-                " {}: {} on a denominator of {}, {}.",
-                u.0,
-                fmt(u.3),
-                fmt(u.2),
-                if fu.outlier998 {
-                    "beyond the 99.8% limit"
-                } else if fu.outlier95 {
-                    "beyond the 95% limit"
-                } else {
-                    "within the limits"
-                }
-            ),
-            None => String::new(),
+        match (mine, &position) {
+            (Some((u, _)), Some(p)) =>
+                format!(" {}: {} on a denominator of {}, {p}.", u.0, fmt(u.3), fmt(u.2)),
+            _ => String::new(),
         }
     );
     let mut s = format!(
@@ -448,5 +463,5 @@ pub fn funnel(
         ));
     }
     s.push_str("</svg>");
-    s
+    Funnel { svg: s, position }
 }

@@ -19,6 +19,26 @@ fn valid_copy(dir: &std::path::Path) -> std::path::PathBuf {
     to
 }
 
+/// `footprint -q assess` with `packs` in order over `table`, writing to `out`.
+fn assess(
+    packs: &[&str],
+    table: &std::path::Path,
+    dataset: Option<&std::path::Path>,
+    out: &std::path::Path,
+) -> assert_cmd::Command {
+    let mut cmd = footprint();
+    cmd.args(["-q", "assess"]);
+    for p in packs {
+        cmd.args(["--pack", p]);
+    }
+    cmd.arg("--indicators").arg(table);
+    if let Some(d) = dataset {
+        cmd.arg("--dataset").arg(d);
+    }
+    cmd.arg("--out").arg(out);
+    cmd
+}
+
 fn trust(code: &str, period: &str, [csc, liq, margin, dist, agency]: [f64; 5]) -> String {
     [
         ("capital_service_capacity", csc),
@@ -168,23 +188,14 @@ fn assess_says_what_a_partial_table_left_out_instead_of_failing() {
         format!("{HEAD}ae_4h,organisation,RAL,organisation,month,2025-03,,,72.5,,,,,acute_trust\n"),
     )
     .unwrap();
-    let out = footprint()
-        .args([
-            "-q",
-            "assess",
-            "--pack",
-            "sof-2016",
-            "--pack",
-            "system-2015",
-            "--indicators",
-        ])
-        .arg(&months)
-        .arg("--dataset")
-        .arg(valid_copy(dir.path()))
-        .arg("--out")
-        .arg(dir.path().join("a"))
-        .output()
-        .unwrap();
+    let out = assess(
+        &["sof-2016", "system-2015"],
+        &months,
+        Some(&valid_copy(dir.path())),
+        &dir.path().join("a"),
+    )
+    .output()
+    .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -207,11 +218,7 @@ fn assess_says_what_a_partial_table_left_out_instead_of_failing() {
         format!("{HEAD}{}", trust("RAA", "2024/25", [3.0, 5.0, 2.0, 0.5, -1.0])),
     )
     .unwrap();
-    let out = footprint()
-        .args(["-q", "assess", "--pack", "sof-2016", "--indicators"])
-        .arg(&part)
-        .arg("--out")
-        .arg(dir.path().join("b"))
+    let out = assess(&["sof-2016"], &part, None, &dir.path().join("b"))
         .output()
         .unwrap();
     assert!(out.status.success());
@@ -234,31 +241,18 @@ fn a_system_pack_without_its_members_pack_or_a_dataset_is_refused() {
         format!("{HEAD}{}", trust("RAA", "2024/25", [3.0, 5.0, 2.0, 0.5, -1.0])),
     )
     .unwrap();
-    footprint()
-        .args(["-q", "assess", "--pack", "system-2015", "--indicators"])
-        .arg(&t)
-        .arg("--dataset")
-        .arg(valid_copy(dir.path()))
-        .arg("--out")
-        .arg(dir.path().join("a"))
-        .assert()
+    assess(
+        &["system-2015"],
+        &t,
+        Some(&valid_copy(dir.path())),
+        &dir.path().join("a"),
+    )
+    .assert()
         .code(2)
         .stderr(predicates::str::contains(
             "pack system-2015 counts its members' segments from pack sof-2016, which is not in this run: give --pack sof-2016 before --pack system-2015",
         ));
-    footprint()
-        .args([
-            "-q",
-            "assess",
-            "--pack",
-            "sof-2016",
-            "--pack",
-            "system-2015",
-            "--indicators",
-        ])
-        .arg(&t)
-        .arg("--out")
-        .arg(dir.path().join("b"))
+    assess(&["sof-2016", "system-2015"], &t, None, &dir.path().join("b"))
         .assert()
         .code(2)
         .stderr(predicates::str::contains("give --dataset DIR"));

@@ -3,7 +3,6 @@
 use crate::{App, app, call, get};
 use axum::http::StatusCode;
 use server::openapi::{Access, ROUTES};
-use tower::ServiceExt;
 
 /// A route's path with its parameters filled in for `app` (in scope of every scoped token
 /// when `inside`, else out of the scoped tokens' scope).
@@ -431,24 +430,7 @@ async fn budgets_settle_through_the_api_and_the_page() {
             })
             .collect::<String>()
     );
-    let res = app
-        .router
-        .clone()
-        .oneshot(
-            axum::http::Request::post("/budgets")
-                .header("content-type", "application/x-www-form-urlencoded")
-                .body(axum::body::Body::from(form))
-                .unwrap(),
-        )
-        .await
-        .unwrap();
-    let html = String::from_utf8(
-        axum::body::to_bytes(res.into_body(), usize::MAX)
-            .await
-            .unwrap()
-            .to_vec(),
-    )
-    .unwrap();
+    let html = crate::post_form(&app, "/budgets", &form).await;
     assert!(
         html.contains("<td>Acute trust</td><td class=\"num\">-1500000</td>"),
         "{html}"

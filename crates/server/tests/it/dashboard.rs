@@ -238,7 +238,11 @@ fn funnel_plots_have_a_denominator_scale_and_a_value_axis() {
         &Axis::of_unit("percent"),
         "Denominator (people or events)",
     );
+    let position = svg.position.clone().expect("U3 is among the units");
+    let svg = svg.svg;
     assert!(svg.contains(">Denominator (people or events)</text>"));
+    // The position in words is the one the text alternative gives, read off this funnel.
+    assert!(svg.contains(&format!(", {position}.</desc>")), "{svg}");
     assert!(svg.contains(">Per cent (%)</text>"));
     assert!(svg.matches("class=\"x-tick\"").count() >= 3, "{svg}");
     assert!(svg.contains("<desc>12 units;") && svg.contains("U3: "), "{svg}");
@@ -283,33 +287,11 @@ async fn the_budgets_page_builds_common_terms_from_a_form() {
     let app = app().await;
     let page = get(&app, "/budgets", None).await;
     assert!(page.body.contains("<h2>Build common terms</h2>") && page.body.contains("name=\"shape\""));
-    let post = |form: String| {
-        let router = app.router.clone();
-        async move {
-            use tower::ServiceExt;
-            let res = router
-                .oneshot(
-                    axum::http::Request::post("/budgets")
-                        .header("content-type", "application/x-www-form-urlencoded")
-                        .body(axum::body::Body::from(form))
-                        .unwrap(),
-                )
-                .await
-                .unwrap();
-            String::from_utf8(
-                axum::body::to_bytes(res.into_body(), usize::MAX)
-                    .await
-                    .unwrap()
-                    .to_vec(),
-            )
-            .unwrap()
-        }
-    };
+    let post = |form: &'static str| crate::post_form(&app, "/budgets", form);
     // A 1% band, 50:50 shares, a £2m cap: £3m over £100m is shared whole, the trust's half
     // is £1.5m (under its cap).
     let html = post(
-        "mode=build&shape=gain_loss_share&target=100%2C000%2C000&actual=103000000&provider=Acute+trust&commissioner=CCG&dead_band_pct=1&gain_share_pct=50&loss_share_pct=50&loss_cap=2000000"
-            .into(),
+        "mode=build&shape=gain_loss_share&target=100%2C000%2C000&actual=103000000&provider=Acute+trust&commissioner=CCG&dead_band_pct=1&gain_share_pct=50&loss_share_pct=50&loss_cap=2000000",
     )
     .await;
     assert!(
@@ -322,7 +304,7 @@ async fn the_budgets_page_builds_common_terms_from_a_form() {
     );
     // A risk corridor: 10% over £100m; the commissioner pays 50% of 3–8% and 80% beyond.
     let html = post(
-        "mode=build&shape=risk_corridor&target=100000000&actual=110000000&provider=ACO&commissioner=CCG&band_from_pct=3&band_to_pct=8&band_share_pct=50&beyond_share_pct=80".into(),
+        "mode=build&shape=risk_corridor&target=100000000&actual=110000000&provider=ACO&commissioner=CCG&band_from_pct=3&band_to_pct=8&band_share_pct=50&beyond_share_pct=80",
     )
     .await;
     // 0.5 × 5m + 0.8 × 2m = 4.1m paid to the ACO.
@@ -331,7 +313,7 @@ async fn the_budgets_page_builds_common_terms_from_a_form() {
         "{html}"
     );
     // A bad number names the field.
-    let html = post("mode=build&shape=gain_loss_share&target=lots&actual=1".into()).await;
+    let html = post("mode=build&shape=gain_loss_share&target=lots&actual=1").await;
     assert!(html.contains("target: &quot;lots&quot;: not a number"), "{html}");
 }
 

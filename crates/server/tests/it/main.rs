@@ -240,3 +240,14 @@ pub async fn call(
 pub async fn get(app: &App, uri: &str, token: Option<&str>) -> Answer {
     call(&app.router, "GET", uri, token, None).await
 }
+
+/// Posts a dashboard form (`application/x-www-form-urlencoded`) and returns the page.
+pub async fn post_form(app: &App, uri: &str, form: &str) -> String {
+    let req = Request::post(uri)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(Body::from(form.to_string()))
+        .unwrap();
+    let res = app.router.clone().oneshot(req).await.unwrap();
+    let bytes = axum::body::to_bytes(res.into_body(), usize::MAX).await.unwrap();
+    String::from_utf8_lossy(&bytes).into_owned()
+}
