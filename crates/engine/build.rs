@@ -5,11 +5,14 @@ use std::path::Path;
 fn main() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../catalogue/indicators");
     println!("cargo:rerun-if-changed={}", dir.display());
-    let mut files: Vec<_> = std::fs::read_dir(&dir)
-        .map(|r| r.filter_map(|e| e.ok().map(|e| e.path())).collect())
-        .unwrap_or_default();
+    // A catalogue that cannot be read must stop the build, not build an empty default.
+    let mut files: Vec<_> = match std::fs::read_dir(&dir) {
+        Ok(r) => r.filter_map(|e| e.ok().map(|e| e.path())).collect(),
+        Err(e) => panic!("cannot read the default catalogue {}: {e}", dir.display()),
+    };
     files.retain(|p| p.extension().is_some_and(|x| x == "toml"));
     files.sort();
+    assert!(!files.is_empty(), "no indicator in {}", dir.display());
     let mut out = String::from("[\n");
     for f in &files {
         println!("cargo:rerun-if-changed={}", f.display());

@@ -8,7 +8,9 @@
 //! is a plan over registered tables, so registering the same tables with Ballista runs the
 //! same plans.
 
+pub mod audit;
 pub mod catalogue;
+pub mod disclosure;
 mod maps;
 pub mod output;
 mod plan;
@@ -16,7 +18,7 @@ pub mod signals;
 mod udf;
 
 pub use catalogue::{Catalogue, Indicator};
-pub use maps::{ENGLAND, rolling_label};
+pub use maps::{ENGLAND, entity_map, rolling_label};
 
 use arrow::array::{Array, AsArray, BooleanArray, RecordBatch};
 use arrow::datatypes::{DataType, Field, Float64Type, Schema, SchemaRef};
@@ -460,6 +462,8 @@ pub fn compute(
     }
     let engine = Engine::new(ds)?;
     let mut out = Computed::default();
+    // Every indicator first: disclosure control looks across indicators that count the same.
+    let mut computed: Vec<(&Indicator, Vec<RecordBatch>)> = Vec::new();
     for ind in &catalogue.indicators {
         if !options.indicators.is_empty() && !options.indicators.contains(&ind.id) {
             continue;
@@ -474,9 +478,7 @@ pub fn compute(
             }
             Err(e) => return Err(e),
         };
-        let rule = Disclosure::of(ind);
-        let mut rows = 0;
-        let first = out.unsuppressed.len();
+        let mut kept = Vec::with_capacity(batches.len());
         for batch in batches {
             let keep: BooleanArray = {
                 let period = batch.column(5).as_string::<i32>();
@@ -486,29 +488,38 @@ pub fn compute(
             };
             let batch = arrow::compute::filter_record_batch(&batch, &keep)
                 .map_err(|e| Error::Runtime(e.to_string()))?;
-            let batch = RecordBatch::try_new(output_schema(), batch.columns().to_vec())
-                .map_err(|e| Error::Runtime(e.to_string()))?;
-            let hidden = suppressed(&batch, rule);
-            rows += batch.num_rows();
-            out.published.push(publish_batch(&batch, &hidden)?);
-            out.unsuppressed.push(batch);
+            kept.push(
+                RecordBatch::try_new(output_schema(), batch.columns().to_vec())
+                    .map_err(|e| Error::Runtime(e.to_string()))?,
+            );
         }
-        let all = signals::signals(ind, &out.unsuppressed[first..])?;
-        out.published_signals
-            .push(signals::published(&all, &out.published[first..])?);
-        out.signals.push(all);
+        let rows: usize = kept.iter().map(RecordBatch::num_rows).sum();
         tracing::info!(indicator = %ind.id, rows, seconds = started.elapsed().as_secs_f64(), "computed");
         out.rows.push((ind.id.clone(), rows));
+        computed.push((ind, kept));
+    }
+
+    let started = std::time::Instant::now();
+    let nesting = disclosure::Nesting::new(&maps::entity_map(ds));
+    let inds: Vec<&Indicator> = computed.iter().map(|(i, _)| *i).collect();
+    let mut published: Vec<Option<Vec<RecordBatch>>> = vec![None; computed.len()];
+    for family in disclosure::families(&inds) {
+        let members: Vec<&Indicator> = family.iter().map(|&i| inds[i]).collect();
+        let rows: Vec<Vec<RecordBatch>> = family.iter().map(|&i| computed[i].1.clone()).collect();
+        for (&i, p) in family.iter().zip(disclosure::protect(&members, &rows, &nesting)?) {
+            published[i] = Some(p);
+        }
+    }
+    tracing::info!(seconds = started.elapsed().as_secs_f64(), "disclosure control");
+    for ((ind, rows), published) in computed.into_iter().zip(published) {
+        let published = published.ok_or_else(|| Error::Runtime(format!("{}: not published", ind.id)))?;
+        out.signals.push(signals::signals(ind, &rows)?);
+        // Published signals are drawn from the published values only.
+        let drawn = signals::signals(ind, &published)?;
+        out.published_signals
+            .push(signals::published(&drawn, &published)?);
+        out.unsuppressed.extend(rows);
+        out.published.extend(published);
     }
     Ok(out)
-}
-
-/// Nulls the numbers of suppressed rows and appends `suppressed`.
-fn publish_batch(batch: &RecordBatch, hidden: &BooleanArray) -> Result<RecordBatch, Error> {
-    let mut columns = batch.columns().to_vec();
-    for c in columns.iter_mut().skip(6) {
-        *c = arrow::compute::nullif(c, hidden).map_err(|e| Error::Runtime(e.to_string()))?;
-    }
-    columns.push(Arc::new(hidden.clone()));
-    RecordBatch::try_new(published_schema(), columns).map_err(|e| Error::Runtime(e.to_string()))
 }

@@ -2,6 +2,7 @@
 //! in the comments below), on the real England reference data, and against the catalogue's
 //! validation rules.
 
+mod attack;
 mod catalogue;
 mod planted;
 mod tiny;

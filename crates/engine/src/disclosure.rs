@@ -1,0 +1,511 @@
+//! Disclosure control of the published indicator table, holding under every linear relation
+//! the table publishes (`docs/disclosure.md`).
+//!
+//! A published sub-national count is a sum of other published counts in many ways: a system
+//! is the sum of its providers, a financial year the sum of its quarters or its months, a
+//! rolling window the previous window plus one month less another, and indicators that count
+//! the same thing publish the same count. Primary suppression (1–7) alone lets a caller
+//! subtract. So the published table gets, in order:
+//!
+//! 1. **primary suppression** of every sub-national row whose controlled count is 1–7
+//!    (`suppressed`);
+//! 2. **secondary suppression**: every relation (a total and the parts that add up to it, or
+//!    two overlapping periods and the parts of their difference) that has exactly one hidden
+//!    row gets a second, the smallest other sub-national row (non-zero before zero), repeated
+//!    until no relation has exactly one. Indicators that share a numerator or a denominator
+//!    definition are suppressed together, so the same count is hidden everywhere or nowhere;
+//! 3. **rounding** of every published sub-national controlled count to the nearest 5, and the
+//!    value and its limits computed again from the rounded counts, so that nothing published
+//!    carries more than the rounded counts do.
+//!
+//! England is exempt (national figures are published as they are).
+
+use crate::catalogue::{Ci, Grain, Indicator, Level, Measure, Path, Standardisation};
+use crate::{Disclosure, Error};
+use arrow::array::{Array, ArrayRef, AsArray, BooleanArray, Float64Array, RecordBatch};
+use arrow::datatypes::Float64Type;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
+
+/// The rounding base of published sub-national counts.
+pub const ROUND_TO: f64 = 5.0;
+
+/// Rounds a sub-national count to the nearest multiple of [`ROUND_TO`].
+pub fn round_count(x: f64) -> f64 {
+    (x / ROUND_TO).round() * ROUND_TO
+}
+
+/// Groups indicators that must be suppressed together: those that share a numerator or a
+/// denominator definition (same table, time column, filter and aggregate), transitively.
+/// Returns groups of indices into `inds`, each in catalogue order.
+pub fn families(inds: &[&Indicator]) -> Vec<Vec<usize>> {
+    let mut parent: Vec<usize> = (0..inds.len()).collect();
+    fn find(p: &mut [usize], i: usize) -> usize {
+        let mut r = i;
+        while p[r] != r {
+            r = p[r];
+        }
+        let mut j = i;
+        while p[j] != r {
+            let n = p[j];
+            p[j] = r;
+            j = n;
+        }
+        r
+    }
+    let measure_key = |ind: &Indicator, m: &Measure| {
+        let derived = ind
+            .derived
+            .iter()
+            .find(|d| d.name == m.table)
+            .map(|d| d.sql.clone())
+            .unwrap_or_default();
+        (
+            m.table.clone(),
+            derived,
+            m.when.clone(),
+            m.filter.clone().unwrap_or_default(),
+            m.value.clone(),
+        )
+    };
+    let mut seen: HashMap<_, usize> = HashMap::new();
+    for (i, ind) in inds.iter().enumerate() {
+        if Disclosure::of(ind) == Disclosure::None {
+            continue;
+        }
+        for m in std::iter::once(&ind.numerator).chain(ind.denominator.as_ref()) {
+            let k = measure_key(ind, m);
+            if let Some(&j) = seen.get(&k) {
+                let (a, b) = (find(&mut parent, i), find(&mut parent, j));
+                parent[a.max(b)] = a.min(b);
+            } else {
+                seen.insert(k, i);
+            }
+        }
+    }
+    let mut groups: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    for i in 0..inds.len() {
+        let r = find(&mut parent, i);
+        groups.entry(r).or_default().push(i);
+    }
+    groups.into_values().collect()
+}
+
+/// Which units each entity of each path counts (from `maps::entity_map`).
+#[derive(Debug)]
+pub struct Nesting {
+    /// (path, level, entity code) → units.
+    units: HashMap<(String, String, String), BTreeSet<String>>,
+    /// (path, unit, level) → entity code.
+    entity: HashMap<(String, String, String), String>,
+}
+
+impl Nesting {
+    pub fn new(entity_map: &RecordBatch) -> Nesting {
+        let col = |i: usize| entity_map.column(i).as_string::<i32>();
+        let (path, unit, level, code) = (col(0), col(1), col(2), col(4));
+        let mut units: HashMap<(String, String, String), BTreeSet<String>> = HashMap::new();
+        let mut entity = HashMap::new();
+        for r in 0..entity_map.num_rows() {
+            let (p, u, l, c) = (path.value(r), unit.value(r), level.value(r), code.value(r));
+            units
+                .entry((p.into(), l.into(), c.into()))
+                .or_default()
+                .insert(u.into());
+            entity.insert((p.into(), u.into(), l.into()), c.into());
+        }
+        Nesting { units, entity }
+    }
+}
+
+/// A row's place: (level, entity code, grain, period).
+type Key = (String, String, String, String);
+
+/// A period's first and last month, as month numbers.
+fn months_of(grain: &str, label: &str) -> Option<(i32, i32)> {
+    let index = |m: model::Month| m.year() * 12 + m.month() as i32 - 1;
+    if grain == Grain::Rolling12Months.as_str() {
+        let (a, b) = label.split_once(" to ")?;
+        let (a, b) = (a.parse::<model::Month>().ok()?, b.parse::<model::Month>().ok()?);
+        return Some((index(a), index(b)));
+    }
+    let p = label.parse::<model::Period>().ok()?;
+    Some((index(p.first_month()), index(p.last_month())))
+}
+
+/// Every relation among a family's rows, as sets of row places that add up (with signs the
+/// suppression does not need): parent and children along every path, periods and the
+/// periods of another grain that partition them, and overlapping periods of one grain with
+/// the parts of their difference.
+fn relations(keys: &[Key], paths: &[(Path, Vec<Level>)], nesting: &Nesting) -> Vec<Vec<usize>> {
+    let index: HashMap<&Key, usize> = keys.iter().enumerate().map(|(i, k)| (k, i)).collect();
+    // Periods present, and the entities present.
+    let mut periods: BTreeSet<(&str, &str)> = BTreeSet::new();
+    let mut entities: BTreeSet<(&str, &str)> = BTreeSet::new();
+    for k in keys {
+        periods.insert((&k.2, &k.3));
+        entities.insert((&k.0, &k.1));
+    }
+    let mut out: Vec<Vec<usize>> = Vec::new();
+    let instantiate = |out: &mut Vec<Vec<usize>>, places: &[(&str, &str)]| {
+        for &(g, p) in &periods {
+            let cells: Vec<usize> = places
+                .iter()
+                .filter_map(|&(l, c)| {
+                    index
+                        .get(&(l.to_string(), c.to_string(), g.to_string(), p.to_string()))
+                        .copied()
+                })
+                .collect();
+            if cells.len() >= 2 {
+                out.push(cells);
+            }
+        }
+    };
+
+    // Levels: each entity and the entities of a finer level that partition its units (with
+    // the unit level filling units the finer level leaves out).
+    let has_england = entities.contains(&(Level::England.as_str(), crate::ENGLAND));
+    for (path, levels) in paths {
+        let p = path.as_str();
+        let unit_level = path.levels()[0];
+        for &up in levels {
+            for &(l, code) in entities.iter().filter(|e| e.0 == up.as_str()) {
+                let Some(units) = nesting.units.get(&(p.into(), l.into(), code.into())) else {
+                    continue;
+                };
+                for &lo in levels.iter().filter(|&&lo| lo != up) {
+                    let mut children: BTreeSet<String> = BTreeSet::new();
+                    let mut orphans: Vec<&String> = Vec::new();
+                    for u in units {
+                        match nesting.entity.get(&(p.into(), u.clone(), lo.as_str().into())) {
+                            Some(c) => {
+                                children.insert(c.clone());
+                            }
+                            None => orphans.push(u),
+                        }
+                    }
+                    let nested = children.iter().all(|c| {
+                        nesting
+                            .units
+                            .get(&(p.into(), lo.as_str().into(), c.clone()))
+                            .is_some_and(|cu| cu.is_subset(units))
+                    });
+                    if !nested || children.is_empty() {
+                        continue;
+                    }
+                    let mut places: Vec<(&str, String)> = vec![(l, code.to_string())];
+                    places.extend(children.into_iter().map(|c| (lo.as_str(), c)));
+                    if !orphans.is_empty() {
+                        if lo == unit_level || !levels.contains(&unit_level) {
+                            continue;
+                        }
+                        places.extend(orphans.into_iter().map(|u| (unit_level.as_str(), u.clone())));
+                    }
+                    let places: Vec<(&str, &str)> = places.iter().map(|(l, c)| (*l, c.as_str())).collect();
+                    instantiate(&mut out, &places);
+                }
+            }
+        }
+        // England is the sum of every level of a path that does not reach it, too, when the
+        // path covers the same rows: not known here, so assumed.
+        if has_england && !levels.contains(&Level::England) {
+            for &lo in levels {
+                let mut places = vec![(Level::England.as_str(), crate::ENGLAND)];
+                places.extend(entities.iter().filter(|e| e.0 == lo.as_str()).copied());
+                instantiate(&mut out, &places);
+            }
+        }
+    }
+
+    // Periods, per entity.
+    #[allow(clippy::type_complexity)]
+    let ranges: Vec<((&str, &str), (i32, i32))> = periods
+        .iter()
+        .filter_map(|&(g, p)| months_of(g, p).map(|r| ((g, p), r)))
+        .collect();
+    let grains: BTreeSet<&str> = ranges.iter().map(|(k, _)| k.0).collect();
+    // The periods of grain `g` that exactly cover months `a..=b`, if they do.
+    let cover = |g: &str, a: i32, b: i32| -> Option<Vec<(&str, &str)>> {
+        let parts: Vec<_> = ranges
+            .iter()
+            .filter(|(k, r)| k.0 == g && r.0 >= a && r.1 <= b)
+            .collect();
+        let len: i32 = parts.iter().map(|(_, r)| r.1 - r.0 + 1).sum();
+        (!parts.is_empty() && len == b - a + 1).then(|| {
+            parts
+                .iter()
+                .map(|(k, _)| k.0)
+                .zip(parts.iter().map(|(k, _)| k.1))
+                .collect()
+        })
+    };
+    let mut templates: Vec<Vec<(&str, &str)>> = Vec::new();
+    for &((g, p), (a, b)) in &ranges {
+        for &h in grains.iter().filter(|&&h| h != g) {
+            if let Some(parts) = cover(h, a, b) {
+                let mut t = vec![(g, p)];
+                t.extend(parts);
+                templates.push(t);
+            }
+        }
+        // Overlapping periods of the same grain and length: the later less the earlier is
+        // what one has and the other has not.
+        for &((g2, p2), (a2, b2)) in &ranges {
+            if g2 != g || a2 >= a || b2 < a || b2 - a2 != b - a {
+                continue;
+            }
+            for &h in grains.iter().filter(|&&h| h != g) {
+                if let (Some(added), Some(removed)) = (cover(h, b2 + 1, b), cover(h, a2, a - 1)) {
+                    let mut t = vec![(g, p), (g2, p2)];
+                    t.extend(added);
+                    t.extend(removed);
+                    templates.push(t);
+                }
+            }
+        }
+    }
+    for &(l, c) in &entities {
+        for t in &templates {
+            let cells: Vec<usize> = t
+                .iter()
+                .filter_map(|&(g, p)| {
+                    index
+                        .get(&(l.to_string(), c.to_string(), g.to_string(), p.to_string()))
+                        .copied()
+                })
+                .collect();
+            if cells.len() >= 2 {
+                out.push(cells);
+            }
+        }
+    }
+    out
+}
+
+/// Secondary suppression: until no relation has exactly one hidden place, hides the
+/// smallest other sub-national place of each that does. `rank` orders places by how little
+/// hiding them costs. Returns how many places it hid.
+fn complement(hidden: &mut [bool], exempt: &[bool], rank: &[usize], relations: &[Vec<usize>]) -> usize {
+    let mut of: Vec<Vec<usize>> = vec![Vec::new(); hidden.len()];
+    for (r, cells) in relations.iter().enumerate() {
+        for &c in cells {
+            of[c].push(r);
+        }
+    }
+    let mut queue: std::collections::VecDeque<usize> = (0..relations.len()).collect();
+    let mut queued = vec![true; relations.len()];
+    let mut added = 0;
+    while let Some(r) = queue.pop_front() {
+        queued[r] = false;
+        let cells = &relations[r];
+        if cells.iter().filter(|&&c| hidden[c]).count() != 1 {
+            continue;
+        }
+        let Some(&pick) = cells
+            .iter()
+            .filter(|&&c| !hidden[c] && !exempt[c])
+            .min_by_key(|&&c| rank[c])
+        else {
+            continue;
+        };
+        hidden[pick] = true;
+        added += 1;
+        for &r2 in &of[pick] {
+            if !queued[r2] {
+                queued[r2] = true;
+                queue.push_back(r2);
+            }
+        }
+    }
+    added
+}
+
+fn f64s(b: &RecordBatch, i: usize) -> &Float64Array {
+    b.column(i).as_primitive::<Float64Type>()
+}
+
+/// The published rows of a family of indicators (`rows[i]`: the unsuppressed batches of
+/// `inds[i]`), in the same order, with `suppressed` appended.
+pub fn protect(
+    inds: &[&Indicator],
+    rows: &[Vec<RecordBatch>],
+    nesting: &Nesting,
+) -> Result<Vec<Vec<RecordBatch>>, Error> {
+    // Places, sorted, so that the outcome does not depend on the order rows were computed in.
+    let mut places: BTreeMap<Key, (bool, f64)> = BTreeMap::new();
+    let mut primary: BTreeSet<Key> = BTreeSet::new();
+    for (ind, batches) in inds.iter().zip(rows) {
+        let rule = Disclosure::of(ind);
+        for b in batches {
+            let hidden = crate::suppressed(b, rule);
+            let s = |i: usize| b.column(i).as_string::<i32>();
+            let (level, code, grain, period) = (s(3), s(2), s(4), s(5));
+            let num = f64s(b, 6);
+            for r in 0..b.num_rows() {
+                let key = (
+                    level.value(r).to_string(),
+                    code.value(r).to_string(),
+                    grain.value(r).to_string(),
+                    period.value(r).to_string(),
+                );
+                let size = if num.is_null(r) {
+                    f64::INFINITY
+                } else {
+                    num.value(r).abs()
+                };
+                let e = places
+                    .entry(key.clone())
+                    .or_insert((level.value(r) == Level::England.as_str(), size));
+                e.1 = e.1.min(size);
+                if hidden.value(r) {
+                    primary.insert(key);
+                }
+            }
+        }
+    }
+    let keys: Vec<Key> = places.keys().cloned().collect();
+    let exempt: Vec<bool> = places.values().map(|v| v.0).collect();
+    let mut hidden: Vec<bool> = keys.iter().map(|k| primary.contains(k)).collect();
+    // Cheapest first: non-zero counts before zeros, then the smallest, then the place.
+    let mut order: Vec<usize> = (0..keys.len()).collect();
+    let sizes: Vec<f64> = places.values().map(|v| v.1).collect();
+    order.sort_by(|&a, &b| {
+        (sizes[a] == 0.0)
+            .cmp(&(sizes[b] == 0.0))
+            .then(sizes[a].total_cmp(&sizes[b]))
+            .then(a.cmp(&b))
+    });
+    let mut rank = vec![0; keys.len()];
+    for (r, &i) in order.iter().enumerate() {
+        rank[i] = r;
+    }
+    let mut paths: Vec<(Path, Vec<Level>)> = Vec::new();
+    for ind in inds {
+        for a in &ind.attribution {
+            if !paths.iter().any(|(p, l)| *p == a.path && *l == a.levels) {
+                paths.push((a.path, a.levels.clone()));
+            }
+        }
+    }
+    let controlled = inds.iter().any(|i| Disclosure::of(i) != Disclosure::None);
+    if controlled {
+        let relations = relations(&keys, &paths, nesting);
+        let added = complement(&mut hidden, &exempt, &rank, &relations);
+        tracing::debug!(
+            indicators = ?inds.iter().map(|i| i.id.as_str()).collect::<Vec<_>>(),
+            primary = primary.len(),
+            secondary = added,
+            relations = relations.len(),
+            "disclosure control"
+        );
+    }
+    let index: HashMap<&Key, usize> = keys.iter().enumerate().map(|(i, k)| (k, i)).collect();
+    let mut out = Vec::with_capacity(inds.len());
+    for (ind, batches) in inds.iter().zip(rows) {
+        let mut published = Vec::with_capacity(batches.len());
+        for b in batches {
+            let s = |i: usize| b.column(i).as_string::<i32>();
+            let (level, code, grain, period) = (s(3), s(2), s(4), s(5));
+            let mask: BooleanArray = (0..b.num_rows())
+                .map(|r| {
+                    let key = (
+                        level.value(r).to_string(),
+                        code.value(r).to_string(),
+                        grain.value(r).to_string(),
+                        period.value(r).to_string(),
+                    );
+                    Some(index.get(&key).is_some_and(|&i| hidden[i]))
+                })
+                .collect();
+            published.push(publish(ind, b, &mask)?);
+        }
+        out.push(published);
+    }
+    Ok(out)
+}
+
+/// One batch published: controlled sub-national counts rounded, the value and limits
+/// computed again from them, hidden rows' numbers null, and `suppressed` appended.
+fn publish(ind: &Indicator, b: &RecordBatch, hidden: &BooleanArray) -> Result<RecordBatch, Error> {
+    let rule = Disclosure::of(ind);
+    let level = b.column(3).as_string::<i32>();
+    let (num, den) = (f64s(b, 6), f64s(b, 7));
+    let n = b.num_rows();
+    let mut cols: Vec<Vec<Option<f64>>> = (6..13).map(|c| f64s(b, c).iter().collect()).collect();
+    let dsr = ind.standardisation == Standardisation::DirectEsp2013;
+    #[allow(clippy::needless_range_loop)]
+    for r in 0..n {
+        if rule == Disclosure::None || level.value(r) == Level::England.as_str() {
+            continue;
+        }
+        let get = |a: &Float64Array| (!a.is_null(r)).then(|| a.value(r));
+        let x = get(num).map(round_count);
+        let d = match rule {
+            Disclosure::Both => get(den).map(round_count),
+            _ => get(den),
+        };
+        cols[0][r] = x;
+        cols[1][r] = d;
+        if dsr {
+            // A directly standardised rate is a weighted sum of age bands' rates: it
+            // cannot be computed again from the total, and the method exempts it.
+            continue;
+        }
+        let [value, l95, u95, l998, u998] = recompute(ind, x, d);
+        cols[2][r] = value;
+        cols[3][r] = l95;
+        cols[4][r] = u95;
+        cols[5][r] = l998;
+        cols[6][r] = u998;
+    }
+    let mut columns: Vec<ArrayRef> = b.columns()[..6].to_vec();
+    for c in cols {
+        let a: ArrayRef = Arc::new(Float64Array::from(c));
+        columns.push(arrow::compute::nullif(&a, hidden).map_err(|e| Error::Runtime(e.to_string()))?);
+    }
+    columns.push(Arc::new(hidden.clone()));
+    RecordBatch::try_new(crate::published_schema(), columns).map_err(|e| Error::Runtime(e.to_string()))
+}
+
+/// The value and the 95% and 99.8% limits of a numerator and denominator, as the plan
+/// computes them (`plan::publish`).
+fn recompute(ind: &Indicator, x: Option<f64>, d: Option<f64>) -> [Option<f64>; 5] {
+    let mult = ind.multiplier;
+    let has_den = ind.denominator.is_some();
+    let Some(x) = x else { return [None; 5] };
+    let value = if has_den {
+        d.filter(|d| *d > 0.0).map(|d| x / d * mult)
+    } else {
+        Some(x * mult)
+    };
+    let limits = |conf: f64| -> (Option<f64>, Option<f64>) {
+        match ind.ci {
+            Ci::None | Ci::Dobson => (None, None),
+            Ci::Wilson => match d.filter(|d| *d > 0.0) {
+                Some(d) => match stats::proportion::wilson(x, d, conf) {
+                    Ok(p) => (Some(p.lower * mult), Some(p.upper * mult)),
+                    Err(_) => (None, None),
+                },
+                None => (None, None),
+            },
+            Ci::Byars | Ci::Isr => {
+                if x < 0.0 {
+                    return (None, None);
+                }
+                let (lo, hi, _) = stats::rate::poisson_limits(x, conf);
+                if has_den {
+                    match d.filter(|d| *d > 0.0) {
+                        Some(d) => (Some(lo / d * mult), Some(hi / d * mult)),
+                        None => (None, None),
+                    }
+                } else {
+                    (Some(lo * mult), Some(hi * mult))
+                }
+            }
+        }
+    };
+    let (l95, u95) = limits(0.95);
+    let (l998, u998) = limits(0.998);
+    [value, l95, u95, l998, u998]
+}
