@@ -103,6 +103,15 @@ enum Command {
         /// Compute the results again even if they exist.
         #[arg(long)]
         recompute: bool,
+        /// The address users reach the server at, e.g. https://footprint.example.nhs.uk:
+        /// with https the session cookie is Secure and __Host- prefixed, and state-changing
+        /// requests must come from this origin.
+        #[arg(long)]
+        public_url: Option<String>,
+        /// A header a trusted reverse proxy sets to the client's address (e.g.
+        /// X-Forwarded-For; its last address is used). Only set this behind such a proxy.
+        #[arg(long)]
+        client_header: Option<String>,
     },
     /// API access tokens: create (the secret is shown once), list, revoke.
     Tokens {
@@ -330,10 +339,13 @@ fn main() -> ExitCode {
             addr,
             results,
             recompute,
+            public_url,
+            client_header,
         } => {
             let results = results.unwrap_or_else(|| serve::default_results(&dataset));
+            let options = server::Options::new(public_url, client_header);
             serve::prepare(&dataset, &results, &database, recompute, progress)
-                .and_then(|_| serve::serve(&results, &database, &addr))
+                .and_then(|_| serve::serve(&results, &database, &addr, options))
         }
         Command::Tokens {
             database,

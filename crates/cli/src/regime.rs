@@ -260,7 +260,7 @@ fn track(
     let table = if wanted.is_empty() {
         policy::table::Table::default()
     } else {
-        regime::indicator_table(&loaded.dataset, wanted, Vec::new()).map_err(|e| anyhow::anyhow!("{e}"))?
+        regime::indicator_table(&loaded.dataset, wanted).map_err(|e| anyhow::anyhow!("{e}"))?
     };
     let today = store::now();
     let as_of = as_of.unwrap_or(&today[..10]);

@@ -86,13 +86,20 @@ pub fn prepare(
 }
 
 /// Serves until Ctrl-C.
-pub fn serve(results: &Path, database: &str, addr: &str) -> anyhow::Result<ExitCode> {
+pub fn serve(
+    results: &Path,
+    database: &str,
+    addr: &str,
+    options: server::Options,
+) -> anyhow::Result<ExitCode> {
     let addr: std::net::SocketAddr = addr
         .parse()
         .with_context(|| format!("--addr {addr:?}: give HOST:PORT, e.g. 127.0.0.1:8080"))?;
     runtime()?.block_on(async {
         let db = store::Store::open(database).await.map_err(|e| anyhow::anyhow!("{database}: {e}"))?;
-        let state = server::state(results, db).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        let state = server::state_with(results, db, options)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
         server::serve(state, addr, |bound| {
             crate::output::emit(&format!("Footprint is serving the dashboard at http://{bound}/ (the API at http://{bound}/api/v1/openapi.json); Ctrl-C stops it\n"));
         })
@@ -114,6 +121,12 @@ pub enum TokensCommand {
         /// The region, system or organisation code the token sees in detail (none for national).
         #[arg(long)]
         scope: Option<String>,
+        /// A lifetime after which the token is refused: 90d, 12h, 30m or 2w.
+        #[arg(long, value_parser = store::tokens::parse_lifetime)]
+        expires: Option<std::time::Duration>,
+        /// A regulator a writing token may open interventions as (repeat; any when absent).
+        #[arg(long = "regulator")]
+        regulators: Vec<String>,
     },
     /// List tokens (never their secrets).
     List,
@@ -130,9 +143,19 @@ pub fn tokens(database: &str, actor: Option<String>, cmd: TokensCommand) -> anyh
             .await
             .map_err(|e| anyhow::anyhow!("{database}: {e}"))?;
         match cmd {
-            TokensCommand::Create { name, role, scope } => {
+            TokensCommand::Create {
+                name,
+                role,
+                scope,
+                expires,
+                regulators,
+            } => {
+                let limits = store::tokens::TokenLimits {
+                    expires_in: expires,
+                    regulators,
+                };
                 let (t, secret) = db
-                    .create_token(&name, &role, scope.as_deref(), &actor)
+                    .create_token_with(&name, &role, scope.as_deref(), &limits, &actor)
                     .await
                     .map_err(|e| anyhow::anyhow!("{e}"))?;
                 crate::output::emit(&format!("{secret}\n"));
@@ -144,16 +167,32 @@ pub fn tokens(database: &str, actor: Option<String>, cmd: TokensCommand) -> anyh
                 );
             }
             TokensCommand::List => {
-                let mut text = String::new();
+                let mut text = format!(
+                    "{:>4}  {:<20} {:<12} {:<10} {:<24} {:<24} {:<24} {}\n",
+                    "id", "name", "role", "scope", "created", "last used", "expires", "acts as"
+                );
+                let now = store::now();
                 for t in db.tokens().await.map_err(|e| anyhow::anyhow!("{e}"))? {
+                    let expires = match (&t.revoked_at, &t.expires_at) {
+                        (Some(r), _) => format!("revoked {r}"),
+                        (None, Some(e)) if *e <= now => format!("expired {e}"),
+                        (None, Some(e)) => e.clone(),
+                        (None, None) => "never".into(),
+                    };
                     text.push_str(&format!(
-                        "{:>4}  {:<20} {:<12} {:<8} {}{}\n",
+                        "{:>4}  {:<20} {:<12} {:<10} {:<24} {:<24} {:<24} {}\n",
                         t.id,
                         t.name,
                         t.role,
                         t.scope.as_deref().unwrap_or("-"),
                         t.created_at,
-                        t.revoked_at.map(|r| format!(" revoked {r}")).unwrap_or_default()
+                        t.last_used_at.as_deref().unwrap_or("never"),
+                        expires,
+                        if t.regulators.is_empty() {
+                            "any".to_string()
+                        } else {
+                            t.regulators.join(", ")
+                        }
                     ));
                 }
                 crate::output::emit(&text);

@@ -26,22 +26,17 @@ pub struct Synced {
 /// The organisation pack whose segments the system pack counts, then the system pack.
 pub const PACKS: [&str; 2] = ["sof-2016", "system-2015"];
 
-/// Computes `wanted` indicators at `grains` (unsuppressed, with their signals) as a table
-/// for assessment and tracking. Blocking.
-pub fn indicator_table(
-    ds: &dataset::Dataset,
-    wanted: Vec<String>,
-    grains: Vec<engine::catalogue::Grain>,
-) -> Result<policy::table::Table, Error> {
+/// The published indicator table (with its published signals), keeping the `wanted`
+/// indicators (all when empty), for assessment and tracking. Blocking.
+///
+/// The whole catalogue is computed at every grain, as `serve` publishes it: secondary
+/// suppression depends on every relation the published table holds, so a table computed
+/// for fewer indicators or grains could show a count the served table hides.
+pub fn indicator_table(ds: &dataset::Dataset, wanted: Vec<String>) -> Result<policy::table::Table, Error> {
     let catalogue = engine::Catalogue::default_catalogue()
         .map_err(|p| Error::Policy(format!("the built-in catalogue: {} problems", p.len())))?;
-    let options = engine::Options {
-        indicators: wanted,
-        grains,
-        ..engine::Options::default()
-    };
-    let computed = engine::compute(ds, &catalogue, &options, &|_| {})?;
-    policy::table::Table::from_batches(&computed.unsuppressed, &computed.signals, &[])
+    let computed = engine::compute(ds, &catalogue, &engine::Options::default(), &|_| {})?;
+    policy::table::Table::from_batches(&computed.published, &computed.published_signals, &wanted)
         .map_err(|e| Error::Policy(e.to_string()))
 }
 
@@ -311,14 +306,7 @@ pub fn diagnose(
 /// async runtime, then [`sync`].
 pub fn assess(ds: &dataset::Dataset) -> Result<Assessed, Error> {
     let wanted = wanted_indicators()?;
-    let table = indicator_table(
-        ds,
-        wanted,
-        vec![
-            engine::catalogue::Grain::FinancialYear,
-            engine::catalogue::Grain::Month,
-        ],
-    )?;
+    let table = indicator_table(ds, wanted)?;
     assess_table(ds, &table)
 }
 

@@ -18,12 +18,8 @@ fn a_challenged_system_gets_a_case_and_a_conflicting_intervention_is_flagged() {
         .dataset;
     let assessed = regime::assess(&ds).expect("assesses");
     // For delivery tracking (blocking: computed before the store's runtime starts).
-    let tracked = regime::indicator_table(
-        &ds,
-        vec!["ae_4h".into(), "emergency_admissions_isr".into()],
-        vec![engine::catalogue::Grain::FinancialYear],
-    )
-    .expect("indicators");
+    let tracked = regime::indicator_table(&ds, vec!["ae_4h".into(), "emergency_admissions_isr".into()])
+        .expect("indicators");
     let url = format!("sqlite://{}", dir.path().join("regime.db").display());
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

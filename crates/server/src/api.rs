@@ -281,7 +281,7 @@ pub async fn indicators(State(s): State<Shared>, q: Q) -> Result<Response, ApiEr
 
 /// Rows an indicator answer holds unless `limit` says otherwise, and at most.
 pub const DEFAULT_LIMIT: usize = 10_000;
-pub const MAX_LIMIT: usize = 1_000_000;
+pub const MAX_LIMIT: usize = 10_000;
 
 pub const ENTITY_KINDS: [&str; 4] = ["organisation", "system", "region", "england"];
 
@@ -517,14 +517,9 @@ async fn case_of(s: &crate::State, who: &crate::auth::Principal, id: &str) -> Re
             .await?
             .into_iter()
             .find(|c| c.id == id)
-            .ok_or_else(|| ApiError::not_found(format!("case {id}: no such case")))?;
-    if !who.sees_system(s, &case.system_code) {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            format!("case {id} is outside this token's scope"),
-        ));
-    }
+            .filter(|c| who.sees_system(s, &c.system_code))
+            // A case outside the token's scope answers as one that does not exist.
+            .ok_or_else(|| ApiError::not_found(format!("case {id}: none in this token's scope")))?;
     Ok(case)
 }
 
@@ -597,12 +592,28 @@ fn visible_intervention(s: &crate::State, who: &crate::auth::Principal, i: &stor
     }
 }
 
+/// The most levers one intervention may carry.
+pub const MAX_LEVERS: usize = 50;
+
 pub async fn create_intervention(
     State(s): State<Shared>,
     Caller(who): Caller,
+    headers: axum::http::HeaderMap,
     body: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
-    let t = who.require()?;
+    let t = who.require_bearer()?;
+    let json = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"));
+    if !json {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "send Content-Type: application/json",
+        ));
+    }
     if !t.can_write() {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
@@ -611,24 +622,81 @@ pub async fn create_intervention(
         )
         .hint("national and regional tokens may open interventions"));
     }
-    let n: store::NewIntervention = serde_json::from_slice(&body).map_err(|e| {
+    let mut n: store::NewIntervention = serde_json::from_slice(&body).map_err(|e| {
         ApiError::bad(format!("the body: {e}")).hint("a JSON object: regulator, target_kind, target_code, kind, legal_basis, actions, start_date, deadline, case_id, levers")
     })?;
     check_code("target_code", &n.target_code)?;
-    let in_scope = if n.target_kind == "system" {
-        who.sees_system(&s, &n.target_code)
-    } else {
-        who.sees_org(&s, &n.target_code)
-    };
-    if !in_scope {
+    if !t.may_act_as(&n.regulator) {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
             "forbidden",
             format!(
-                "{} {} is outside this token's scope",
-                n.target_kind, n.target_code
+                "this token may act as {} only, not {:?}",
+                t.regulators.join(", "),
+                n.regulator
             ),
         ));
+    }
+    // Out of scope and not there answer alike: a caller learns nothing about what it may
+    // not see.
+    let hidden =
+        |what: &str, code: &str| ApiError::not_found(format!("{what} {code:?}: none in this token's scope"));
+    let system_of_target = if n.target_kind == "system" {
+        if !who.sees_system(&s, &n.target_code) {
+            return Err(hidden("system", &n.target_code));
+        }
+        Some(n.target_code.clone())
+    } else {
+        if !who.sees_org(&s, &n.target_code) {
+            return Err(hidden("organisation", &n.target_code));
+        }
+        s.results
+            .organisation(&n.target_code)
+            .and_then(|o| o.system_code.clone())
+    };
+    // Levers: deduplicated (the same organisation, lever and counterparty once, amounts
+    // added), capped, and every organisation in scope.
+    let mut levers: Vec<store::Lever> = Vec::new();
+    for l in std::mem::take(&mut n.levers) {
+        match levers
+            .iter_mut()
+            .find(|x| x.org_code == l.org_code && x.lever == l.lever && x.to_org_code == l.to_org_code)
+        {
+            Some(x) => x.amount += l.amount,
+            None => levers.push(l),
+        }
+    }
+    if levers.len() > MAX_LEVERS {
+        return Err(ApiError::bad(format!(
+            "{} distinct levers: at most {MAX_LEVERS} on one intervention",
+            levers.len()
+        )));
+    }
+    for l in &levers {
+        for org in std::iter::once(&l.org_code).chain(l.to_org_code.as_ref()) {
+            check_code("lever organisation", org)?;
+            if !who.sees_org(&s, org) {
+                return Err(hidden("organisation", org));
+            }
+        }
+    }
+    n.levers = levers;
+    if let Some(case_id) = n.case_id {
+        let case = s.db.cases().await?.into_iter().find(|c| c.id == case_id);
+        let Some(case) = case.filter(|c| who.sees_system(&s, &c.system_code)) else {
+            return Err(hidden("case", &case_id.to_string()));
+        };
+        if system_of_target.as_deref() != Some(case.system_code.as_str()) {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "refused",
+                format!(
+                    "case {case_id} is {}'s; the intervention's target is in {}",
+                    case.system_code,
+                    system_of_target.as_deref().unwrap_or("no system")
+                ),
+            ));
+        }
     }
     let id = s.db.open_intervention(&n, &who.name()).await?;
     let created = s.db.interventions().await?.into_iter().find(|i| i.id == id);

@@ -32,12 +32,42 @@ pub enum Error {
     Store(#[from] store::Error),
 }
 
+/// How the server is deployed.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// The address users reach the server at (`https://footprint.example.nhs.uk`). When it
+    /// is https, the session cookie is `Secure` with the `__Host-` prefix; when set, a
+    /// state-changing request's `Origin` must be it.
+    pub public_url: Option<String>,
+    /// Whether `public_url` is https.
+    pub https: bool,
+    /// A header a trusted reverse proxy sets to the client's address (`X-Forwarded-For`):
+    /// its last address is the client for failed-authentication limiting. Unset, the
+    /// connection's address is used and the header is ignored.
+    pub client_header: Option<String>,
+}
+
+impl Options {
+    pub fn new(public_url: Option<String>, client_header: Option<String>) -> Options {
+        let https = public_url
+            .as_deref()
+            .is_some_and(|u| u.to_ascii_lowercase().starts_with("https://"));
+        Options {
+            public_url: public_url.map(|u| u.trim_end_matches('/').to_string()),
+            https,
+            client_header: client_header.map(|h| h.to_ascii_lowercase()),
+        }
+    }
+}
+
 /// What every handler shares.
 #[derive(Debug)]
 pub struct State {
     pub results: results::Results,
     pub db: store::Store,
+    pub options: Options,
     pub limiter: auth::Limiter,
+    pub sessions: auth::Sessions,
     /// The England map, drawn once.
     pub map: map::Map,
     /// System pages' public parts, drawn on first request (the results never change while
@@ -46,6 +76,32 @@ pub struct State {
 }
 
 pub type Shared = Arc<State>;
+
+impl State {
+    /// The client's address: the connection's, or the last address in the trusted proxy's
+    /// header when one is configured.
+    pub fn client(&self, req: &axum::extract::Request) -> Option<std::net::IpAddr> {
+        if let Some(h) = &self.options.client_header {
+            let from_proxy = req
+                .headers()
+                .get(h.as_str())
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.rsplit(',').next())
+                .and_then(|v| v.trim().parse().ok());
+            if from_proxy.is_some() {
+                return from_proxy;
+            }
+        }
+        req.extensions()
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0.ip())
+    }
+
+    /// The key failed authentications are counted under ([`client_key`]).
+    pub fn limiter_key(&self, client: Option<std::net::IpAddr>) -> Option<std::net::IpAddr> {
+        client_key(client)
+    }
+}
 
 /// The largest request body accepted (an intervention is a few hundred bytes).
 pub const BODY_LIMIT: usize = 64 * 1024;
@@ -109,6 +165,23 @@ impl From<store::Error> for ApiError {
             e => ApiError::internal(e),
         }
     }
+}
+
+/// The key failed authentications are counted under: an IPv4 address, or an IPv6 address's
+/// /64 (one subscriber's allocation, so rotating addresses within it does not reset the
+/// count).
+pub fn client_key(client: Option<std::net::IpAddr>) -> Option<std::net::IpAddr> {
+    use std::net::IpAddr;
+    client.map(|ip| match ip {
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => {
+                let s = v6.segments();
+                IpAddr::V6(std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
+            }
+        },
+        v4 => v4,
+    })
 }
 
 /// Errors axum produces itself (no route, wrong method, body too large, …) get the same
@@ -182,6 +255,15 @@ pub fn router(state: Shared) -> Router {
 
 /// Loads the served state from a results folder and a database.
 pub async fn state(results_dir: &std::path::Path, db: store::Store) -> Result<Shared, Error> {
+    state_with(results_dir, db, Options::default()).await
+}
+
+/// [`state`] for a deployment.
+pub async fn state_with(
+    results_dir: &std::path::Path,
+    db: store::Store,
+    options: Options,
+) -> Result<Shared, Error> {
     let dir = results_dir.to_path_buf();
     let results = tokio::task::spawn_blocking(move || results::Results::load(&dir))
         .await
@@ -190,7 +272,9 @@ pub async fn state(results_dir: &std::path::Path, db: store::Store) -> Result<Sh
     Ok(Arc::new(State {
         results,
         db,
+        options,
         limiter: auth::Limiter::default(),
+        sessions: auth::Sessions::default(),
         map,
         pages: Default::default(),
     }))

@@ -131,7 +131,7 @@ pub const ROUTES: &[Route] = &[
                 "limit",
                 "query",
                 false,
-                "rows per answer (default 10,000, at most 1,000,000); `total` and `next_offset` page on",
+                "rows per answer (default and most 10,000); `total` and `next_offset` page on",
             ),
             ("offset", "query", false, "rows to skip"),
             FORMAT,

@@ -3,7 +3,7 @@
 //! text contrast of at least 4.5:1. Suppressed numbers read "suppressed", never 0.
 
 use crate::api::check_code;
-use crate::auth::{COOKIE, Caller, Principal};
+use crate::auth::{Caller, Principal};
 use crate::{ApiError, Shared, State};
 use axum::Router;
 use axum::extract::{Path, State as S};
@@ -59,15 +59,21 @@ nav{display:flex;gap:1rem}header form{margin:0}
 
 /// A whole page.
 pub fn layout(title: &str, who: &Principal, body: &str) -> Html<String> {
-    let account = match who {
-        Principal::Anonymous => "<a href=\"/login\">Sign in</a>".to_string(),
-        Principal::Token(t) => format!(
-            "<span>Signed in: {} ({}{})</span><form method=\"post\" action=\"/logout\"><button type=\"submit\">Sign out</button></form>",
+    let account = match who.token() {
+        None => "<a href=\"/login\">Sign in</a>".to_string(),
+        Some(t) => format!(
+            "<span>Signed in: {} ({}{})</span>{}",
             esc(&t.name),
             esc(&t.role),
             t.scope
                 .as_deref()
                 .map(|s| format!(", {}", esc(s)))
+                .unwrap_or_default(),
+            who.csrf()
+                .map(|c| format!(
+                    "<form method=\"post\" action=\"/logout\"><input type=\"hidden\" name=\"csrf\" value=\"{}\"><button type=\"submit\">Sign out</button></form>",
+                    esc(c)
+                ))
                 .unwrap_or_default()
         ),
     };
@@ -740,19 +746,15 @@ async fn case_page(S(s): S<Shared>, Caller(who): Caller, Path(id): Path<String>)
         Ok(c) => c,
         Err(e) => return error_page(e.into(), &who),
     };
-    let Some(case) = cases.into_iter().find(|c| c.id == n) else {
-        return error_page(ApiError::not_found(format!("case {n}: no such case")), &who);
-    };
-    if !who.sees_system(&s, &case.system_code) {
+    let Some(case) = cases
+        .into_iter()
+        .find(|c| c.id == n && who.sees_system(&s, &c.system_code))
+    else {
         return error_page(
-            ApiError::new(
-                StatusCode::FORBIDDEN,
-                "forbidden",
-                "this case is outside your token's scope",
-            ),
+            ApiError::not_found(format!("case {n}: none in your token's scope")),
             &who,
         );
-    }
+    };
     let (interventions, conflicts) = match (s.db.interventions().await, s.db.conflicts().await) {
         (Ok(i), Ok(c)) => (i, c),
         (Err(e), _) | (_, Err(e)) => return error_page(e.into(), &who),
@@ -950,27 +952,55 @@ async fn login(
     };
     h.insert(header::AUTHORIZATION, v);
     match crate::auth::principal(&s, &h, client).await {
-        Ok(Principal::Token(_)) => {
+        Ok((Principal::Token(_), _)) => {
+            // The session keeps the token on the server; the cookie holds only the session's
+            // random id.
+            let Some((id, _)) = s.sessions.open(form.token.trim()) else {
+                return error_page(ApiError::internal("no randomness for a session id"), &anonymous);
+            };
             let mut r = Redirect::to("/").into_response();
-            if let Ok(c) = HeaderValue::from_str(&format!(
-                "{COOKIE}={}; HttpOnly; SameSite=Strict; Path=/",
-                form.token.trim()
-            )) {
+            if let Ok(c) = HeaderValue::from_str(&crate::auth::session_cookie(&s, Some(&id))) {
                 r.headers_mut().insert(header::SET_COOKIE, c);
             }
             r
         }
-        Ok(Principal::Anonymous) => error_page(ApiError::bad("the sign-in form needs a token"), &anonymous),
+        Ok(_) => error_page(ApiError::bad("the sign-in form needs a token"), &anonymous),
         Err(e) => error_page(e, &anonymous),
     }
 }
 
-async fn logout() -> Response {
+#[derive(serde::Deserialize)]
+struct LogoutForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+/// Signs out: the session is closed on the server and the cookie cleared. The form must
+/// carry the session's CSRF token.
+async fn logout(
+    S(s): S<Shared>,
+    Caller(who): Caller,
+    form: Result<axum::Form<LogoutForm>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    if let Principal::Session { id, csrf, .. } = &who {
+        let given = form.map(|f| f.0.csrf).unwrap_or_default();
+        if !crate::auth::same_secret(&given, csrf) {
+            return error_page(
+                ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    "bad_csrf",
+                    "the form is not from this session",
+                )
+                .hint("sign out from a page of this dashboard"),
+                &who,
+            );
+        }
+        s.sessions.close(id);
+    }
     let mut r = Redirect::to("/").into_response();
-    r.headers_mut().insert(
-        header::SET_COOKIE,
-        HeaderValue::from_static("fp_token=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0"),
-    );
+    if let Ok(v) = HeaderValue::from_str(&crate::auth::session_cookie(&s, None)) {
+        r.headers_mut().insert(header::SET_COOKIE, v);
+    }
     r
 }
 

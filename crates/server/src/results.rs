@@ -157,7 +157,9 @@ pub fn prepare(
         false,
     )?;
     progress("assessing");
-    let table = policy::table::Table::from_batches(&computed.unsuppressed, &computed.signals, &[])
+    // Assessed from the published table and its signals, so that every value, rule text,
+    // explanation, league place and diagnosis served is one a caller could read anyway.
+    let table = policy::table::Table::from_batches(&computed.published, &computed.published_signals, &[])
         .map_err(|e| Error::Results(e.to_string()))?;
     let mut ctx = policy::assess::Context::default();
     for o in &ds.organisations {

@@ -38,10 +38,11 @@ pub enum Backend {
     Postgres,
 }
 
-const MIGRATIONS: [(i64, &str); 3] = [
+const MIGRATIONS: [(i64, &str); 4] = [
     (1, include_str!("../migrations/0001_register.sql")),
     (2, include_str!("../migrations/0002_tracking.sql")),
     (3, include_str!("../migrations/0003_tokens.sql")),
+    (4, include_str!("../migrations/0004_token_limits.sql")),
 ];
 
 /// A connection pool to the register.
@@ -53,9 +54,12 @@ pub struct Store {
 
 /// Now, as an ISO 8601 UTC timestamp with milliseconds.
 pub fn now() -> String {
-    let d = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
+    stamp(std::time::SystemTime::now())
+}
+
+/// An instant as an ISO 8601 UTC timestamp with milliseconds.
+pub fn stamp(t: std::time::SystemTime) -> String {
+    let d = t.duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
     let secs = d.as_secs() as i64;
     let days = secs.div_euclid(86_400) as i32;
     let rem = secs.rem_euclid(86_400);

@@ -202,5 +202,29 @@ async fn the_dashboard_renders_and_navigates_in_chromium() {
         "{body}"
     );
     shot("case.png", c.screenshot().await.unwrap());
+
+    // The session: the cookie holds a random id, not the token, and scripts cannot read it.
+    let cookie = c.get_named_cookie("fp_session").await.unwrap();
+    assert_eq!(cookie.http_only(), Some(true));
+    assert_eq!(cookie.value().len(), 64);
+    assert_ne!(cookie.value(), app.token("national"));
+    assert_eq!(app.state.sessions.len(), 1);
+
+    // Sign out through the page's form (it carries the session's CSRF token): the session
+    // is closed on the server, and the case is no longer shown.
+    c.find(Locator::Css("form[action='/logout'] button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait()
+        .for_element(Locator::Css("a[href='/login']"))
+        .await
+        .unwrap();
+    assert_eq!(app.state.sessions.len(), 0, "signing out closes the session");
+    c.goto(&format!("{base}/cases/{}", app.case_id)).await.unwrap();
+    let body = c.find(Locator::Css("main")).await.unwrap().text().await.unwrap();
+    assert!(!body.contains("Recovery plan"), "{body}");
     c.close().await.unwrap();
 }

@@ -3,6 +3,7 @@
 //! chromedriver binary) the dashboard in a real headless Chromium.
 
 mod api;
+mod attack;
 mod browser;
 mod dashboard;
 mod hygiene;
@@ -19,6 +20,8 @@ use tower::ServiceExt;
 #[derive(Debug)]
 pub struct Fixture {
     _dir: tempfile::TempDir,
+    /// The synthetic dataset.
+    pub data: PathBuf,
     pub results: PathBuf,
     pub truth: synth::Truth,
 }
@@ -45,6 +48,7 @@ pub fn fixture() -> &'static Fixture {
             server::results::prepare(&ds, &data, &results, &|_| {}).expect("prepares");
             Fixture {
                 _dir: dir,
+                data,
                 results,
                 truth,
             }
