@@ -456,12 +456,19 @@ fn same_origin(state: &crate::State, req: &axum::extract::Request) -> Result<(),
             .hint("changes are accepted from this server's own pages, or from a client that sends no Origin"))
     };
     let h = req.headers();
-    if let Some(site) = h.get("sec-fetch-site").and_then(|v| v.to_str().ok())
+    let site = h.get("sec-fetch-site").and_then(|v| v.to_str().ok());
+    if let Some(site) = site
         && !matches!(site, "same-origin" | "none")
     {
         return refuse(format!("a {site} request may not change anything here"));
     }
-    if let Some(origin) = h.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
+    // Under `Referrer-Policy: no-referrer` a browser sends `Origin: null` with its own form
+    // posts; its `Sec-Fetch-Site: same-origin` is then the word that counts.
+    let origin = h
+        .get(header::ORIGIN)
+        .and_then(|v| v.to_str().ok())
+        .filter(|o| !(*o == "null" && site == Some("same-origin")));
+    if let Some(origin) = origin {
         let ok = match &state.options.public_url {
             Some(u) => origin.eq_ignore_ascii_case(u.trim_end_matches('/')),
             None => {

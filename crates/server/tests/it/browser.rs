@@ -112,7 +112,9 @@ async fn the_dashboard_renders_and_navigates_in_chromium() {
         .click()
         .await
         .unwrap();
-    c.wait().for_element(Locator::Css("svg.map")).await.unwrap();
+    if let Err(e) = c.wait().for_element(Locator::Css("svg.map")).await {
+        panic!("after signing in: {e}: {}", c.source().await.unwrap_or_default());
+    }
 
     // Click through to the challenged system from the league table.
     c.find(Locator::Css(&format!(
