@@ -708,20 +708,64 @@ pub async fn conflicts(State(s): State<Shared>, Caller(who): Caller, q: Q) -> Re
     let mut p = params(q)?;
     let csv = format(&mut p)?;
     let system = p.code("system")?;
-    p.finish(&["system", "format"])?;
-    let rows =
+    let limit = match p.take("limit") {
+        None => MAX_LIMIT,
+        Some(v) => v
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=MAX_LIMIT).contains(n))
+            .ok_or_else(|| ApiError::bad(format!("limit: a whole number from 1 to {MAX_LIMIT}")))?,
+    };
+    let offset = match p.take("offset") {
+        None => 0,
+        Some(v) => v
+            .parse::<usize>()
+            .map_err(|_| ApiError::bad("offset: a whole number"))?,
+    };
+    p.finish(&["system", "format", "limit", "offset"])?;
+    // A conflict names an organisation, a system, a case and interventions: it is shown only
+    // to a caller who may see every one of them.
+    let interventions: std::collections::HashMap<i64, store::Intervention> =
+        s.db.interventions()
+            .await?
+            .into_iter()
+            .map(|i| (i.id, i))
+            .collect();
+    let cases: std::collections::HashMap<i64, String> =
+        s.db.cases()
+            .await?
+            .into_iter()
+            .map(|c| (c.id, c.system_code))
+            .collect();
+    let visible = |c: &store::Conflict| {
+        who.sees_org(&s, &c.org_code)
+            && c.system_code.as_deref().is_none_or(|x| who.sees_system(&s, x))
+            && c.case_id
+                .is_none_or(|id| cases.get(&id).is_some_and(|x| who.sees_system(&s, x)))
+            && c.intervention_ids.iter().all(|id| {
+                interventions
+                    .get(id)
+                    .is_some_and(|i| visible_intervention(&s, &who, i))
+            })
+    };
+    let all: Vec<store::Conflict> =
         s.db.conflicts()
             .await?
             .into_iter()
-            .filter(|c| who.sees_org(&s, &c.org_code))
+            .filter(|c| visible(c))
             .filter(|c| {
                 system
                     .as_deref()
                     .is_none_or(|x| c.system_code.as_deref() == Some(x))
             })
-            .map(to_json)
             .collect();
-    Ok(list("conflicts", rows, csv))
+    let total = all.len();
+    let rows: Vec<Value> = all.into_iter().skip(offset).take(limit).map(to_json).collect();
+    if csv {
+        return Ok(list("conflicts", rows, true));
+    }
+    let next = (offset.saturating_add(limit) < total).then(|| offset + limit);
+    Ok(axum::Json(json!({"conflicts": rows, "total": total, "next_offset": next})).into_response())
 }
 
 /// A settlement request: risk-share, pooled or alliance terms as TOML (the format of

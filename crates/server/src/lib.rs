@@ -238,6 +238,25 @@ async fn security_headers(mut r: Response) -> Response {
     r
 }
 
+/// Requests served at once; more wait for a place (and time out if none comes).
+pub const MAX_CONCURRENT: usize = 512;
+/// The longest a request may take, waiting included.
+pub const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Answers 503 to a request that has not been answered within [`REQUEST_TIMEOUT`].
+async fn deadline(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    match tokio::time::timeout(REQUEST_TIMEOUT, next.run(req)).await {
+        Ok(r) => r,
+        Err(_) => ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "timeout",
+            format!("no answer within {} s", REQUEST_TIMEOUT.as_secs()),
+        )
+        .hint("try again, or ask for less (limit, grain, period)")
+        .into_response(),
+    }
+}
+
 /// The whole application: API, dashboard, and the uniform error shape.
 pub fn router(state: Shared) -> Router {
     Router::new()
@@ -247,6 +266,8 @@ pub fn router(state: Shared) -> Router {
             state.clone(),
             auth::authenticate,
         ))
+        .layer(tower::limit::GlobalConcurrencyLimitLayer::new(MAX_CONCURRENT))
+        .layer(axum::middleware::from_fn(deadline))
         .layer(axum::middleware::map_response(uniform_errors))
         .layer(axum::middleware::map_response(security_headers))
         .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))

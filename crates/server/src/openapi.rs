@@ -228,9 +228,19 @@ pub const ROUTES: &[Route] = &[
         id: "conflicts",
         method: "get",
         path: "/api/v1/conflicts",
-        summary: "Conflicting interventions in the token's scope, explained",
+        summary: "Conflicting interventions in the token's scope (every organisation, system, case and intervention a conflict names), explained",
         access: Access::Token,
-        params: &[("system", "query", false, "a system code"), FORMAT],
+        params: &[
+            ("system", "query", false, "a system code"),
+            (
+                "limit",
+                "query",
+                false,
+                "conflicts per answer (default and most 10,000); `total` and `next_offset` page on",
+            ),
+            ("offset", "query", false, "conflicts to skip"),
+            FORMAT,
+        ],
         csv: true,
     },
 ];
