@@ -16,10 +16,10 @@ fn a_challenged_system_gets_a_case_and_a_conflicting_intervention_is_flagged() {
     let ds = dataset::load(&data, &dataset::Options::default())
         .expect("valid")
         .dataset;
-    let assessed = regime::assess(&ds).expect("assesses");
-    // For delivery tracking (blocking: computed before the store's runtime starts).
-    let tracked = regime::indicator_table(&ds, vec!["ae_4h".into(), "emergency_admissions_isr".into()])
-        .expect("indicators");
+    // The published table, computed once (blocking: before the store's runtime starts), for
+    // the assessment and for delivery tracking, as `regime::assess` computes it.
+    let tracked = regime::indicator_table(&ds, Vec::new()).expect("indicators");
+    let assessed = regime::assess_table(&ds, &tracked).expect("assesses");
     let url = format!("sqlite://{}", dir.path().join("regime.db").display());
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -339,32 +339,52 @@ pub async fn indicator(State(s): State<Shared>, Path(id): Path<String>, q: Q) ->
     if code.is_some() && kind.is_none() {
         return Err(ApiError::bad("entity_code needs entity_kind"));
     }
-    let rows: Vec<&crate::results::Value> = match (&kind, &code) {
-        (Some(k), Some(c)) => s.results.series(&id, k, c).collect(),
-        _ => s
-            .results
-            .values
-            .iter()
-            .filter(|v| *v.indicator_id == *id)
-            .filter(|v| kind.as_deref().is_none_or(|k| *v.entity_kind == *k))
-            .collect(),
-    };
-    let rows: Vec<&crate::results::Value> = rows
-        .into_iter()
-        .filter(|v| grain.as_deref().is_none_or(|g| *v.grain == *g))
-        .filter(|v| period.as_deref().is_none_or(|x| *v.period == *x))
-        .collect();
-    let total = rows.len();
-    let page: Vec<Value> = rows.into_iter().skip(offset).take(limit).map(to_json).collect();
-    let next = (offset.saturating_add(limit) < total).then(|| offset + limit);
-    if csv {
-        let mut r = list("values", page, true);
-        if let Ok(v) = axum::http::HeaderValue::from_str(&total.to_string()) {
-            r.headers_mut().insert("x-total-count", v);
+    // Selecting among every row of an indicator (hundreds of thousands at national scale) and
+    // writing them out is done off the async workers, and the rows are serialised straight
+    // into the answer (no JSON value tree).
+    let state = s.clone();
+    tokio::task::spawn_blocking(move || {
+        let r = &state.results;
+        let rows: Vec<&crate::results::Value> = match (&kind, &code) {
+            (Some(k), Some(c)) => r.series(&id, k, c).collect(),
+            _ => r
+                .values
+                .iter()
+                .filter(|v| *v.indicator_id == *id)
+                .filter(|v| kind.as_deref().is_none_or(|k| *v.entity_kind == *k))
+                .collect(),
+        };
+        let rows: Vec<&crate::results::Value> = rows
+            .into_iter()
+            .filter(|v| grain.as_deref().is_none_or(|g| *v.grain == *g))
+            .filter(|v| period.as_deref().is_none_or(|x| *v.period == *x))
+            .collect();
+        let total = rows.len();
+        let page: Vec<&crate::results::Value> = rows.into_iter().skip(offset).take(limit).collect();
+        let next = (offset.saturating_add(limit) < total).then(|| offset + limit);
+        if csv {
+            let mut r = list("values", page.into_iter().map(to_json).collect(), true);
+            if let Ok(v) = axum::http::HeaderValue::from_str(&total.to_string()) {
+                r.headers_mut().insert("x-total-count", v);
+            }
+            return Ok(r);
         }
-        return Ok(r);
-    }
-    Ok(axum::Json(json!({"values": page, "total": total, "next_offset": next})).into_response())
+        #[derive(serde::Serialize)]
+        struct Page<'a> {
+            values: Vec<&'a crate::results::Value>,
+            total: usize,
+            next_offset: Option<usize>,
+        }
+        let body = serde_json::to_vec(&Page {
+            values: page,
+            total,
+            next_offset: next,
+        })
+        .map_err(ApiError::internal)?;
+        Ok(([(axum::http::header::CONTENT_TYPE, "application/json")], body).into_response())
+    })
+    .await
+    .map_err(ApiError::internal)?
 }
 
 /// The shipped packs, with what each assessed in the served dataset and what it left out
