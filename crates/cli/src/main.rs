@@ -103,7 +103,7 @@ enum Command {
         /// Compute the results again even if they exist.
         #[arg(long)]
         recompute: bool,
-        /// The address users reach the server at, e.g. https://footprint.example.nhs.uk:
+        /// The address users reach the server at (e.g. `https://footprint.example.nhs.uk`):
         /// with https the session cookie is Secure and __Host- prefixed, and state-changing
         /// requests must come from this origin.
         #[arg(long)]
