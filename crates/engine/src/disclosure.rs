@@ -147,19 +147,23 @@ fn relations(keys: &[Key], paths: &[(Path, Vec<Level>)], nesting: &Nesting) -> V
         entities.insert((&k.0, &k.1));
     }
     let mut out: Vec<Vec<usize>> = Vec::new();
+    // The rows of one relation: those of its places that exist (an absent row is a known 0),
+    // kept when at least two do.
+    let push = |out: &mut Vec<Vec<usize>>, rows: &mut dyn Iterator<Item = (&str, &str, &str, &str)>| {
+        let cells: Vec<usize> = rows
+            .filter_map(|(l, c, g, p)| {
+                index
+                    .get(&(l.to_string(), c.to_string(), g.to_string(), p.to_string()))
+                    .copied()
+            })
+            .collect();
+        if cells.len() >= 2 {
+            out.push(cells);
+        }
+    };
     let instantiate = |out: &mut Vec<Vec<usize>>, places: &[(&str, &str)]| {
         for &(g, p) in &periods {
-            let cells: Vec<usize> = places
-                .iter()
-                .filter_map(|&(l, c)| {
-                    index
-                        .get(&(l.to_string(), c.to_string(), g.to_string(), p.to_string()))
-                        .copied()
-                })
-                .collect();
-            if cells.len() >= 2 {
-                out.push(cells);
-            }
+            push(out, &mut places.iter().map(|&(l, c)| (l, c, g, p)));
         }
     };
 
@@ -267,17 +271,7 @@ fn relations(keys: &[Key], paths: &[(Path, Vec<Level>)], nesting: &Nesting) -> V
     }
     for &(l, c) in &entities {
         for t in &templates {
-            let cells: Vec<usize> = t
-                .iter()
-                .filter_map(|&(g, p)| {
-                    index
-                        .get(&(l.to_string(), c.to_string(), g.to_string(), p.to_string()))
-                        .copied()
-                })
-                .collect();
-            if cells.len() >= 2 {
-                out.push(cells);
-            }
+            push(&mut out, &mut t.iter().map(|&(g, p)| (l, c, g, p)));
         }
     }
     out
