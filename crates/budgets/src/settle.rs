@@ -39,7 +39,7 @@ impl Outturn {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct PartyResult {
     pub party: String,
     /// The party's target (or budget), when it has one of its own or is the measured party.
@@ -53,14 +53,14 @@ pub struct PartyResult {
     pub capped: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Step {
     pub step: String,
     pub amount: f64,
     pub arithmetic: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Settlement {
     pub kind: String,
     pub name: Option<String>,

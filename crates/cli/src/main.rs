@@ -112,6 +112,11 @@ enum Command {
         /// X-Forwarded-For; its last address is used). Only set this behind such a proxy.
         #[arg(long)]
         client_header: Option<String>,
+        /// Failed authentications allowed from one client address a minute before they are
+        /// answered 429 Too Many Requests (a valid token is never refused). Raise it when
+        /// many users share one address.
+        #[arg(long, default_value_t = server::auth::MAX_FAILURES)]
+        auth_failures: u32,
     },
     /// API access tokens: create (the secret is shown once), list, revoke.
     Tokens {
@@ -341,9 +346,10 @@ fn main() -> ExitCode {
             recompute,
             public_url,
             client_header,
+            auth_failures,
         } => {
             let results = results.unwrap_or_else(|| serve::default_results(&dataset));
-            let options = server::Options::new(public_url, client_header);
+            let options = server::Options::new(public_url, client_header).auth_failures(auth_failures);
             serve::prepare(&dataset, &results, &database, recompute, progress)
                 .and_then(|_| serve::serve(&results, &database, &addr, options))
         }

@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, HashMap};
 /// England's code in the indicator table.
 pub const ENGLAND: &str = "E92000001";
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct MetricResult {
     pub indicator: String,
     pub value: Option<f64>,
@@ -21,14 +21,14 @@ pub struct MetricResult {
     pub rule: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct DomainResult {
     pub title: String,
     pub score: Option<f64>,
     pub metrics: Vec<MetricResult>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Applied {
     pub id: String,
     pub text: String,
@@ -37,20 +37,20 @@ pub struct Applied {
     pub applied: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct SignalNote {
     pub indicator: String,
     pub signal: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Reporting {
     pub frequency: String,
     pub metrics: Vec<String>,
     pub support: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Assessment {
     pub entity_kind: String,
     pub entity_code: String,
@@ -336,7 +336,7 @@ pub fn assess(
 }
 
 /// Something a pack could not assess in a table, and why.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct LeftOut {
     /// `domain`, `metric`, `override` or `trigger`.
     pub part: String,
@@ -349,7 +349,7 @@ pub struct LeftOut {
 
 /// What a pack assessed in a table and what it left out: a dataset may hold only some tables,
 /// or only part of a year.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Coverage {
     pub pack: String,
     pub period: Option<String>,

@@ -169,7 +169,7 @@ pub struct Assessed {
 }
 
 /// One member's part in a system's gap, with the arithmetic.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct Contribution {
     pub org_code: String,
     pub value: f64,
@@ -178,7 +178,7 @@ pub struct Contribution {
     pub arithmetic: String,
 }
 
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct Gap {
     pub indicator: String,
     pub system_value: f64,
@@ -194,7 +194,7 @@ pub struct Gap {
 }
 
 /// Which members and which metrics drive a system's combined deficit and performance gap.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct Diagnosis {
     pub system_code: String,
     pub period: String,

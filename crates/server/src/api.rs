@@ -53,7 +53,8 @@ pub fn check_code(name: &str, v: &str) -> Result<String, ApiError> {
 
 /// A period like `2024/25`, `2024-06`, `2024/25 Q1` or `2024-07 to 2025-06`.
 fn check_period(v: &str) -> Result<String, ApiError> {
-    if v.len() > 24
+    if v.is_empty()
+        || v.len() > 24
         || !v
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b" /-".contains(&b))
@@ -146,16 +147,53 @@ pub async fn regions(State(s): State<Shared>, q: Q) -> Result<Response, ApiError
     ))
 }
 
-fn system_row(s: &crate::State, sys: &crate::results::System) -> Value {
+/// A system with its category from the system pack.
+#[derive(Debug, serde::Serialize, schemars::JsonSchema)]
+pub struct SystemRow {
+    pub code: String,
+    pub name: String,
+    pub region_code: String,
+    pub category: Option<String>,
+    pub overall_score: Option<f64>,
+    /// The period the system pack assessed.
+    pub period: Option<String>,
+}
+
+fn system_row(s: &crate::State, sys: &crate::results::System) -> SystemRow {
     let a = s.results.assessment("system-2015", &sys.code);
-    json!({
-        "code": sys.code,
-        "name": sys.name,
-        "region_code": sys.region_code,
-        "category": a.and_then(|a| a.category.clone()),
-        "overall_score": a.and_then(|a| a.overall_score),
-        "period": a.map(|a| a.period.clone()),
-    })
+    SystemRow {
+        code: sys.code.clone(),
+        name: sys.name.clone(),
+        region_code: sys.region_code.clone(),
+        category: a.and_then(|a| a.category.clone()),
+        overall_score: a.and_then(|a| a.overall_score),
+        period: a.map(|a| a.period.clone()),
+    }
+}
+
+/// A system's member organisation with its oversight segment.
+#[derive(Debug, serde::Serialize, schemars::JsonSchema)]
+pub struct Member {
+    pub code: String,
+    pub name: String,
+    pub kind: String,
+    pub segment: Option<u32>,
+}
+
+/// A system: its members, its assessment, and for a caller who sees it in detail its
+/// diagnosis and cases.
+#[derive(Debug, serde::Serialize, schemars::JsonSchema)]
+pub struct SystemPage<'a> {
+    #[serde(flatten)]
+    pub system: SystemRow,
+    pub members: Vec<Member>,
+    pub assessment: Option<&'a policy::assess::Assessment>,
+    /// Present when the caller sees the system in detail and it has been diagnosed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub diagnosis: Option<&'a regime::Diagnosis>,
+    /// Present when the caller sees the system in detail.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cases: Option<Vec<store::Case>>,
 }
 
 pub async fn systems(State(s): State<Shared>, q: Q) -> Result<Response, ApiError> {
@@ -168,7 +206,7 @@ pub async fn systems(State(s): State<Shared>, q: Q) -> Result<Response, ApiError
         .systems
         .iter()
         .filter(|x| region.as_deref().is_none_or(|r| x.region_code == r))
-        .map(|x| system_row(&s, x))
+        .map(|x| to_json(system_row(&s, x)))
         .collect();
     Ok(list("systems", rows, csv))
 }
@@ -183,30 +221,39 @@ pub async fn system(
         .results
         .system(&code)
         .ok_or_else(|| ApiError::not_found(format!("system {code:?}: no such system")))?;
-    let mut out = system_row(&s, sys);
-    let members: Vec<Value> = s
+    let members = s
         .results
         .members(&code)
-        .map(|o| {
-            let segment = s.results.segment(&o.code).map(|x| x.0);
-            json!({"code": o.code, "name": o.name, "kind": o.kind, "segment": segment})
+        .map(|o| Member {
+            code: o.code.clone(),
+            name: o.name.clone(),
+            kind: o.kind.clone(),
+            segment: s.results.segment(&o.code).map(|x| x.0),
         })
         .collect();
-    out["members"] = Value::Array(members);
-    out["assessment"] = to_json(s.results.assessment("system-2015", &code));
+    let mut page = SystemPage {
+        system: system_row(&s, sys),
+        members,
+        assessment: s.results.assessment("system-2015", &code),
+        diagnosis: None,
+        cases: None,
+    };
     if who.sees_system(&s, &code) {
-        let diagnosis = s.results.regime.as_ref().and_then(|r| r.diagnoses.get(&code));
-        out["diagnosis"] = to_json(diagnosis);
-        let cases: Vec<Value> =
+        page.diagnosis = s.results.regime.as_ref().and_then(|r| r.diagnoses.get(&code));
+        page.cases = Some(
             s.db.cases()
                 .await?
                 .into_iter()
                 .filter(|c| c.system_code == code)
-                .map(to_json)
-                .collect();
-        out["cases"] = Value::Array(cases);
+                .collect(),
+        );
     }
-    Ok(axum::Json(out).into_response())
+    Ok(axum::Json(page).into_response())
+}
+
+/// The organisation kinds of the data contract.
+pub fn org_kinds() -> Vec<&'static str> {
+    model::OrgKind::ALL.iter().map(|k| k.as_str()).collect()
 }
 
 pub async fn organisations(State(s): State<Shared>, q: Q) -> Result<Response, ApiError> {
@@ -216,12 +263,10 @@ pub async fn organisations(State(s): State<Shared>, q: Q) -> Result<Response, Ap
     let system = p.code("system")?;
     p.finish(&["kind", "system", "format"])?;
     if let Some(k) = &kind
-        && !s.results.organisations.iter().any(|o| &o.kind == k)
+        && k.parse::<model::OrgKind>().is_err()
     {
-        return Err(
-            ApiError::bad(format!("kind {k:?}: no organisation has this kind"))
-                .hint("e.g. acute_trust, commissioner, gp_practice"),
-        );
+        return Err(ApiError::bad(format!("kind {k:?}: not an organisation kind"))
+            .hint(format!("one of {}", org_kinds().join(", "))));
     }
     let rows = s
         .results
@@ -238,6 +283,18 @@ pub async fn organisations(State(s): State<Shared>, q: Q) -> Result<Response, Ap
     Ok(list("organisations", rows, csv))
 }
 
+/// An organisation, its assessments, and for a caller who sees it in detail its
+/// interventions.
+#[derive(Debug, serde::Serialize, schemars::JsonSchema)]
+pub struct OrganisationPage<'a> {
+    #[serde(flatten)]
+    pub organisation: &'a crate::results::Organisation,
+    pub assessments: Vec<&'a policy::assess::Assessment>,
+    /// Present when the caller sees the organisation in detail.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub interventions: Option<Vec<store::Intervention>>,
+}
+
 pub async fn organisation(
     State(s): State<Shared>,
     Caller(who): Caller,
@@ -248,24 +305,24 @@ pub async fn organisation(
         .results
         .organisation(&code)
         .ok_or_else(|| ApiError::not_found(format!("organisation {code:?}: no such organisation")))?;
-    let mut out = to_json(o);
-    let assessments: Vec<Value> = crate::results::PACKS
-        .iter()
-        .filter_map(|p| s.results.assessment(p, &code))
-        .map(to_json)
-        .collect();
-    out["assessments"] = Value::Array(assessments);
+    let mut page = OrganisationPage {
+        organisation: o,
+        assessments: crate::results::PACKS
+            .iter()
+            .filter_map(|p| s.results.assessment(p, &code))
+            .collect(),
+        interventions: None,
+    };
     if who.sees_org(&s, &code) {
-        let list: Vec<Value> =
+        page.interventions = Some(
             s.db.interventions()
                 .await?
                 .into_iter()
                 .filter(|i| i.target_code == code)
-                .map(to_json)
-                .collect();
-        out["interventions"] = Value::Array(list);
+                .collect(),
+        );
     }
-    Ok(axum::Json(out).into_response())
+    Ok(axum::Json(page).into_response())
 }
 
 pub async fn indicators(State(s): State<Shared>, q: Q) -> Result<Response, ApiError> {
@@ -283,7 +340,46 @@ pub async fn indicators(State(s): State<Shared>, q: Q) -> Result<Response, ApiEr
 pub const DEFAULT_LIMIT: usize = 10_000;
 pub const MAX_LIMIT: usize = 10_000;
 
+/// The most rows an answer may skip.
+pub const MAX_OFFSET: usize = 1_000_000_000;
+
 pub const ENTITY_KINDS: [&str; 4] = ["organisation", "system", "region", "england"];
+pub const GRAINS: [&str; 4] = ["month", "quarter", "financial_year", "rolling_12_months"];
+
+/// A page of an indicator's published values.
+#[derive(Debug, serde::Serialize, schemars::JsonSchema)]
+pub struct ValuesPage<'a> {
+    pub values: Vec<&'a crate::results::Value>,
+    /// Rows that match, on every page.
+    pub total: usize,
+    /// The `offset` of the next page, if there is one.
+    pub next_offset: Option<usize>,
+}
+
+/// `limit` (1 to [`MAX_LIMIT`], default [`DEFAULT_LIMIT`]) and `offset` (at most
+/// [`MAX_OFFSET`]).
+fn paging(p: &mut Params) -> Result<(usize, usize), ApiError> {
+    let number =
+        |p: &mut Params, name: &str, min: usize, default: usize, max: usize| -> Result<usize, ApiError> {
+            match p.take(name) {
+                None => Ok(default),
+                Some(v) => v
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|n| (min..=max).contains(n))
+                    .ok_or_else(|| {
+                        ApiError::bad(format!(
+                            "{name} {:?}: a whole number from {min} to {max}",
+                            v.chars().take(40).collect::<String>()
+                        ))
+                    }),
+            }
+        };
+    Ok((
+        number(p, "limit", 1, DEFAULT_LIMIT, MAX_LIMIT)?,
+        number(p, "offset", 0, 0, MAX_OFFSET)?,
+    ))
+}
 
 pub async fn indicator(State(s): State<Shared>, Path(id): Path<String>, q: Q) -> Result<Response, ApiError> {
     let id = check_code("indicator", &id)?;
@@ -299,19 +395,7 @@ pub async fn indicator(State(s): State<Shared>, Path(id): Path<String>, q: Q) ->
     let code = p.code("entity_code")?;
     let grain = p.code("grain")?;
     let period = p.take("period").map(|v| check_period(&v)).transpose()?;
-    let number = |p: &mut Params, name: &str, default: usize, max: usize| -> Result<usize, ApiError> {
-        match p.take(name) {
-            None => Ok(default),
-            Some(v) => v.parse::<usize>().ok().filter(|n| *n <= max).ok_or_else(|| {
-                ApiError::bad(format!(
-                    "{name} {:?}: a whole number up to {max}",
-                    v.chars().take(40).collect::<String>()
-                ))
-            }),
-        }
-    };
-    let limit = number(&mut p, "limit", DEFAULT_LIMIT, MAX_LIMIT)?;
-    let offset = number(&mut p, "offset", 0, usize::MAX)?;
+    let (limit, offset) = paging(&mut p)?;
     p.finish(&[
         "entity_kind",
         "entity_code",
@@ -330,14 +414,11 @@ pub async fn indicator(State(s): State<Shared>, Path(id): Path<String>, q: Q) ->
         )));
     }
     if let Some(g) = &grain
-        && !["month", "quarter", "financial_year", "rolling_12_months"].contains(&g.as_str())
+        && !GRAINS.contains(&g.as_str())
     {
         return Err(ApiError::bad(format!(
             "grain {g:?}: month, quarter, financial_year or rolling_12_months"
         )));
-    }
-    if code.is_some() && kind.is_none() {
-        return Err(ApiError::bad("entity_code needs entity_kind"));
     }
     // Selecting among every row of an indicator (hundreds of thousands at national scale) and
     // writing them out is done off the async workers, and the rows are serialised straight
@@ -352,6 +433,7 @@ pub async fn indicator(State(s): State<Shared>, Path(id): Path<String>, q: Q) ->
                 .iter()
                 .filter(|v| *v.indicator_id == *id)
                 .filter(|v| kind.as_deref().is_none_or(|k| *v.entity_kind == *k))
+                .filter(|v| code.as_deref().is_none_or(|c| *v.entity_code == *c))
                 .collect(),
         };
         let rows: Vec<&crate::results::Value> = rows
@@ -369,13 +451,7 @@ pub async fn indicator(State(s): State<Shared>, Path(id): Path<String>, q: Q) ->
             }
             return Ok(r);
         }
-        #[derive(serde::Serialize)]
-        struct Page<'a> {
-            values: Vec<&'a crate::results::Value>,
-            total: usize,
-            next_offset: Option<usize>,
-        }
-        let body = serde_json::to_vec(&Page {
+        let body = serde_json::to_vec(&ValuesPage {
             values: page,
             total,
             next_offset: next,
@@ -387,6 +463,20 @@ pub async fn indicator(State(s): State<Shared>, Path(id): Path<String>, q: Q) ->
     .map_err(ApiError::internal)?
 }
 
+/// A shipped pack and what it assessed here.
+#[derive(Debug, serde::Serialize, schemars::JsonSchema)]
+pub struct PackRow {
+    pub id: String,
+    pub title: String,
+    pub entity_kind: String,
+    pub source: String,
+    pub period: Option<String>,
+    pub assessed: usize,
+    /// Why nothing was assessed, when nothing was.
+    pub not_assessed: Option<String>,
+    pub left_out: Vec<policy::assess::LeftOut>,
+}
+
 /// The shipped packs, with what each assessed in the served dataset and what it left out
 /// (and why): a dataset may hold only some tables or part of a year.
 pub async fn packs(State(s): State<Shared>) -> Result<Response, ApiError> {
@@ -395,15 +485,18 @@ pub async fn packs(State(s): State<Shared>) -> Result<Response, ApiError> {
         .filter_map(|(id, _)| policy::load_pack(id).ok())
         .map(|p| {
             let c = s.results.coverage.get(&p.id);
-            json!({
-                "id": p.id,
-                "title": p.title,
-                "entity_kind": p.entity_kind,
-                "source": p.source,
-                "period": c.and_then(|c| c.period.clone()),
-                "assessed": c.map_or(0, |c| c.assessed),
-                "not_assessed": c.map_or_else(|| Some("not assessed by this server".to_string()), |c| c.not_assessed.clone()),
-                "left_out": c.map(|c| c.left_out.clone()).unwrap_or_default(),
+            to_json(PackRow {
+                period: c.and_then(|c| c.period.clone()),
+                assessed: c.map_or(0, |c| c.assessed),
+                not_assessed: c.map_or_else(
+                    || Some("not assessed by this server".to_string()),
+                    |c| c.not_assessed.clone(),
+                ),
+                left_out: c.map(|c| c.left_out.clone()).unwrap_or_default(),
+                id: p.id,
+                title: p.title,
+                entity_kind: p.entity_kind,
+                source: p.source,
             })
         })
         .collect();
@@ -428,6 +521,13 @@ fn pack_arg(s: &crate::State, pack: &str) -> Result<String, ApiError> {
     Ok(pack)
 }
 
+/// A pack's assessments, with what it could not assess in this dataset and why.
+#[derive(Debug, serde::Serialize, schemars::JsonSchema)]
+pub struct AssessmentsPage<'a> {
+    pub assessments: Vec<&'a policy::assess::Assessment>,
+    pub coverage: Option<&'a policy::assess::Coverage>,
+}
+
 pub async fn assessments(
     State(s): State<Shared>,
     Path(pack): Path<String>,
@@ -442,17 +542,15 @@ pub async fn assessments(
     let rows = s.results.assessments[&pack]
         .iter()
         .filter(|a| code.as_deref().is_none_or(|c| a.entity_code == c))
-        .filter(|a| period.as_deref().is_none_or(|x| a.period == x))
-        .map(to_json)
-        .collect();
+        .filter(|a| period.as_deref().is_none_or(|x| a.period == x));
     if csv {
-        return Ok(list("assessments", rows, csv));
+        return Ok(list("assessments", rows.map(to_json).collect(), csv));
     }
     // With what the pack could not assess in this dataset, and why.
-    Ok(axum::Json(json!({
-        "assessments": rows,
-        "coverage": s.results.coverage.get(&pack),
-    }))
+    Ok(axum::Json(AssessmentsPage {
+        assessments: rows.collect(),
+        coverage: s.results.coverage.get(&pack),
+    })
     .into_response())
 }
 
@@ -466,9 +564,27 @@ pub fn category_trigger(a: &policy::assess::Assessment) -> Option<String> {
         .map(|o| o.effect.clone())
 }
 
+/// A row of a league table.
+#[derive(Debug, serde::Serialize, schemars::JsonSchema)]
+pub struct LeagueRow {
+    /// 1 is first.
+    pub rank: usize,
+    pub entity_kind: String,
+    pub entity_code: String,
+    pub name: Option<String>,
+    pub period: String,
+    pub overall_score: Option<f64>,
+    pub segment: Option<u32>,
+    pub rating: Option<String>,
+    pub category: Option<String>,
+    /// Which trigger placed it in its category.
+    pub category_trigger: Option<String>,
+    pub explanation: String,
+}
+
 /// A league table in the pack's order (outcome, then overall score, ties by code), with rank
 /// and the trigger behind each category.
-pub fn league_rows(s: &crate::State, pack: &str) -> Vec<Value> {
+pub fn league_rows(s: &crate::State, pack: &str) -> Vec<LeagueRow> {
     // The results keep each pack's assessments in its league order.
     s.results
         .assessments
@@ -482,19 +598,19 @@ pub fn league_rows(s: &crate::State, pack: &str) -> Vec<Value> {
                 .system(&a.entity_code)
                 .map(|x| x.name.clone())
                 .or_else(|| s.results.organisation(&a.entity_code).map(|o| o.name.clone()));
-            json!({
-                "rank": i + 1,
-                "entity_kind": a.entity_kind,
-                "entity_code": a.entity_code,
-                "name": name,
-                "period": a.period,
-                "overall_score": a.overall_score,
-                "segment": a.segment,
-                "rating": a.rating,
-                "category": a.category,
-                "category_trigger": category_trigger(a),
-                "explanation": a.explanation,
-            })
+            LeagueRow {
+                rank: i + 1,
+                entity_kind: a.entity_kind.clone(),
+                entity_code: a.entity_code.clone(),
+                name,
+                period: a.period.clone(),
+                overall_score: a.overall_score,
+                segment: a.segment,
+                rating: a.rating.clone(),
+                category: a.category.clone(),
+                category_trigger: category_trigger(a),
+                explanation: a.explanation.clone(),
+            }
         })
         .collect()
 }
@@ -504,7 +620,11 @@ pub async fn league(State(s): State<Shared>, Path(pack): Path<String>, q: Q) -> 
     let mut p = params(q)?;
     let csv = format(&mut p)?;
     p.finish(&["format"])?;
-    Ok(list("league", league_rows(&s, &pack), csv))
+    Ok(list(
+        "league",
+        league_rows(&s, &pack).into_iter().map(to_json).collect(),
+        csv,
+    ))
 }
 
 pub async fn cases(State(s): State<Shared>, Caller(who): Caller, q: Q) -> Result<Response, ApiError> {
@@ -526,7 +646,7 @@ pub async fn cases(State(s): State<Shared>, Caller(who): Caller, q: Q) -> Result
 
 async fn case_of(s: &crate::State, who: &crate::auth::Principal, id: &str) -> Result<store::Case, ApiError> {
     who.require()?;
-    let id: i64 = id.parse().map_err(|_| {
+    let id: i64 = id.parse().ok().filter(|n| *n >= 1).ok_or_else(|| {
         ApiError::bad(format!(
             "case {:?}: not a case number",
             id.chars().take(40).collect::<String>()
@@ -543,6 +663,22 @@ async fn case_of(s: &crate::State, who: &crate::auth::Principal, id: &str) -> Re
     Ok(case)
 }
 
+/// A case with the conflicts that touch it.
+#[derive(Debug, serde::Serialize, schemars::JsonSchema)]
+pub struct CasePage {
+    #[serde(flatten)]
+    pub case: store::Case,
+    pub conflicts: Vec<store::Conflict>,
+}
+
+/// A commitment of a case's recovery plan.
+#[derive(Debug, serde::Serialize, schemars::JsonSchema)]
+pub struct PlanRow<'a> {
+    pub case_id: i64,
+    #[serde(flatten)]
+    pub commitment: &'a store::Commitment,
+}
+
 pub async fn case(
     State(s): State<Shared>,
     Caller(who): Caller,
@@ -556,9 +692,7 @@ pub async fn case(
         .into_iter()
         .filter(|c| c.case_id == Some(case.id) || c.system_code.as_deref() == Some(case.system_code.as_str()))
         .collect();
-    let mut out = to_json(&case);
-    out["conflicts"] = to_json(conflicts);
-    Ok(axum::Json(out).into_response())
+    Ok(axum::Json(CasePage { case, conflicts }).into_response())
 }
 
 pub async fn plan(
@@ -567,6 +701,7 @@ pub async fn plan(
     Path(id): Path<String>,
     q: Q,
 ) -> Result<Response, ApiError> {
+    who.require()?;
     let mut p = params(q)?;
     let csv = format(&mut p)?;
     p.finish(&["format"])?;
@@ -574,10 +709,11 @@ pub async fn plan(
     let rows = case
         .commitments
         .iter()
-        .map(|c| {
-            let mut v = to_json(c);
-            v["case_id"] = json!(case.id);
-            v
+        .map(|commitment| {
+            to_json(PlanRow {
+                case_id: case.id,
+                commitment,
+            })
         })
         .collect();
     Ok(list("commitments", rows, csv))
@@ -612,16 +748,9 @@ fn visible_intervention(s: &crate::State, who: &crate::auth::Principal, i: &stor
     }
 }
 
-/// The most levers one intervention may carry.
-pub const MAX_LEVERS: usize = 50;
-
-pub async fn create_intervention(
-    State(s): State<Shared>,
-    Caller(who): Caller,
-    headers: axum::http::HeaderMap,
-    body: axum::body::Bytes,
-) -> Result<Response, ApiError> {
-    let t = who.require_bearer()?;
+/// A JSON body must say so: `Content-Type: application/json` (which a cross-site HTML form
+/// cannot send).
+fn require_json(headers: &axum::http::HeaderMap) -> Result<(), ApiError> {
     let json = headers
         .get(axum::http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -634,6 +763,20 @@ pub async fn create_intervention(
             "send Content-Type: application/json",
         ));
     }
+    Ok(())
+}
+
+/// The most levers one intervention may carry.
+pub const MAX_LEVERS: usize = 50;
+
+pub async fn create_intervention(
+    State(s): State<Shared>,
+    Caller(who): Caller,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    let t = who.require_bearer()?;
+    require_json(&headers)?;
     if !t.can_write() {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
@@ -674,8 +817,14 @@ pub async fn create_intervention(
             .organisation(&n.target_code)
             .and_then(|o| o.system_code.clone())
     };
-    // Levers: deduplicated (the same organisation, lever and counterparty once, amounts
-    // added), capped, and every organisation in scope.
+    // Levers: capped as sent, deduplicated (the same organisation, lever and counterparty
+    // once, amounts added), and every organisation in scope.
+    if n.levers.len() > MAX_LEVERS {
+        return Err(ApiError::bad(format!(
+            "{} levers: at most {MAX_LEVERS} on one intervention",
+            n.levers.len()
+        )));
+    }
     let mut levers: Vec<store::Lever> = Vec::new();
     for l in std::mem::take(&mut n.levers) {
         match levers
@@ -685,12 +834,6 @@ pub async fn create_intervention(
             Some(x) => x.amount += l.amount,
             None => levers.push(l),
         }
-    }
-    if levers.len() > MAX_LEVERS {
-        return Err(ApiError::bad(format!(
-            "{} distinct levers: at most {MAX_LEVERS} on one intervention",
-            levers.len()
-        )));
     }
     for l in &levers {
         for org in std::iter::once(&l.org_code).chain(l.to_org_code.as_ref()) {
@@ -719,8 +862,22 @@ pub async fn create_intervention(
         }
     }
     let id = s.db.open_intervention(&n, &who.name()).await?;
-    let created = s.db.interventions().await?.into_iter().find(|i| i.id == id);
-    Ok((StatusCode::CREATED, axum::Json(to_json(created))).into_response())
+    let created = s
+        .db
+        .interventions()
+        .await?
+        .into_iter()
+        .find(|i| i.id == id)
+        .ok_or_else(|| ApiError::internal(format!("intervention {id} was opened but cannot be read back")))?;
+    Ok((StatusCode::CREATED, axum::Json(created)).into_response())
+}
+
+/// A page of conflicts.
+#[derive(Debug, serde::Serialize, schemars::JsonSchema)]
+pub struct ConflictsPage {
+    pub conflicts: Vec<store::Conflict>,
+    pub total: usize,
+    pub next_offset: Option<usize>,
 }
 
 pub async fn conflicts(State(s): State<Shared>, Caller(who): Caller, q: Q) -> Result<Response, ApiError> {
@@ -728,20 +885,7 @@ pub async fn conflicts(State(s): State<Shared>, Caller(who): Caller, q: Q) -> Re
     let mut p = params(q)?;
     let csv = format(&mut p)?;
     let system = p.code("system")?;
-    let limit = match p.take("limit") {
-        None => MAX_LIMIT,
-        Some(v) => v
-            .parse::<usize>()
-            .ok()
-            .filter(|n| (1..=MAX_LIMIT).contains(n))
-            .ok_or_else(|| ApiError::bad(format!("limit: a whole number from 1 to {MAX_LIMIT}")))?,
-    };
-    let offset = match p.take("offset") {
-        None => 0,
-        Some(v) => v
-            .parse::<usize>()
-            .map_err(|_| ApiError::bad("offset: a whole number"))?,
-    };
+    let (limit, offset) = paging(&mut p)?;
     p.finish(&["system", "format", "limit", "offset"])?;
     // A conflict names an organisation, a system, a case and interventions: it is shown only
     // to a caller who may see every one of them.
@@ -780,17 +924,22 @@ pub async fn conflicts(State(s): State<Shared>, Caller(who): Caller, q: Q) -> Re
             })
             .collect();
     let total = all.len();
-    let rows: Vec<Value> = all.into_iter().skip(offset).take(limit).map(to_json).collect();
+    let page: Vec<store::Conflict> = all.into_iter().skip(offset).take(limit).collect();
     if csv {
-        return Ok(list("conflicts", rows, true));
+        return Ok(list("conflicts", page.into_iter().map(to_json).collect(), true));
     }
     let next = (offset.saturating_add(limit) < total).then(|| offset + limit);
-    Ok(axum::Json(json!({"conflicts": rows, "total": total, "next_offset": next})).into_response())
+    Ok(axum::Json(ConflictsPage {
+        conflicts: page,
+        total,
+        next_offset: next,
+    })
+    .into_response())
 }
 
 /// A settlement request: risk-share, pooled or alliance terms as TOML (the format of
 /// `docs/budgets.md`) and the year's outturn.
-#[derive(Debug, serde::Deserialize)]
+#[derive(Debug, serde::Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SettleRequest {
     pub terms: String,
@@ -802,7 +951,7 @@ pub struct SettleRequest {
     pub high_cost: Vec<f64>,
 }
 
-#[derive(Debug, serde::Deserialize)]
+#[derive(Debug, serde::Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PartyOutturnIn {
     pub party: String,
@@ -814,11 +963,13 @@ pub struct PartyOutturnIn {
 
 /// Settles an arrangement: a calculator over the caller's own terms and figures.
 pub fn settle(req: SettleRequest) -> Result<budgets::settle::Settlement, ApiError> {
+    // The body is well-formed JSON by now; what is wrong with the terms or the figures is
+    // a 422.
+    let refused = |m: String| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "refused", m);
     if req.terms.len() > 32 * 1024 {
-        return Err(ApiError::bad("terms: over 32 KiB"));
+        return Err(refused("terms: over 32 KiB".into()));
     }
-    let terms =
-        budgets::terms::Terms::parse(&req.terms, "terms").map_err(|e| ApiError::bad(e.to_string()))?;
+    let terms = budgets::terms::Terms::parse(&req.terms, "terms").map_err(|e| refused(e.to_string()))?;
     let parties: Vec<budgets::settle::PartyOutturn> = req
         .outturn
         .unwrap_or_default()
@@ -832,16 +983,16 @@ pub fn settle(req: SettleRequest) -> Result<budgets::settle::Settlement, ApiErro
         })
         .collect();
     if req.actual.is_none() && parties.is_empty() {
-        return Err(ApiError::bad(
-            "give `actual` (the total outturn) or `outturn` rows",
+        return Err(refused(
+            "give `actual` (the total outturn) or `outturn` rows".into(),
         ));
     }
     let total = req
         .actual
         .unwrap_or_else(|| parties.iter().map(|p| p.outturn).sum());
     if !total.is_finite() || req.high_cost.iter().any(|c| !c.is_finite() || *c < 0.0) {
-        return Err(ApiError::bad(
-            "amounts must be finite, and high-cost patients' costs not negative",
+        return Err(refused(
+            "amounts must be finite, and high-cost patients' costs not negative".into(),
         ));
     }
     let outturn = budgets::settle::Outturn {
@@ -849,11 +1000,14 @@ pub fn settle(req: SettleRequest) -> Result<budgets::settle::Settlement, ApiErro
         parties,
         high_cost: req.high_cost,
     };
-    budgets::settle::settle(&terms, &outturn)
-        .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "refused", e.to_string()))
+    budgets::settle::settle(&terms, &outturn).map_err(|e| refused(e.to_string()))
 }
 
-pub async fn budgets_settle(body: axum::body::Bytes) -> Result<Response, ApiError> {
+pub async fn budgets_settle(
+    headers: axum::http::HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    require_json(&headers)?;
     let req: SettleRequest = serde_json::from_slice(&body).map_err(|e| {
         ApiError::bad(format!("the body: {e}"))
             .hint("a JSON object: terms (TOML text), actual or outturn rows, high_cost")

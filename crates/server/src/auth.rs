@@ -12,7 +12,8 @@ use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-/// Failed attempts allowed per client address in [`WINDOW`].
+/// Failed attempts allowed per client address in [`WINDOW`], unless the server's options say
+/// otherwise.
 pub const MAX_FAILURES: u32 = 10;
 pub const WINDOW: Duration = Duration::from_secs(60);
 /// The session cookie over plain HTTP (a server on loopback or behind a proxy that says
@@ -139,10 +140,11 @@ pub const MAX_TRACKED: usize = 100_000;
 pub struct Limiter(Mutex<HashMap<Option<IpAddr>, (u32, Instant)>>);
 
 impl Limiter {
-    pub fn blocked(&self, who: Option<IpAddr>) -> bool {
+    /// Whether `who` has failed `max` times in the current window.
+    pub fn blocked(&self, who: Option<IpAddr>, max: u32) -> bool {
         let map = self.0.lock().unwrap_or_else(|p| p.into_inner());
         map.get(&who)
-            .is_some_and(|(n, since)| *n >= MAX_FAILURES && since.elapsed() < WINDOW)
+            .is_some_and(|(n, since)| *n >= max && since.elapsed() < WINDOW)
     }
     pub fn fail(&self, who: Option<IpAddr>) {
         let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
@@ -378,10 +380,13 @@ pub async fn principal(
             }
             Ok((Principal::Token(t), false))
         }
-        None if state.limiter.blocked(key) => Err(ApiError::new(
+        None if state.limiter.blocked(key, state.options.auth_failures) => Err(ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
             "too_many_failures",
-            format!("more than {MAX_FAILURES} failed authentications from this address in a minute"),
+            format!(
+                "more than {} failed authentications from this address in a minute",
+                state.options.auth_failures
+            ),
         )
         .hint("wait a minute, and check the token")),
         None => {

@@ -33,7 +33,7 @@ pub enum Error {
 }
 
 /// How the server is deployed.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Options {
     /// The address users reach the server at (`https://footprint.example.nhs.uk`). When it
     /// is https, the session cookie is `Secure` with the `__Host-` prefix; when set, a
@@ -45,6 +45,15 @@ pub struct Options {
     /// its last address is the client for failed-authentication limiting. Unset, the
     /// connection's address is used and the header is ignored.
     pub client_header: Option<String>,
+    /// Failed authentications allowed per client address a minute before they are answered
+    /// 429 ([`auth::MAX_FAILURES`] unless set). Raise it when many users share one address.
+    pub auth_failures: u32,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options::new(None, None)
+    }
 }
 
 impl Options {
@@ -56,7 +65,14 @@ impl Options {
             public_url: public_url.map(|u| u.trim_end_matches('/').to_string()),
             https,
             client_header: client_header.map(|h| h.to_ascii_lowercase()),
+            auth_failures: auth::MAX_FAILURES,
         }
+    }
+
+    /// With another limit on failed authentications per address a minute (at least 1).
+    pub fn auth_failures(mut self, n: u32) -> Options {
+        self.auth_failures = n.max(1);
+        self
     }
 }
 

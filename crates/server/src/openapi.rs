@@ -1,9 +1,11 @@
 //! The API's route table: the router is built from it and the OpenAPI 3 document is generated
 //! from it, so the two cannot drift apart.
 
-use crate::{Shared, api};
+use crate::{Shared, api, results};
 use axum::Router;
 use axum::routing::{MethodRouter, get, post};
+use schemars::JsonSchema;
+use schemars::generate::{SchemaGenerator, SchemaSettings};
 use serde_json::{Value, json};
 
 /// Who may call a route.
@@ -17,6 +19,74 @@ pub enum Access {
     Write,
 }
 
+/// What a parameter takes; the handlers check the same rules ([`api::check_code`] and the
+/// rest), so a value the document allows is never refused as malformed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// Letters, digits, `_` and `-`, at most 32.
+    Code,
+    /// `json` or `csv`.
+    Format,
+    EntityKind,
+    /// An organisation kind of the data contract.
+    OrgKind,
+    Grain,
+    /// `2024/25`, `2024-06`, `2024/25 Q1`, `2024-07 to 2025-06`.
+    Period,
+    /// 1 to [`api::MAX_LIMIT`].
+    Limit,
+    Offset,
+    /// A case number.
+    Id,
+}
+
+#[derive(Debug)]
+pub struct Param {
+    pub name: &'static str,
+    /// `query` or `path`.
+    pub at: &'static str,
+    pub description: &'static str,
+    pub kind: Kind,
+}
+
+const fn query(name: &'static str, kind: Kind, description: &'static str) -> Param {
+    Param {
+        name,
+        at: "query",
+        description,
+        kind,
+    }
+}
+
+const fn path(name: &'static str, kind: Kind, description: &'static str) -> Param {
+    Param {
+        name,
+        at: "path",
+        description,
+        kind,
+    }
+}
+
+const FORMAT: Param = query("format", Kind::Format, "json (default) or csv");
+
+/// A schema built by the generator (so that shared types become components).
+type Schema = fn(&mut SchemaGenerator) -> schemars::Schema;
+
+fn schema<T: JsonSchema>(g: &mut SchemaGenerator) -> schemars::Schema {
+    g.subschema_for::<T>()
+}
+
+/// What a route answers with on success.
+#[derive(Debug)]
+pub enum Answer {
+    /// Any JSON object (the OpenAPI document itself).
+    Object,
+    /// `{"<name>": [item, ...]}`, or CSV with `?format=csv`.
+    List(&'static str, Schema),
+    /// One JSON value of the schema.
+    One(Schema),
+}
+
 #[derive(Debug)]
 pub struct Route {
     pub id: &'static str,
@@ -24,13 +94,11 @@ pub struct Route {
     pub path: &'static str,
     pub summary: &'static str,
     pub access: Access,
-    /// (name, where, required, description)
-    pub params: &'static [(&'static str, &'static str, bool, &'static str)],
+    pub params: &'static [Param],
     /// Whether `?format=csv` gives the table as CSV.
     pub csv: bool,
+    pub answer: Answer,
 }
-
-const FORMAT: (&str, &str, bool, &str) = ("format", "query", false, "json (default) or csv");
 
 pub const ROUTES: &[Route] = &[
     Route {
@@ -41,6 +109,7 @@ pub const ROUTES: &[Route] = &[
         access: Access::Public,
         params: &[],
         csv: false,
+        answer: Answer::Object,
     },
     Route {
         id: "regions",
@@ -50,6 +119,7 @@ pub const ROUTES: &[Route] = &[
         access: Access::Public,
         params: &[FORMAT],
         csv: true,
+        answer: Answer::List("regions", schema::<results::Region>),
     },
     Route {
         id: "systems",
@@ -57,8 +127,9 @@ pub const ROUTES: &[Route] = &[
         path: "/api/v1/systems",
         summary: "Systems (ICB footprints) with their category from the system pack",
         access: Access::Public,
-        params: &[("region", "query", false, "a region code"), FORMAT],
+        params: &[query("region", Kind::Code, "a region code"), FORMAT],
         csv: true,
+        answer: Answer::List("systems", schema::<api::SystemRow>),
     },
     Route {
         id: "system",
@@ -66,8 +137,9 @@ pub const ROUTES: &[Route] = &[
         path: "/api/v1/systems/{code}",
         summary: "A system: members and their segments, its assessment; with a token in scope, its diagnosis and cases",
         access: Access::Public,
-        params: &[("code", "path", true, "system code")],
+        params: &[path("code", Kind::Code, "system code")],
         csv: false,
+        answer: Answer::One(schema::<api::SystemPage<'static>>),
     },
     Route {
         id: "organisations",
@@ -76,11 +148,12 @@ pub const ROUTES: &[Route] = &[
         summary: "Organisations, by kind and system",
         access: Access::Public,
         params: &[
-            ("kind", "query", false, "organisation kind, e.g. acute_trust"),
-            ("system", "query", false, "a system code"),
+            query("kind", Kind::OrgKind, "organisation kind, e.g. acute_trust"),
+            query("system", Kind::Code, "a system code"),
             FORMAT,
         ],
         csv: true,
+        answer: Answer::List("organisations", schema::<results::Organisation>),
     },
     Route {
         id: "organisation",
@@ -88,8 +161,9 @@ pub const ROUTES: &[Route] = &[
         path: "/api/v1/organisations/{code}",
         summary: "An organisation and its assessments; with a token in scope, its interventions",
         access: Access::Public,
-        params: &[("code", "path", true, "organisation code")],
+        params: &[path("code", Kind::Code, "organisation code")],
         csv: false,
+        answer: Answer::One(schema::<api::OrganisationPage<'static>>),
     },
     Route {
         id: "indicators",
@@ -99,6 +173,7 @@ pub const ROUTES: &[Route] = &[
         access: Access::Public,
         params: &[FORMAT],
         csv: true,
+        answer: Answer::List("indicators", schema::<results::IndicatorMeta>),
     },
     Route {
         id: "indicator",
@@ -107,36 +182,29 @@ pub const ROUTES: &[Route] = &[
         summary: "Published values of one indicator in the tidy schema, with SPC and funnel signals",
         access: Access::Public,
         params: &[
-            ("id", "path", true, "indicator id"),
-            (
+            path("id", Kind::Code, "indicator id"),
+            query(
                 "entity_kind",
-                "query",
-                false,
+                Kind::EntityKind,
                 "organisation, system, region or england",
             ),
-            (
-                "entity_code",
-                "query",
-                false,
-                "the entity's code (needs entity_kind)",
-            ),
-            (
+            query("entity_code", Kind::Code, "the entity's code"),
+            query(
                 "grain",
-                "query",
-                false,
+                Kind::Grain,
                 "month, quarter, financial_year or rolling_12_months",
             ),
-            ("period", "query", false, "e.g. 2024/25 or 2025-03"),
-            (
+            query("period", Kind::Period, "e.g. 2024/25 or 2025-03"),
+            query(
                 "limit",
-                "query",
-                false,
+                Kind::Limit,
                 "rows per answer (default and most 10,000); `total` and `next_offset` page on",
             ),
-            ("offset", "query", false, "rows to skip"),
+            query("offset", Kind::Offset, "rows to skip"),
             FORMAT,
         ],
         csv: true,
+        answer: Answer::One(schema::<api::ValuesPage<'static>>),
     },
     Route {
         id: "packs",
@@ -146,6 +214,7 @@ pub const ROUTES: &[Route] = &[
         access: Access::Public,
         params: &[],
         csv: false,
+        answer: Answer::List("packs", schema::<api::PackRow>),
     },
     Route {
         id: "assessments",
@@ -154,12 +223,13 @@ pub const ROUTES: &[Route] = &[
         summary: "A pack's assessments with their explanations",
         access: Access::Public,
         params: &[
-            ("pack", "path", true, "pack id"),
-            ("entity_code", "query", false, "one entity"),
-            ("period", "query", false, "the period assessed"),
+            path("pack", Kind::Code, "pack id"),
+            query("entity_code", Kind::Code, "one entity"),
+            query("period", Kind::Period, "the period assessed"),
             FORMAT,
         ],
         csv: true,
+        answer: Answer::One(schema::<api::AssessmentsPage<'static>>),
     },
     Route {
         id: "league",
@@ -167,8 +237,9 @@ pub const ROUTES: &[Route] = &[
         path: "/api/v1/league/{pack}",
         summary: "A pack's league table, best first",
         access: Access::Public,
-        params: &[("pack", "path", true, "pack id"), FORMAT],
+        params: &[path("pack", Kind::Code, "pack id"), FORMAT],
         csv: true,
+        answer: Answer::List("league", schema::<api::LeagueRow>),
     },
     Route {
         id: "cases",
@@ -176,8 +247,9 @@ pub const ROUTES: &[Route] = &[
         path: "/api/v1/cases",
         summary: "System cases in the token's scope",
         access: Access::Token,
-        params: &[("system", "query", false, "a system code"), FORMAT],
+        params: &[query("system", Kind::Code, "a system code"), FORMAT],
         csv: true,
+        answer: Answer::List("cases", schema::<store::Case>),
     },
     Route {
         id: "case",
@@ -185,8 +257,9 @@ pub const ROUTES: &[Route] = &[
         path: "/api/v1/cases/{id}",
         summary: "A system case: diagnosis, recovery plan, exit criteria, progress, trajectories and conflicts",
         access: Access::Token,
-        params: &[("id", "path", true, "case number")],
+        params: &[path("id", Kind::Id, "case number")],
         csv: false,
+        answer: Answer::One(schema::<api::CasePage>),
     },
     Route {
         id: "plan",
@@ -194,8 +267,9 @@ pub const ROUTES: &[Route] = &[
         path: "/api/v1/cases/{id}/plan",
         summary: "A case's recovery plan: every stakeholder's commitments with levers and milestones",
         access: Access::Token,
-        params: &[("id", "path", true, "case number"), FORMAT],
+        params: &[path("id", Kind::Id, "case number"), FORMAT],
         csv: true,
+        answer: Answer::List("commitments", schema::<api::PlanRow<'static>>),
     },
     Route {
         id: "interventions",
@@ -203,8 +277,9 @@ pub const ROUTES: &[Route] = &[
         path: "/api/v1/interventions",
         summary: "Interventions in the token's scope",
         access: Access::Token,
-        params: &[("system", "query", false, "a system code"), FORMAT],
+        params: &[query("system", Kind::Code, "a system code"), FORMAT],
         csv: true,
+        answer: Answer::List("interventions", schema::<store::Intervention>),
     },
     Route {
         id: "create_intervention",
@@ -214,6 +289,7 @@ pub const ROUTES: &[Route] = &[
         access: Access::Write,
         params: &[],
         csv: false,
+        answer: Answer::One(schema::<store::Intervention>),
     },
     Route {
         id: "budgets_settle",
@@ -223,6 +299,7 @@ pub const ROUTES: &[Route] = &[
         access: Access::Public,
         params: &[],
         csv: false,
+        answer: Answer::One(schema::<budgets::settle::Settlement>),
     },
     Route {
         id: "conflicts",
@@ -231,23 +308,25 @@ pub const ROUTES: &[Route] = &[
         summary: "Conflicting interventions in the token's scope (every organisation, system, case and intervention a conflict names), explained",
         access: Access::Token,
         params: &[
-            ("system", "query", false, "a system code"),
-            (
+            query("system", Kind::Code, "a system code"),
+            query(
                 "limit",
-                "query",
-                false,
+                Kind::Limit,
                 "conflicts per answer (default and most 10,000); `total` and `next_offset` page on",
             ),
-            ("offset", "query", false, "conflicts to skip"),
+            query("offset", Kind::Offset, "conflicts to skip"),
             FORMAT,
         ],
         csv: true,
+        answer: Answer::One(schema::<api::ConflictsPage>),
     },
 ];
 
 fn handler(id: &str) -> MethodRouter<Shared> {
     match id {
-        "openapi" => get(|| async { axum::Json(document()) }),
+        "openapi" => get(
+            |axum::extract::State(s): axum::extract::State<Shared>| async move { axum::Json(document_for(&s)) },
+        ),
         "regions" => get(api::regions),
         "systems" => get(api::systems),
         "system" => get(api::system),
@@ -283,35 +362,148 @@ pub fn api_router() -> Router<Shared> {
         .fold(Router::new(), |router, (p, m)| router.route(p, m))
 }
 
-/// The OpenAPI 3.0 document.
+/// The document with an example of every code parameter taken from the served results (a
+/// system, an acute trust, a region, an indicator, a pack), so that a reader, or a client
+/// that tries the examples, reaches real answers.
+pub fn document_for(s: &crate::State) -> Value {
+    let mut doc = document();
+    let r = &s.results;
+    let system = r.systems.first().map(|x| x.code.clone());
+    let trust = r
+        .organisations
+        .iter()
+        .find(|o| o.kind == "acute_trust")
+        .or(r.organisations.first())
+        .map(|o| o.code.clone());
+    let region = r.regions.first().map(|x| x.code.clone());
+    let indicator = r
+        .indicator("ae_4h")
+        .or(r.indicators.first())
+        .map(|i| i.id.clone());
+    let pack = r
+        .assessments
+        .keys()
+        .find(|p| *p == "system-2015")
+        .or(r.assessments.keys().next())
+        .cloned();
+    for route in ROUTES {
+        for (i, p) in route.params.iter().enumerate() {
+            let example = match (route.id, p.name) {
+                (
+                    "system" | "systems" | "cases" | "interventions" | "conflicts" | "organisations",
+                    "code" | "system",
+                ) => system.clone(),
+                (_, "region") => region.clone(),
+                ("organisation", "code") => trust.clone(),
+                ("indicator", "entity_code") => system.clone(),
+                ("indicator", "entity_kind") => Some("system".into()),
+                ("indicator", "id") => indicator.clone(),
+                (_, "pack") => pack.clone(),
+                _ => None,
+            };
+            if let Some(e) = example {
+                doc["paths"][route.path][route.method]["parameters"][i]["example"] = json!(e);
+            }
+        }
+    }
+    doc
+}
+
+/// A parameter's schema: exactly what its handler accepts.
+fn param_schema(kind: Kind) -> Value {
+    match kind {
+        Kind::Code => json!({"type": "string", "pattern": "^[A-Za-z0-9_-]{1,32}$"}),
+        Kind::Format => json!({"type": "string", "enum": ["json", "csv"]}),
+        Kind::EntityKind => json!({"type": "string", "enum": api::ENTITY_KINDS}),
+        Kind::OrgKind => json!({"type": "string", "enum": api::org_kinds()}),
+        Kind::Grain => json!({"type": "string", "enum": api::GRAINS}),
+        Kind::Period => json!({"type": "string", "pattern": "^[A-Za-z0-9 /-]{1,24}$"}),
+        Kind::Limit => json!({"type": "integer", "minimum": 1, "maximum": api::MAX_LIMIT}),
+        Kind::Offset => json!({"type": "integer", "minimum": 0, "maximum": api::MAX_OFFSET}),
+        Kind::Id => json!({"type": "integer", "format": "int64", "minimum": 1, "maximum": i64::MAX}),
+    }
+}
+
+/// A request body's schema, every part inline.
+fn request_schema<T: JsonSchema>() -> Value {
+    let mut g = SchemaSettings::openapi3()
+        .for_deserialize()
+        .with(|s| s.inline_subschemas = true)
+        .into_generator();
+    let mut v = g.root_schema_for::<T>().to_value();
+    if let Some(m) = v.as_object_mut() {
+        m.remove("$schema");
+        m.remove("title");
+    }
+    v
+}
+
+/// The error statuses a route can answer with.
+fn error_statuses(r: &Route) -> Vec<&'static str> {
+    // Every route: a malformed request, a bad token (401, then 429 when repeated), and an
+    // overloaded or slow server (503).
+    let mut out = vec!["400", "401", "429", "503"];
+    if r.params.iter().any(|p| p.at == "path") {
+        out.push("404");
+    }
+    if r.access == Access::Write {
+        out.extend(["403", "404"]);
+    }
+    if r.method == "post" {
+        out.extend(["413", "415", "422"]);
+    }
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+/// The OpenAPI 3.0 document: every parameter with the rules its handler checks, and every
+/// answer with its schema, derived from the types the handlers serialise.
 pub fn document() -> Value {
     let error = json!({"$ref": "#/components/schemas/Error"});
+    let mut g = SchemaSettings::openapi3().for_serialize().into_generator();
     let mut paths = serde_json::Map::new();
     for r in ROUTES {
         let mut responses = serde_json::Map::new();
         let ok = if r.method == "post" { "201" } else { "200" };
-        let mut content = json!({"application/json": {"schema": {"type": "object"}}});
+        let ok = if r.id == "budgets_settle" { "200" } else { ok };
+        let body = match &r.answer {
+            Answer::Object => json!({"type": "object"}),
+            Answer::List(name, item) => json!({
+                "type": "object",
+                "required": [name],
+                "properties": {*name: {"type": "array", "items": item(&mut g).to_value()}},
+            }),
+            Answer::One(s) => s(&mut g).to_value(),
+        };
+        let mut content = json!({"application/json": {"schema": body}});
         if r.csv {
             content["text/csv"] = json!({"schema": {"type": "string"}});
         }
         responses.insert(ok.into(), json!({"description": "OK", "content": content}));
-        let mut errors = vec!["400", "404"];
-        if r.access != Access::Public {
-            errors.extend(["401", "403", "429"]);
-        }
-        if r.method == "post" {
-            errors.extend(["413", "422"]);
-        }
-        for e in errors {
+        for e in error_statuses(r) {
             responses.insert(
                 e.into(),
                 json!({"description": "Error", "content": {"application/json": {"schema": error}}}),
             );
         }
+        let parameters: Vec<Value> = r
+            .params
+            .iter()
+            .map(|p| {
+                json!({
+                    "name": p.name,
+                    "in": p.at,
+                    "required": p.at == "path",
+                    "description": p.description,
+                    "schema": param_schema(p.kind),
+                })
+            })
+            .collect();
         let mut op = json!({
             "operationId": r.id,
             "summary": r.summary,
-            "parameters": r.params.iter().map(|(n, at, req, d)| json!({"name": n, "in": at, "required": req, "description": d, "schema": {"type": "string"}})).collect::<Vec<_>>(),
+            "parameters": parameters,
             "responses": responses,
             "x-access": format!("{:?}", r.access).to_lowercase(),
         });
@@ -324,7 +516,15 @@ pub fn document() -> Value {
             } else {
                 "NewIntervention"
             };
-            op["requestBody"] = json!({"required": true, "content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/{schema}")}}}});
+            let mut media = json!({"schema": {"$ref": format!("#/components/schemas/{schema}")}});
+            if r.id == "budgets_settle" {
+                // Terms are TOML inside the JSON; an example shows the shape of a valid one.
+                media["example"] = json!({
+                    "terms": "kind = \"gain_loss_share\"\ntarget = 100000000\ndead_band = 0.01\ndead_band_mode = \"threshold\"\n[[party]]\nname = \"Acute trust\"\ngain_share = 0.5\nloss_share = 0.5\n[[party]]\nname = \"Commissioner\"\nremainder = true\n",
+                    "actual": 104000000.0,
+                });
+            }
+            op["requestBody"] = json!({"required": true, "content": {"application/json": media}});
         }
         paths
             .entry(r.path)
@@ -332,27 +532,35 @@ pub fn document() -> Value {
             .as_object_mut()
             .map(|m| m.insert(r.method.into(), op));
     }
+    let mut schemas = g.take_definitions(true);
+    schemas.insert(
+        "Error".into(),
+        json!({"type": "object", "required": ["code", "message"], "properties": {"code": {"type": "string"}, "message": {"type": "string"}, "hint": {"type": "string"}}}),
+    );
+    schemas.insert("SettleRequest".into(), request_schema::<api::SettleRequest>());
+    let mut new = request_schema::<store::NewIntervention>();
+    // What the register checks beyond the types: the kinds, levers and dates it accepts.
+    let props = &mut new["properties"];
+    props["target_kind"]["enum"] = json!(["organisation", "system"]);
+    props["kind"]["enum"] = json!(store::INTERVENTION_KINDS);
+    props["start_date"]["format"] = json!("date");
+    props["deadline"]["format"] = json!("date");
+    props["levers"]["items"]["properties"]["lever"]["enum"] =
+        json!(store::LEVERS.iter().map(|l| l.0).collect::<Vec<_>>());
+    props["target_code"] = param_schema(Kind::Code);
+    let lever = &mut props["levers"]["items"]["properties"];
+    lever["org_code"] = param_schema(Kind::Code);
+    lever["to_org_code"] = param_schema(Kind::Code);
+    lever["to_org_code"]["nullable"] = json!(true);
+    props["levers"]["maxItems"] = json!(api::MAX_LEVERS);
+    schemas.insert("NewIntervention".into(), new);
     json!({
         "openapi": "3.0.3",
         "info": {"title": "Footprint", "version": "1", "description": "Whole-system oversight of local health economies in England. Unauthenticated callers see published, disclosure-controlled aggregates; tokens see the register's detail within their scope."},
         "paths": paths,
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
-            "schemas": {
-                "SettleRequest": {"type": "object", "required": ["terms"], "properties": {
-                    "terms": {"type": "string", "description": "the arrangement's terms as TOML (docs/budgets.md)"},
-                    "actual": {"type": "number"},
-                    "outturn": {"type": "array", "items": {"type": "object", "required": ["party", "outturn"], "properties": {"party": {"type": "string"}, "outturn": {"type": "number"}, "target": {"type": "number"}, "activity": {"type": "number"}, "quality": {"type": "number"}}}},
-                    "high_cost": {"type": "array", "items": {"type": "number"}}
-                }},
-                "Error": {"type": "object", "required": ["code", "message"], "properties": {"code": {"type": "string"}, "message": {"type": "string"}, "hint": {"type": "string"}}},
-                "NewIntervention": {"type": "object", "required": ["regulator", "target_kind", "target_code", "kind", "legal_basis", "actions", "start_date", "levers"], "properties": {
-                    "regulator": {"type": "string"}, "target_kind": {"type": "string", "enum": ["organisation", "system"]}, "target_code": {"type": "string"},
-                    "kind": {"type": "string", "enum": store::INTERVENTION_KINDS}, "legal_basis": {"type": "string"}, "actions": {"type": "array", "items": {"type": "string"}},
-                    "start_date": {"type": "string", "format": "date"}, "deadline": {"type": "string", "format": "date"}, "case_id": {"type": "integer"},
-                    "levers": {"type": "array", "items": {"type": "object", "required": ["org_code", "lever", "amount"], "properties": {"org_code": {"type": "string"}, "lever": {"type": "string"}, "amount": {"type": "number"}, "to_org_code": {"type": "string"}}}}
-                }}
-            }
+            "schemas": schemas,
         }
     })
 }

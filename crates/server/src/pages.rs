@@ -190,7 +190,7 @@ async fn england(S(s): S<Shared>, Caller(who): Caller) -> Response {
     );
     b.push_str("<h2>League table</h2><p>Systems are ranked by category first, in the order the pack tests them (challenged, then fast-track, then support), and within a category by overall score (1 is best, 4 worst). A category comes from its trigger, not from the score: a system with a good score is still challenged when one trigger fires. The last column says which.</p><table class=\"league\"><caption>Systems by category, then overall score (system-2015)</caption><thead><tr><th scope=\"col\">Rank</th><th scope=\"col\">System</th><th scope=\"col\">Region</th><th scope=\"col\" class=\"num\">Score (1–4)</th><th scope=\"col\">Category</th><th scope=\"col\">Why this category</th></tr></thead><tbody>");
     for r in crate::api::league_rows(&s, "system-2015") {
-        let code = r["entity_code"].as_str().unwrap_or("");
+        let code = r.entity_code.as_str();
         let region = s
             .results
             .system(code)
@@ -199,15 +199,14 @@ async fn england(S(s): S<Shared>, Caller(who): Caller) -> Response {
         let _ = write!(
             b,
             "<tr><td class=\"num\">{}</td><td><a href=\"/systems/{c}\">{}</a> ({c})</td><td>{}</td><td class=\"num\">{}</td><td>{}</td><td class=\"trigger\">{}</td></tr>",
-            r["rank"],
-            esc(r["name"].as_str().unwrap_or(code)),
+            r.rank,
+            esc(r.name.as_deref().unwrap_or(code)),
             esc(&region),
-            r["overall_score"]
-                .as_f64()
+            r.overall_score
                 .map(|x| format!("{x:.2}"))
                 .unwrap_or_else(|| "—".into()),
-            category_tag(r["category"].as_str()),
-            esc(r["category_trigger"].as_str().unwrap_or("—")),
+            category_tag(r.category.as_deref()),
+            esc(r.category_trigger.as_deref().unwrap_or("—")),
             c = esc(code)
         );
     }

@@ -18,20 +18,20 @@ pub const PACKS: [&str; 4] = ["sof-2016", "nof-2025", "ccg-iaf-2016", "system-20
 /// Bumped when the folder's layout changes: older folders are recomputed.
 const LAYOUT: u32 = 2;
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Region {
     pub code: String,
     pub name: String,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct System {
     pub code: String,
     pub name: String,
     pub region_code: String,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Organisation {
     pub code: String,
     pub name: String,
@@ -40,7 +40,7 @@ pub struct Organisation {
     pub region_code: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct IndicatorMeta {
     pub id: String,
     pub title: String,
@@ -64,7 +64,7 @@ pub struct Manifest {
 }
 
 /// One published value with its signals. Strings are shared (interned).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Value {
     pub indicator_id: Arc<str>,
     pub entity_kind: Arc<str>,

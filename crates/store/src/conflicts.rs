@@ -8,12 +8,16 @@
 //!   opposite directions, or set deadlines for it more than 90 days apart;
 //! - `unlinked`: an organisation-level intervention opened inside a system under an open case
 //!   without being linked to the case.
+//!
+//! Conflicts are aggregated: one per intervention and case (`against_plan`, `unlinked`), one
+//! per intervention (`cost_shift`) and one per pair of interventions (`inconsistent_demands`),
+//! each naming every lever involved, so their number does not grow with the levers.
 
 use crate::{Intervention, Result, Store};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Conflict {
     pub id: String,
     /// Always `open`: conflicts are computed among open interventions and cases, and go
@@ -61,24 +65,57 @@ impl Store {
                         *plan.entry((l.org_code.as_str(), l.lever.as_str())).or_default() += l.amount;
                     }
                 }
-                for l in &i.levers {
-                    if let Some(&p) = plan.get(&(l.org_code.as_str(), l.lever.as_str()))
-                        && p * l.amount < 0.0
-                    {
-                        out.push(Conflict {
-                            id: format!("against_plan:{}:{}:{}", i.id, case.id, l.lever),
-                            status: "open".into(),
-                kind: "against_plan".into(),
-                            system_code: Some(system.clone()),
-                            org_code: l.org_code.clone(),
-                            intervention_ids: vec![i.id],
-                            case_id: Some(case.id),
-                            explanation: format!(
-                                "{} {} (intervention {}) asks {} to change {} by {}, but the recovery plan of case {} for {} needs {} (net commitments)",
-                                i.regulator, i.kind, i.id, l.org_code, l.lever, l.amount, case.id, system, p
-                            ),
-                        });
-                    }
+                // One conflict per intervention and case, naming every lever at odds.
+                let against: Vec<(&crate::Lever, f64)> = i
+                    .levers
+                    .iter()
+                    .filter_map(|l| {
+                        let p = *plan.get(&(l.org_code.as_str(), l.lever.as_str()))?;
+                        (p * l.amount < 0.0).then_some((l, p))
+                    })
+                    .collect();
+                if let [(l, p)] = against.as_slice() {
+                    out.push(Conflict {
+                        id: format!("against_plan:{}:{}", i.id, case.id),
+                        status: "open".into(),
+                        kind: "against_plan".into(),
+                        system_code: Some(system.clone()),
+                        org_code: i.target_code.clone(),
+                        intervention_ids: vec![i.id],
+                        case_id: Some(case.id),
+                        explanation: format!(
+                            "{} {} (intervention {}) asks {} to change {} by {}, but the recovery plan of case {} for {} needs {} (net commitments)",
+                            i.regulator, i.kind, i.id, l.org_code, l.lever, l.amount, case.id, system, p
+                        ),
+                    });
+                } else if !against.is_empty() {
+                    let asks: Vec<String> = against
+                        .iter()
+                        .map(|(l, p)| {
+                            format!(
+                                "{} to change {} by {} (the plan needs {p})",
+                                l.org_code, l.lever, l.amount
+                            )
+                        })
+                        .collect();
+                    out.push(Conflict {
+                        id: format!("against_plan:{}:{}", i.id, case.id),
+                        status: "open".into(),
+                        kind: "against_plan".into(),
+                        system_code: Some(system.clone()),
+                        org_code: i.target_code.clone(),
+                        intervention_ids: vec![i.id],
+                        case_id: Some(case.id),
+                        explanation: format!(
+                            "{} {} (intervention {}) asks {}, against the recovery plan of case {} for {} (net commitments)",
+                            i.regulator,
+                            i.kind,
+                            i.id,
+                            asks.join(" and "),
+                            case.id,
+                            system
+                        ),
+                    });
                 }
                 if i.case_id != Some(case.id) {
                     out.push(Conflict {
@@ -96,28 +133,39 @@ impl Store {
                     });
                 }
             }
-            for l in i
+            // One conflict per intervention, naming every move of activity within the system.
+            let moves: Vec<String> = i
                 .levers
                 .iter()
                 .filter(|l| l.lever == "activity_moved" && l.amount > 0.0)
-            {
-                let Some(to) = &l.to_org_code else { continue };
-                if systems.get(to).cloned().flatten().as_deref() == Some(system.as_str()) && to != &l.org_code
-                {
-                    out.push(Conflict {
-                        id: format!("cost_shift:{}:{}", i.id, to),
-                        status: "open".into(),
-                        kind: "cost_shift".into(),
-                        system_code: Some(system.clone()),
-                        org_code: l.org_code.clone(),
-                        intervention_ids: vec![i.id],
-                        case_id: cases.iter().find(|c| &c.system_code == system).map(|c| c.id),
-                        explanation: format!(
-                            "{} {} (intervention {}) has {} move {} spells a year to {}, another member of {}: {}'s recovery shifts cost onto {}",
-                            i.regulator, i.kind, i.id, l.org_code, l.amount, to, system, l.org_code, to
-                        ),
-                    });
-                }
+                .filter_map(|l| {
+                    let to = l.to_org_code.as_ref()?;
+                    (systems.get(to).cloned().flatten().as_deref() == Some(system.as_str()) && to != &l.org_code)
+                        .then(|| {
+                            format!(
+                                "{} move {} spells a year to {to}, another member of {system}: {}'s recovery shifts cost onto {to}",
+                                l.org_code, l.amount, l.org_code
+                            )
+                        })
+                })
+                .collect();
+            if !moves.is_empty() {
+                out.push(Conflict {
+                    id: format!("cost_shift:{}", i.id),
+                    status: "open".into(),
+                    kind: "cost_shift".into(),
+                    system_code: Some(system.clone()),
+                    org_code: i.target_code.clone(),
+                    intervention_ids: vec![i.id],
+                    case_id: cases.iter().find(|c| &c.system_code == system).map(|c| c.id),
+                    explanation: format!(
+                        "{} {} (intervention {}) has {}",
+                        i.regulator,
+                        i.kind,
+                        i.id,
+                        moves.join("; and has ")
+                    ),
+                });
             }
         }
 
@@ -128,22 +176,16 @@ impl Store {
                 if a.target_code != b.target_code || a.regulator == b.regulator {
                     continue;
                 }
+                // One conflict per pair of interventions: every lever they pull apart, and
+                // their deadlines when far apart.
+                let mut at_odds: Vec<String> = Vec::new();
                 for la in &a.levers {
                     for lb in &b.levers {
                         if la.org_code == lb.org_code && la.lever == lb.lever && la.amount * lb.amount < 0.0 {
-                            out.push(Conflict {
-                                id: format!("inconsistent_demands:{}:{}:{}", a.id, b.id, la.lever),
-                                status: "open".into(),
-                        kind: "inconsistent_demands".into(),
-                                system_code: a.system_code.clone(),
-                                org_code: a.target_code.clone(),
-                                intervention_ids: vec![a.id, b.id],
-                                case_id: None,
-                                explanation: format!(
-                                    "{} (intervention {}) asks {} to change {} by {}; {} (intervention {}) asks for {}",
-                                    a.regulator, a.id, a.target_code, la.lever, la.amount, b.regulator, b.id, lb.amount
-                                ),
-                            });
+                            at_odds.push(format!(
+                                "{} (intervention {}) asks {} to change {} by {}; {} (intervention {}) asks for {}",
+                                a.regulator, a.id, a.target_code, la.lever, la.amount, b.regulator, b.id, lb.amount
+                            ));
                         }
                     }
                 }
@@ -154,23 +196,26 @@ impl Store {
                         .iter()
                         .any(|la| b.levers.iter().any(|lb| la.lever == lb.lever))
                 {
+                    at_odds.push(format!(
+                        "{} (intervention {}, deadline {da}) and {} (intervention {}, deadline {db}) set deadlines {} days apart on the same lever at {}",
+                        a.regulator,
+                        a.id,
+                        b.regulator,
+                        b.id,
+                        (x - y).abs(),
+                        a.target_code
+                    ));
+                }
+                if !at_odds.is_empty() {
                     out.push(Conflict {
-                        id: format!("inconsistent_deadlines:{}:{}", a.id, b.id),
+                        id: format!("inconsistent_demands:{}:{}", a.id, b.id),
                         status: "open".into(),
                         kind: "inconsistent_demands".into(),
                         system_code: a.system_code.clone(),
                         org_code: a.target_code.clone(),
                         intervention_ids: vec![a.id, b.id],
                         case_id: None,
-                        explanation: format!(
-                            "{} (intervention {}, deadline {da}) and {} (intervention {}, deadline {db}) set deadlines {} days apart on the same lever at {}",
-                            a.regulator,
-                            a.id,
-                            b.regulator,
-                            b.id,
-                            (x - y).abs(),
-                            a.target_code
-                        ),
+                        explanation: at_odds.join(". "),
                     });
                 }
             }

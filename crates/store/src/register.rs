@@ -49,7 +49,7 @@ pub const STAKEHOLDER_KINDS: [&str; 6] = [
     "national_body",
 ];
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Lever {
     pub org_code: String,
     pub lever: String,
@@ -85,7 +85,7 @@ impl Lever {
     }
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct NewIntervention {
     pub regulator: String,
     /// `organisation` or `system`.
@@ -100,7 +100,7 @@ pub struct NewIntervention {
     pub levers: Vec<Lever>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Intervention {
     pub id: i64,
     pub regulator: String,
@@ -130,7 +130,7 @@ pub struct NewCommitment {
     pub levers: Vec<Lever>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Commitment {
     pub id: i64,
     pub stakeholder: String,
@@ -142,14 +142,14 @@ pub struct Commitment {
     pub levers: Vec<Lever>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ExitCriterion {
     pub id: i64,
     pub text: String,
     pub met_at: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Case {
     pub id: i64,
     pub system_code: String,
@@ -175,7 +175,7 @@ pub struct Case {
     pub version: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Trajectory {
     pub id: i64,
     pub indicator: String,
@@ -186,14 +186,14 @@ pub struct Trajectory {
     pub direction: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Snapshot {
     pub kind: String,
     pub at: String,
     pub body: serde_json::Value,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Progress {
     pub at: String,
     pub actor: String,

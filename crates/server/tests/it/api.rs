@@ -2,6 +2,7 @@
 
 use crate::{App, app, call, get};
 use axum::http::StatusCode;
+use serde_json::Value;
 use server::openapi::{Access, ROUTES};
 
 /// A route's path with its parameters filled in for `app` (in scope of every scoped token
@@ -95,6 +96,18 @@ async fn every_documented_route_answers_and_the_document_matches_the_router() {
             a.body
         );
         assert!(a.content_type().starts_with("application/json"), "{uri}");
+        // The answer is what the document says it is.
+        let ok = if r.method == "post" && r.id != "budgets_settle" {
+            "201"
+        } else {
+            "200"
+        };
+        let schema =
+            &doc["paths"][r.path][r.method]["responses"][ok]["content"]["application/json"]["schema"];
+        assert!(schema.is_object(), "{} {}: no schema for {ok}", r.method, r.path);
+        if let Err(e) = conforms(&doc, schema, &a.json(), "$") {
+            panic!("{} {uri}: the answer does not match its schema: {e}", r.method);
+        }
         if r.csv {
             let a = get(&app, &format!("{uri}?format=csv"), Some(&national)).await;
             assert_eq!(a.status, StatusCode::OK, "{uri} csv: {}", a.body);
@@ -170,6 +183,20 @@ async fn indicator_values_are_tidy_published_and_carry_their_signals() {
     assert_eq!(page["values"].as_array().unwrap().len(), 5);
     assert_eq!(page["next_offset"], 10);
     assert!(page["total"].as_u64().unwrap() > 42);
+    // An entity's code alone selects its rows whatever its kind.
+    let by_code = get(
+        &app,
+        &format!("/api/v1/indicators/ae_4h?entity_code={}", app.system),
+        None,
+    )
+    .await
+    .json();
+    let rows = by_code["values"].as_array().unwrap();
+    assert!(!rows.is_empty());
+    assert!(
+        rows.iter()
+            .all(|r| r["entity_code"] == app.system.as_str() && r["entity_kind"] == "system")
+    );
     // Bad parameters: 400 with a precise message.
     for (uri, message) in [
         (
@@ -181,8 +208,16 @@ async fn indicator_values_are_tidy_published_and_carry_their_signals() {
             "grain \"week\": month, quarter, financial_year or rolling_12_months",
         ),
         (
-            "/api/v1/indicators/ae_4h?entity_code=QAA",
-            "entity_code needs entity_kind",
+            "/api/v1/indicators/ae_4h?limit=0",
+            "limit \"0\": a whole number from 1 to 10000",
+        ),
+        (
+            "/api/v1/indicators/ae_4h?period=",
+            "period \"\": not a period (e.g. 2024/25, 2024-06)",
+        ),
+        (
+            "/api/v1/organisations?kind=planet",
+            "kind \"planet\": not an organisation kind",
         ),
         (
             "/api/v1/indicators/ae_4h?colour=red",
@@ -403,7 +438,9 @@ async fn budgets_settle_through_the_api_and_the_page() {
     assert_eq!(trust["transfer"].as_f64(), Some(-1_500_000.0), "{v}");
     let bad = serde_json::json!({"terms": "kind = \"lottery\"", "actual": 1.0}).to_string();
     let a = call(&app.router, "POST", "/api/v1/budgets/settle", None, Some(&bad)).await;
-    assert_eq!(a.status, StatusCode::BAD_REQUEST);
+    // Well-formed JSON whose terms are not valid terms: 422.
+    assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(a.json()["code"], "refused");
     assert!(
         a.json()["message"].as_str().unwrap().starts_with("terms"),
         "{}",
@@ -600,4 +637,80 @@ async fn pages_render_for_people() {
     )
     .await;
     assert!(case.body.contains("<h2>Recovery plan</h2>"));
+}
+
+/// Whether `v` matches an OpenAPI 3.0 schema (the subset the document uses: `$ref`, `type`,
+/// `nullable`, `properties`, `required`, `additionalProperties`, `items`, `anyOf`, `enum`,
+/// `minimum`). A check of the document's exactness independent of Schemathesis, which fuzzes
+/// it in CI.
+fn conforms(doc: &Value, schema: &Value, v: &Value, at: &str) -> Result<(), String> {
+    if let Some(r) = schema["$ref"].as_str() {
+        let name = r.trim_start_matches("#/components/schemas/");
+        let target = &doc["components"]["schemas"][name];
+        if target.is_null() {
+            return Err(format!("{at}: {r} is not in the components"));
+        }
+        return conforms(doc, target, v, at);
+    }
+    if v.is_null() && schema["nullable"] == true {
+        return Ok(());
+    }
+    if let Some(any) = schema["anyOf"].as_array() {
+        return any
+            .iter()
+            .any(|s| conforms(doc, s, v, at).is_ok())
+            .then_some(())
+            .ok_or_else(|| format!("{at}: {v} matches none of anyOf"));
+    }
+    if let Some(e) = schema["enum"].as_array()
+        && !e.contains(v)
+    {
+        return Err(format!("{at}: {v} is not one of {e:?}"));
+    }
+    let ty = schema["type"].as_str();
+    let ok = match ty {
+        None => true,
+        Some("object") => v.is_object(),
+        Some("array") => v.is_array(),
+        Some("string") => v.is_string(),
+        Some("number") => v.is_number(),
+        Some("integer") => v.is_i64() || v.is_u64(),
+        Some("boolean") => v.is_boolean(),
+        Some(other) => return Err(format!("{at}: unknown type {other}")),
+    };
+    if !ok {
+        return Err(format!("{at}: {v} is not of type {}", ty.unwrap_or("-")));
+    }
+    if let Some(min) = schema["minimum"].as_f64()
+        && v.as_f64().is_some_and(|x| x < min)
+    {
+        return Err(format!("{at}: {v} is below {min}"));
+    }
+    if let Value::Object(m) = v {
+        for req in schema["required"].as_array().into_iter().flatten() {
+            let k = req.as_str().unwrap_or_default();
+            if !m.contains_key(k) {
+                return Err(format!("{at}: {k} is required and missing"));
+            }
+        }
+        let props = schema["properties"].as_object();
+        for (k, x) in m {
+            match props.and_then(|p| p.get(k)) {
+                Some(s) => conforms(doc, s, x, &format!("{at}.{k}"))?,
+                None => match &schema["additionalProperties"] {
+                    Value::Bool(false) => return Err(format!("{at}: {k} is not in the schema")),
+                    s if s.is_object() => conforms(doc, s, x, &format!("{at}.{k}"))?,
+                    // A schema that names its properties describes all of them.
+                    _ if props.is_some() => return Err(format!("{at}: {k} is not in the schema")),
+                    _ => {}
+                },
+            }
+        }
+    }
+    if let (Value::Array(items), Some(s)) = (v, schema.get("items")) {
+        for (i, x) in items.iter().enumerate() {
+            conforms(doc, s, x, &format!("{at}[{i}]"))?;
+        }
+    }
+    Ok(())
 }

@@ -247,7 +247,8 @@ fn conflicts_are_found_and_explained() {
             assert!(kinds.contains(&("against_plan", "RAA")), "{kinds:?}");
             assert!(kinds.contains(&("cost_shift", "RAA")), "{kinds:?}");
             assert!(kinds.contains(&("unlinked", "RAA")), "{kinds:?}");
-            assert_eq!(kinds.iter().filter(|k| k.0 == "inconsistent_demands").count(), 2, "{kinds:?}");
+            // One conflict for the pair, with both the lever and the deadlines at odds.
+            assert_eq!(kinds.iter().filter(|k| k.0 == "inconsistent_demands").count(), 1, "{kinds:?}");
             assert!(!kinds.iter().any(|k| k.1 == "RZZ"));
             let against = conflicts.iter().find(|c| c.kind == "against_plan").unwrap();
             assert_eq!(against.intervention_ids, vec![a]);
@@ -257,7 +258,16 @@ fn conflicts_are_found_and_explained() {
             );
             let demands = conflicts.iter().find(|c| c.id.starts_with("inconsistent_demands")).unwrap();
             assert_eq!(demands.intervention_ids, vec![a, b]);
+            assert_eq!(
+                demands.explanation,
+                format!("monitor (intervention {a}) asks RAA to change acute_beds by -20; cqc (intervention {b}) asks for 10. monitor (intervention {a}, deadline 2025-09-30) and cqc (intervention {b}, deadline 2026-06-30) set deadlines 273 days apart on the same lever at RAA")
+            );
             assert!(conflicts.iter().find(|c| c.kind == "cost_shift").unwrap().explanation.contains("shifts cost onto RBB"));
+            // Ids are unique: one conflict per intervention and case, intervention, or pair.
+            let mut ids: Vec<&str> = conflicts.iter().map(|c| c.id.as_str()).collect();
+            ids.sort_unstable();
+            ids.dedup();
+            assert_eq!(ids.len(), conflicts.len(), "{ids:?}");
             // Only the unlinked intervention is flagged as unlinked.
             assert_eq!(conflicts.iter().filter(|c| c.kind == "unlinked").count(), 1);
         }
