@@ -89,6 +89,8 @@ pub struct State {
     /// System pages' public parts, drawn on first request (the results never change while
     /// serving).
     pub pages: std::sync::Mutex<std::collections::HashMap<String, Arc<String>>>,
+    /// The OpenAPI document, built on first request (the results never change while serving).
+    pub openapi: std::sync::OnceLock<axum::body::Bytes>,
 }
 
 pub type Shared = Arc<State>;
@@ -314,6 +316,7 @@ pub async fn state_with(
         sessions: auth::Sessions::default(),
         map,
         pages: Default::default(),
+        openapi: Default::default(),
     }))
 }
 

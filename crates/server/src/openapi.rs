@@ -100,6 +100,18 @@ pub struct Route {
     pub answer: Answer,
 }
 
+impl Route {
+    /// The status of a successful answer: 201 when a write creates something, else 200
+    /// (the settlement calculator stores nothing).
+    pub fn ok_status(&self) -> &'static str {
+        if self.access == Access::Write {
+            "201"
+        } else {
+            "200"
+        }
+    }
+}
+
 pub const ROUTES: &[Route] = &[
     Route {
         id: "openapi",
@@ -325,7 +337,13 @@ pub const ROUTES: &[Route] = &[
 fn handler(id: &str) -> MethodRouter<Shared> {
     match id {
         "openapi" => get(
-            |axum::extract::State(s): axum::extract::State<Shared>| async move { axum::Json(document_for(&s)) },
+            |axum::extract::State(s): axum::extract::State<Shared>| async move {
+                let body = s
+                    .openapi
+                    .get_or_init(|| serde_json::to_vec(&document_for(&s)).unwrap_or_default().into())
+                    .clone();
+                ([(axum::http::header::CONTENT_TYPE, "application/json")], body)
+            },
         ),
         "regions" => get(api::regions),
         "systems" => get(api::systems),
@@ -465,8 +483,7 @@ pub fn document() -> Value {
     let mut paths = serde_json::Map::new();
     for r in ROUTES {
         let mut responses = serde_json::Map::new();
-        let ok = if r.method == "post" { "201" } else { "200" };
-        let ok = if r.id == "budgets_settle" { "200" } else { ok };
+        let ok = r.ok_status();
         let body = match &r.answer {
             Answer::Object => json!({"type": "object"}),
             Answer::List(name, item) => json!({

@@ -74,39 +74,23 @@ impl Store {
                         (p * l.amount < 0.0).then_some((l, p))
                     })
                     .collect();
-                if let [(l, p)] = against.as_slice() {
-                    out.push(Conflict {
-                        id: format!("against_plan:{}:{}", i.id, case.id),
-                        status: "open".into(),
-                        kind: "against_plan".into(),
-                        system_code: Some(system.clone()),
-                        org_code: i.target_code.clone(),
-                        intervention_ids: vec![i.id],
-                        case_id: Some(case.id),
-                        explanation: format!(
-                            "{} {} (intervention {}) asks {} to change {} by {}, but the recovery plan of case {} for {} needs {} (net commitments)",
-                            i.regulator, i.kind, i.id, l.org_code, l.lever, l.amount, case.id, system, p
-                        ),
-                    });
-                } else if !against.is_empty() {
-                    let asks: Vec<String> = against
-                        .iter()
-                        .map(|(l, p)| {
-                            format!(
-                                "{} to change {} by {} (the plan needs {p})",
-                                l.org_code, l.lever, l.amount
-                            )
-                        })
-                        .collect();
-                    out.push(Conflict {
-                        id: format!("against_plan:{}:{}", i.id, case.id),
-                        status: "open".into(),
-                        kind: "against_plan".into(),
-                        system_code: Some(system.clone()),
-                        org_code: i.target_code.clone(),
-                        intervention_ids: vec![i.id],
-                        case_id: Some(case.id),
-                        explanation: format!(
+                let explanation = match against.as_slice() {
+                    [] => None,
+                    [(l, p)] => Some(format!(
+                        "{} {} (intervention {}) asks {} to change {} by {}, but the recovery plan of case {} for {} needs {} (net commitments)",
+                        i.regulator, i.kind, i.id, l.org_code, l.lever, l.amount, case.id, system, p
+                    )),
+                    many => {
+                        let asks: Vec<String> = many
+                            .iter()
+                            .map(|(l, p)| {
+                                format!(
+                                    "{} to change {} by {} (the plan needs {p})",
+                                    l.org_code, l.lever, l.amount
+                                )
+                            })
+                            .collect();
+                        Some(format!(
                             "{} {} (intervention {}) asks {}, against the recovery plan of case {} for {} (net commitments)",
                             i.regulator,
                             i.kind,
@@ -114,7 +98,19 @@ impl Store {
                             asks.join(" and "),
                             case.id,
                             system
-                        ),
+                        ))
+                    }
+                };
+                if let Some(explanation) = explanation {
+                    out.push(Conflict {
+                        id: format!("against_plan:{}:{}", i.id, case.id),
+                        status: "open".into(),
+                        kind: "against_plan".into(),
+                        system_code: Some(system.clone()),
+                        org_code: i.target_code.clone(),
+                        intervention_ids: vec![i.id],
+                        case_id: Some(case.id),
+                        explanation,
                     });
                 }
                 if i.case_id != Some(case.id) {
