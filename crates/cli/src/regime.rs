@@ -192,7 +192,12 @@ fn levers(v: &[String]) -> anyhow::Result<Vec<Lever>> {
 }
 
 pub fn run(args: RegimeArgs) -> anyhow::Result<ExitCode> {
-    // Sync computes indicators first, outside the store's runtime (the engine runs its own).
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the runtime")?;
+    // Sync computes indicators first, outside the store's runtime (the engine runs its own),
+    // with the register's decisions (special measures places a trust in segment 4).
     let assessed = match &args.command {
         RegimeCommand::Sync { dataset } => {
             let loaded = match crate::validate::load_for_use(dataset, &dataset::Options::default()) {
@@ -202,14 +207,16 @@ pub fn run(args: RegimeArgs) -> anyhow::Result<ExitCode> {
                     return Ok(ExitCode::from(2));
                 }
             };
-            Some(regime::assess(&loaded.dataset).map_err(|e| anyhow::anyhow!("{e}"))?)
+            let register = runtime.block_on(async {
+                let db = Store::open(&args.database)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{}: {e}", args.database))?;
+                db.interventions().await.map_err(|e| anyhow::anyhow!("{e}"))
+            })?;
+            Some(regime::assess(&loaded.dataset, &register).map_err(|e| anyhow::anyhow!("{e}"))?)
         }
         _ => None,
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("starting the runtime")?;
     if let RegimeCommand::Track {
         case,
         dataset,

@@ -84,6 +84,52 @@ pub struct Context {
     pub earlier: HashMap<String, Vec<Assessment>>,
 }
 
+/// An open intervention of the register, as a pack's `[[decision]]` table reads it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OpenIntervention {
+    pub id: i64,
+    /// The organisation (or system) it targets.
+    pub target_code: String,
+    pub kind: String,
+    pub regulator: String,
+    pub start_date: String,
+}
+
+/// The segments `pack`'s `[[decision]]` table takes from the register's open interventions,
+/// by target: the worst (highest) when several apply, the intervention named in the reason.
+pub fn register_decisions(pack: &Pack, open: &[OpenIntervention]) -> HashMap<String, (u32, String)> {
+    let mut out: HashMap<String, (u32, String)> = HashMap::new();
+    for i in open {
+        let Some(d) = pack.decisions.iter().find(|d| d.intervention_kind == i.kind) else {
+            continue;
+        };
+        let why = format!(
+            "{} opened by {} on {} (intervention {})",
+            i.kind, i.regulator, i.start_date, i.id
+        );
+        match out.get(&i.target_code) {
+            Some((s, _)) if *s >= d.segment => {}
+            _ => {
+                out.insert(i.target_code.clone(), (d.segment, why));
+            }
+        }
+    }
+    out
+}
+
+/// Adds `more` decisions to `ctx`'s, keeping the worse (higher) segment for an entity decided
+/// twice.
+pub fn add_decisions(ctx: &mut Context, more: HashMap<String, (u32, String)>) {
+    for (code, (s, why)) in more {
+        match ctx.decisions.get(&code) {
+            Some((t, _)) if *t >= s => {}
+            _ => {
+                ctx.decisions.insert(code, (s, why));
+            }
+        }
+    }
+}
+
 fn round(x: f64, r: Rounding) -> f64 {
     match r {
         Rounding::None => x,
@@ -993,12 +1039,17 @@ fn condition(
         };
     }
     if !c.members_in_segment.is_empty() {
-        let hits: Vec<&str> = members
+        // A member placed in its segment by a decision (the register's special measures) is
+        // named with the decision.
+        let hits: Vec<String> = members
             .into_iter()
             .flatten()
             .filter(|m| ctx.systems.get(&m.entity_code) == Some(&a.entity_code))
             .filter(|m| m.segment.is_some_and(|s| c.members_in_segment.contains(&s)))
-            .map(|m| m.entity_code.as_str())
+            .map(|m| match ctx.decisions.get(&m.entity_code) {
+                Some((s, why)) if m.segment == Some(*s) => format!("{}: {why}", m.entity_code),
+                _ => m.entity_code.clone(),
+            })
             .collect();
         let n = hits.len() as u32;
         return (

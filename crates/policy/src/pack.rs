@@ -54,6 +54,21 @@ pub struct Pack {
     pub overrides: Vec<Override>,
     #[serde(default)]
     pub regime: Vec<Regime>,
+    /// Segments decided by the intervention register: an open intervention of a kind listed
+    /// here places its target in the segment at the next assessment.
+    #[serde(default, rename = "decision")]
+    pub decisions: Vec<RegisterDecision>,
+}
+
+/// `[[decision]] intervention_kind = "special_measures"`, `segment = 4`: the register's
+/// decisions a segment pack follows.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegisterDecision {
+    /// An intervention kind of the register (`special_measures`, ...).
+    pub intervention_kind: String,
+    /// The segment an open intervention of this kind places its target in.
+    pub segment: u32,
 }
 
 fn one() -> u32 {
@@ -439,6 +454,34 @@ impl Pack {
                 p.push("category: []: a category outcome needs [[category]] tables".into())
             }
             _ => {}
+        }
+        for (i, d) in self.decisions.iter().enumerate() {
+            if self.outcome != Outcome::Segment {
+                p.push(format!(
+                    "decision[{}]: only a segment pack follows the register's decisions",
+                    i + 1
+                ));
+            }
+            if d.intervention_kind.trim().is_empty() {
+                p.push(format!("decision[{}].intervention_kind: empty", i + 1));
+            }
+            if !(1..=5).contains(&d.segment) {
+                p.push(format!(
+                    "decision[{}].segment: {}: must be 1 to 5",
+                    i + 1,
+                    d.segment
+                ));
+            }
+            if self.decisions[..i]
+                .iter()
+                .any(|e| e.intervention_kind == d.intervention_kind)
+            {
+                p.push(format!(
+                    "decision[{}].intervention_kind: {:?} is listed twice",
+                    i + 1,
+                    d.intervention_kind
+                ));
+            }
         }
         if self.rating.windows(2).any(|w| w[1].max_score <= w[0].max_score) {
             p.push("rating: the bands' max_score must increase".into());

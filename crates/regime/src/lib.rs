@@ -304,10 +304,25 @@ pub fn diagnose(
 /// Computes the indicators the packs read (financial years and months) and assesses every
 /// trust and system. Blocking (the engine runs its own query runtime): call it outside an
 /// async runtime, then [`sync`].
-pub fn assess(ds: &dataset::Dataset) -> Result<Assessed, Error> {
+pub fn assess(ds: &dataset::Dataset, register: &[store::Intervention]) -> Result<Assessed, Error> {
     let wanted = wanted_indicators()?;
     let table = indicator_table(ds, wanted)?;
-    assess_table(ds, &table)
+    assess_table_with(ds, &table, register)
+}
+
+/// The register's open interventions, as packs' `[[decision]]` tables read them.
+pub fn open_interventions(register: &[store::Intervention]) -> Vec<policy::assess::OpenIntervention> {
+    register
+        .iter()
+        .filter(|i| i.status == "open")
+        .map(|i| policy::assess::OpenIntervention {
+            id: i.id,
+            target_code: i.target_code.clone(),
+            kind: i.kind.clone(),
+            regulator: i.regulator.clone(),
+            start_date: i.start_date.clone(),
+        })
+        .collect()
 }
 
 /// The indicators [`assess`] needs: every pack's, and the margins the diagnosis splits.
@@ -329,6 +344,17 @@ pub fn wanted_indicators() -> Result<Vec<String>, Error> {
 /// [`assess`] on indicators already computed (at least [`wanted_indicators`] by financial
 /// year and month).
 pub fn assess_table(ds: &dataset::Dataset, table: &policy::table::Table) -> Result<Assessed, Error> {
+    assess_table_with(ds, table, &[])
+}
+
+/// [`assess_table`] with the register's decisions: an open intervention of a kind the trust
+/// pack maps to a segment (special measures → 4) places its target there, and so counts
+/// towards its system's category.
+pub fn assess_table_with(
+    ds: &dataset::Dataset,
+    table: &policy::table::Table,
+    register: &[store::Intervention],
+) -> Result<Assessed, Error> {
     let packs = PACKS
         .iter()
         .map(|p| policy::load_pack(p).map_err(|e| Error::Policy(e.to_string())))
@@ -347,6 +373,8 @@ pub fn assess_table(ds: &dataset::Dataset, table: &policy::table::Table) -> Resu
             system_code: o.system.clone(),
         });
     }
+    let decided = policy::assess::register_decisions(&packs[0], &open_interventions(register));
+    policy::assess::add_decisions(&mut ctx, decided);
     // What the table allows: a dataset without a whole financial year (or without the tables
     // a pack reads) assesses no one and so opens no case, rather than failing.
     let trusts = policy::assess::assess_available(&packs[0], table, &ctx, None)

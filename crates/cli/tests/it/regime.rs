@@ -199,3 +199,84 @@ fn regime_sync_cases_interventions_and_conflicts_as_json() {
             .any(|a| a["actor"] == "tester" && a["action"] == "open_intervention")
     );
 }
+
+/// Special measures recorded in the register place the trust in segment 4 at the next sync,
+/// which makes its system challenged (system-2015's member trigger) and opens a case naming the
+/// intervention. Without it the same data opens no case for that system.
+#[test]
+fn special_measures_in_the_register_challenge_the_trusts_system() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("tiny");
+    std::fs::create_dir_all(&data).unwrap();
+    for e in std::fs::read_dir(tiny()).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), data.join(e.file_name())).unwrap();
+    }
+    let run = |db: &str, args: &[&str]| {
+        let out = footprint()
+            .args(["-q", "regime", "--database", db, "--actor", "tester"])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let cases = |db: &str| -> Vec<serde_json::Value> {
+        serde_json::from_str::<serde_json::Value>(&run(db, &["cases", "--format", "json"]))
+            .unwrap()
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+    };
+    let sync = ["sync", "--dataset", data.to_str().unwrap()];
+    // Without special measures: QMJ is not challenged.
+    let before = format!("sqlite://{}", dir.path().join("before.db").display());
+    run(&before, &sync);
+    assert!(
+        !cases(&before).iter().any(|c| c["system_code"] == "QMJ"),
+        "QMJ is challenged without special measures: the test could not fail"
+    );
+    // With an open special-measures intervention on RAL (a QMJ trust).
+    let db = format!("sqlite://{}", dir.path().join("after.db").display());
+    run(&db, &sync);
+    let opened = run(
+        &db,
+        &[
+            "interventions",
+            "open",
+            "--regulator",
+            "monitor",
+            "--org",
+            "RAL",
+            "--kind",
+            "special_measures",
+            "--legal-basis",
+            "Health and Social Care Act 2012 s.106",
+            "--start",
+            "2025-04-01",
+            "--action",
+            "appoint an improvement director",
+        ],
+    );
+    assert!(opened.contains("opened intervention #1"), "{opened}");
+    let synced = run(&db, &sync);
+    let all = cases(&db);
+    let case = all
+        .iter()
+        .find(|c| c["system_code"] == "QMJ")
+        .unwrap_or_else(|| panic!("no case for QMJ after special measures: {synced} {all:?}"));
+    let reason = case["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("RAL: special_measures opened by monitor on 2025-04-01 (intervention 1)"),
+        "{reason}"
+    );
+    assert!(synced.contains(&format!("QMJ #{}", case["id"])), "{synced}");
+    // A second sync opens nothing new.
+    let again = run(&db, &sync);
+    assert!(again.contains("opened 0 cases"), "{again}");
+    assert_eq!(cases(&db).len(), all.len());
+}

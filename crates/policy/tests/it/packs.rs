@@ -180,6 +180,56 @@ fn sof_2016_cqc_inadequate_and_decisions_set_segments() {
     );
 }
 
+/// The register's open special-measures intervention places its target in segment 4 (the
+/// pack's `[[decision]]` table), named in the override; other kinds and closed ones do not;
+/// a hand decision and a register decision keep the worse segment.
+#[test]
+fn sof_2016_takes_special_measures_from_the_register() {
+    use policy::assess::{OpenIntervention, add_decisions, register_decisions};
+    let mut rows = trust("V", [3.0, 5.0, 2.0, 0.5, -1.0]);
+    rows.extend(trust("W", [3.0, 5.0, 2.0, 0.5, -1.0]));
+    rows.extend(trust("Z", [3.0, 5.0, 2.0, 0.5, -1.0]));
+    let t = table(&rows);
+    let pack = shipped("sof-2016");
+    let open = |id: i64, target: &str, kind: &str| OpenIntervention {
+        id,
+        target_code: target.into(),
+        kind: kind.into(),
+        regulator: "monitor".into(),
+        start_date: "2025-04-01".into(),
+    };
+    let decided = register_decisions(
+        &pack,
+        &[
+            open(7, "V", "special_measures"),
+            open(8, "W", "warning_notice"),
+            open(9, "Z", "special_measures"),
+        ],
+    );
+    assert_eq!(
+        decided.get("V"),
+        Some(&(4, "special_measures opened by monitor on 2025-04-01 (intervention 7)".to_string()))
+    );
+    assert!(!decided.contains_key("W"), "a warning notice decides no segment");
+    let mut ctx = policy::assess::Context::default();
+    // Z was decided segment 4 by hand too; V by hand only segment 2: the worse stays.
+    ctx.decisions.insert("V".into(), (2, "by hand".into()));
+    add_decisions(&mut ctx, decided);
+    assert_eq!(ctx.decisions["V"].0, 4);
+    let out = policy::assess::assess(&pack, &t, &ctx, Some("2024/25")).unwrap();
+    let v = one(&out, "V");
+    assert_eq!(v.segment, Some(4), "{}", v.explanation);
+    assert!(
+        v.overrides.iter().any(|o| o.id == "decision"
+            && o.text == "segment decided: special_measures opened by monitor on 2025-04-01 (intervention 7)"
+            && o.effect == "segment 1 → 4"),
+        "{:?}",
+        v.overrides
+    );
+    assert_eq!(one(&out, "W").segment, Some(1));
+    assert_eq!(one(&out, "Z").segment, Some(4));
+}
+
 #[test]
 fn nof_2025_segments_by_quartile_within_trust_type_and_caps_deficits() {
     // Eight acute trusts, each metric ranked the same way: A best … H worst; H in deficit.

@@ -144,6 +144,20 @@ fn bad_packs_are_refused_with_the_key_and_the_rule() {
     ] {
         assert!(err.contains(want), "{want} not in {err}");
     }
+    // The register's decisions: a segment from 1 to 5, each kind once, segment packs only.
+    let decisions = "[segments]\nmethod = \"round\"\n[[domain]]\nid = \"d\"\ntitle = \"D\"\nmetric = [{ indicator = \"a\", method = \"thresholds\", bands = [\">= 2\"], direction = \"higher\" }]\n\
+                     [[decision]]\nintervention_kind = \"special_measures\"\nsegment = 6\n\
+                     [[decision]]\nintervention_kind = \"special_measures\"\nsegment = 4\n";
+    let head_ok = head.replace("\"trust\"", "\"organisation\"").replace("\"year\"", "\"financial_year\"");
+    let err = Pack::parse(&format!("{head_ok}{decisions}"), "d.toml")
+        .unwrap_err()
+        .to_string();
+    for want in [
+        "decision[1].segment: 6: must be 1 to 5",
+        "decision[2].intervention_kind: \"special_measures\" is listed twice",
+    ] {
+        assert!(err.contains(want), "{want} not in {err}");
+    }
     let err = Pack::parse("id = 3", "x.toml").unwrap_err().to_string();
     assert!(err.starts_with("x.toml: "), "{err}");
     // Every shipped pack is valid.
