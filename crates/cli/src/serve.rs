@@ -22,7 +22,20 @@ pub fn prepare(
     recompute: bool,
     progress: bool,
 ) -> anyhow::Result<regime::Synced> {
-    if recompute || !server::results::exists(results) {
+    // The register's open interventions: special measures places a trust in segment 4, so
+    // results computed before it was opened (or closed) are computed again.
+    let register = runtime()?.block_on(async {
+        let db = store::Store::open(database)
+            .await
+            .map_err(|e| anyhow::anyhow!("{database}: {e}"))?;
+        db.interventions().await.map_err(|e| anyhow::anyhow!("{e}"))
+    })?;
+    let exists = server::results::exists(results);
+    let changed = exists && server::results::decisions_changed(results, &register)?;
+    if changed {
+        tracing::info!("the register's decisions (special measures) changed since the results were computed: computing them again");
+    }
+    if recompute || !exists || changed {
         let loaded = match crate::validate::load_for_use(dataset, &dataset::Options::default()) {
             Ok(l) => l,
             Err(report) => {
@@ -36,7 +49,7 @@ pub fn prepare(
             bar
         });
         let started = std::time::Instant::now();
-        server::results::prepare(&loaded.dataset, dataset, results, &|id| {
+        server::results::prepare_with(&loaded.dataset, dataset, results, &register, &|id| {
             if let Some(bar) = &bar {
                 bar.set_message(format!("computing {id}"));
             }

@@ -138,6 +138,42 @@ pub fn prepare(
     dir: &Path,
     progress: &dyn Fn(&str),
 ) -> Result<(), Error> {
+    prepare_with(ds, source, dir, &[], progress)
+}
+
+/// The segments the shipped packs take from the register's open interventions (special
+/// measures → segment 4 in `sof-2016`), by pack and entity, as the results record them.
+pub type Decisions = BTreeMap<String, BTreeMap<String, (u32, String)>>;
+
+pub fn register_decisions(register: &[store::Intervention]) -> Result<Decisions, Error> {
+    let open = regime::open_interventions(register);
+    let mut out = Decisions::new();
+    for id in PACKS {
+        let pack = policy::load_pack(id).map_err(|e| Error::Results(e.to_string()))?;
+        let d = policy::assess::register_decisions(&pack, &open);
+        if !d.is_empty() {
+            out.insert(pack.id.clone(), d.into_iter().collect());
+        }
+    }
+    Ok(out)
+}
+
+/// Whether the results in `dir` were computed with other register decisions than `register`
+/// holds now (so that a trust placed in special measures is assessed so at the next start).
+pub fn decisions_changed(dir: &Path, register: &[store::Intervention]) -> Result<bool, Error> {
+    let held: Decisions = read_json(dir, "decisions.json").unwrap_or_default();
+    Ok(held != register_decisions(register)?)
+}
+
+/// [`prepare`] with the register's decisions applied to the packs that follow them.
+pub fn prepare_with(
+    ds: &dataset::Dataset,
+    source: &Path,
+    dir: &Path,
+    register: &[store::Intervention],
+    progress: &dyn Fn(&str),
+) -> Result<(), Error> {
+    let decisions = register_decisions(register)?;
     std::fs::create_dir_all(dir).map_err(|e| Error::Results(format!("creating {}: {e}", dir.display())))?;
     let catalogue = engine::Catalogue::default_catalogue()
         .map_err(|p| Error::Results(format!("the built-in catalogue: {} problems", p.len())))?;
@@ -174,6 +210,11 @@ pub fn prepare(
         let pack = policy::load_pack(id).map_err(|e| Error::Results(e.to_string()))?;
         // A dataset may hold only some tables or part of a year: assess what it allows and
         // keep what was left out, and why, to say so on every page and route.
+        // The register's decisions, for the packs that follow them.
+        ctx.decisions = decisions
+            .get(&pack.id)
+            .map(|d| d.clone().into_iter().collect())
+            .unwrap_or_default();
         let mut run = policy::assess::assess_available(&pack, &table, &ctx, None).map_err(Error::Results)?;
         tracing::info!("{}", run.coverage.summary());
         ctx.earlier.insert(pack.id.clone(), run.assessments.clone());
@@ -186,8 +227,9 @@ pub fn prepare(
     }
     write_json(dir, "assessments.json", &assessments)?;
     write_json(dir, "coverage.json", &coverage)?;
-    let assessed = regime::assess_table(ds, &table)?;
+    let assessed = regime::assess_table_with(ds, &table, register)?;
     write_json(dir, "regime.json", &assessed)?;
+    write_json(dir, "decisions.json", &decisions)?;
 
     let system_region: HashMap<&str, &str> = ds
         .systems

@@ -8,6 +8,7 @@ mod browser;
 mod dashboard;
 mod hygiene;
 mod real;
+mod register;
 mod security;
 
 use axum::Router;
