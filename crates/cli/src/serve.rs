@@ -33,7 +33,9 @@ pub fn prepare(
     let exists = server::results::exists(results);
     let changed = exists && server::results::decisions_changed(results, &register)?;
     if changed {
-        tracing::info!("the register's decisions (special measures) changed since the results were computed: computing them again");
+        tracing::info!(
+            "the register's decisions (special measures) changed since the results were computed: computing them again"
+        );
     }
     if recompute || !exists || changed {
         let loaded = match crate::validate::load_for_use(dataset, &dataset::Options::default()) {

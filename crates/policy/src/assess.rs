@@ -1040,16 +1040,22 @@ fn condition(
     }
     if !c.members_in_segment.is_empty() {
         // A member placed in its segment by a decision (the register's special measures) is
-        // named with the decision.
+        // named with the decision, as its own assessment records it.
         let hits: Vec<String> = members
             .into_iter()
             .flatten()
             .filter(|m| ctx.systems.get(&m.entity_code) == Some(&a.entity_code))
             .filter(|m| m.segment.is_some_and(|s| c.members_in_segment.contains(&s)))
-            .map(|m| match ctx.decisions.get(&m.entity_code) {
-                Some((s, why)) if m.segment == Some(*s) => format!("{}: {why}", m.entity_code),
-                _ => m.entity_code.clone(),
-            })
+            .map(
+                |m| match m.overrides.iter().find(|o| o.id == "decision" && o.applied) {
+                    Some(o) => format!(
+                        "{}: {}",
+                        m.entity_code,
+                        o.text.trim_start_matches("segment decided: ")
+                    ),
+                    None => m.entity_code.clone(),
+                },
+            )
             .collect();
         let n = hits.len() as u32;
         return (

@@ -208,7 +208,10 @@ fn sof_2016_takes_special_measures_from_the_register() {
     );
     assert_eq!(
         decided.get("V"),
-        Some(&(4, "special_measures opened by monitor on 2025-04-01 (intervention 7)".to_string()))
+        Some(&(
+            4,
+            "special_measures opened by monitor on 2025-04-01 (intervention 7)".to_string()
+        ))
     );
     assert!(!decided.contains_key("W"), "a warning notice decides no segment");
     let mut ctx = policy::assess::Context::default();
@@ -221,7 +224,8 @@ fn sof_2016_takes_special_measures_from_the_register() {
     assert_eq!(v.segment, Some(4), "{}", v.explanation);
     assert!(
         v.overrides.iter().any(|o| o.id == "decision"
-            && o.text == "segment decided: special_measures opened by monitor on 2025-04-01 (intervention 7)"
+            && o.text
+                == "segment decided: special_measures opened by monitor on 2025-04-01 (intervention 7)"
             && o.effect == "segment 1 → 4"),
         "{:?}",
         v.overrides

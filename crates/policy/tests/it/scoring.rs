@@ -148,7 +148,9 @@ fn bad_packs_are_refused_with_the_key_and_the_rule() {
     let decisions = "[segments]\nmethod = \"round\"\n[[domain]]\nid = \"d\"\ntitle = \"D\"\nmetric = [{ indicator = \"a\", method = \"thresholds\", bands = [\">= 2\"], direction = \"higher\" }]\n\
                      [[decision]]\nintervention_kind = \"special_measures\"\nsegment = 6\n\
                      [[decision]]\nintervention_kind = \"special_measures\"\nsegment = 4\n";
-    let head_ok = head.replace("\"trust\"", "\"organisation\"").replace("\"year\"", "\"financial_year\"");
+    let head_ok = head
+        .replace("\"trust\"", "\"organisation\"")
+        .replace("\"year\"", "\"financial_year\"");
     let err = Pack::parse(&format!("{head_ok}{decisions}"), "d.toml")
         .unwrap_err()
         .to_string();

@@ -23,8 +23,7 @@ fn special_measures_in_the_register_reach_the_served_assessments() {
             .organisations
             .iter()
             .find(|o| {
-                o.kind == model::OrgKind::AcuteTrust
-                    && o.system.as_deref().is_some_and(|s| calm.contains(&s))
+                o.kind == model::OrgKind::AcuteTrust && o.system.as_deref().is_some_and(|s| calm.contains(&s))
             })
             .expect("an acute trust in a system that is not challenged");
         let system = trust.system.clone().unwrap();
