@@ -3,7 +3,10 @@
 use std::path::Path;
 
 fn main() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../catalogue/indicators");
+    // Read when the script runs (not compiled in): a build cache shared between clones at
+    // different paths must not point at another clone.
+    let manifest = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| ".".into());
+    let dir = Path::new(&manifest).join("../../catalogue/indicators");
     println!("cargo:rerun-if-changed={}", dir.display());
     // A catalogue that cannot be read must stop the build, not build an empty default.
     let mut files: Vec<_> = match std::fs::read_dir(&dir) {

@@ -86,7 +86,7 @@ pub enum Standardisation {
 }
 
 /// How a row is attributed to the entities it counts for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Path {
     /// The row's `provider_code`.
@@ -127,7 +127,7 @@ impl Path {
 }
 
 /// An entity level an attribution path reaches.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Level {
     Provider,

@@ -18,7 +18,7 @@ pub mod signals;
 mod udf;
 
 pub use catalogue::{Catalogue, Indicator};
-pub use maps::{ENGLAND, entity_map, rolling_label};
+pub use maps::{ENGLAND, entity_links, entity_map, members, rolling_label};
 
 use arrow::array::{Array, AsArray, BooleanArray, RecordBatch};
 use arrow::datatypes::{DataType, Field, Float64Type, Schema, SchemaRef};

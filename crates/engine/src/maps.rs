@@ -6,7 +6,7 @@ use arrow::array::{ArrayRef, RecordBatch, StringArray};
 use arrow::datatypes::{DataType, Field, Schema};
 use dataset::Dataset;
 use model::{Month, OrgKind, Period};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
 /// England's entity code.
@@ -27,9 +27,9 @@ fn strings(columns: &[(&str, Vec<String>)]) -> RecordBatch {
         .unwrap_or_else(|e| unreachable!("columns built alike: {e}"))
 }
 
-/// `entity_map(path, unit, level, entity_kind, entity_code)`: for every unit a path can
-/// attribute a row to, each entity it counts for.
-pub fn entity_map(ds: &Dataset) -> RecordBatch {
+/// Calls `each(path, unit, level, entity_code)` for every unit a path can attribute a row to
+/// and each entity it counts for: the one rule behind [`entity_map`] and [`members`].
+pub fn entity_links(ds: &Dataset, mut each: impl FnMut(Path, &str, Level, &str)) {
     let system_region: HashMap<&str, &str> = ds
         .systems
         .iter()
@@ -37,28 +37,20 @@ pub fn entity_map(ds: &Dataset) -> RecordBatch {
         .collect();
     let by_code: HashMap<&str, &dataset::Organisation> =
         ds.organisations.iter().map(|o| (o.code.as_str(), o)).collect();
-    let mut cols: [Vec<String>; 5] = Default::default();
-    let mut push = |path: Path, unit: &str, level: Level, code: &str| {
-        cols[0].push(path.as_str().into());
-        cols[1].push(unit.into());
-        cols[2].push(level.as_str().into());
-        cols[3].push(level.entity_kind().into());
-        cols[4].push(code.into());
-    };
     for o in &ds.organisations {
         let system = o.system.as_deref();
         let region = system
             .and_then(|s| system_region.get(s).copied())
             .or(o.region.as_deref());
         let mut upward = |path: Path, own: Level, system: Option<&str>, region: Option<&str>| {
-            push(path, &o.code, own, &o.code);
+            each(path, &o.code, own, &o.code);
             if let Some(s) = system {
-                push(path, &o.code, Level::System, s);
+                each(path, &o.code, Level::System, s);
             }
             if let Some(r) = region {
-                push(path, &o.code, Level::Region, r);
+                each(path, &o.code, Level::Region, r);
             }
-            push(path, &o.code, Level::England, ENGLAND);
+            each(path, &o.code, Level::England, ENGLAND);
         };
         if o.kind.is_provider() {
             upward(Path::Provider, Level::Provider, system, region);
@@ -71,20 +63,33 @@ pub fn entity_map(ds: &Dataset) -> RecordBatch {
             // A practice's patients count for the practice, its commissioner, and the
             // commissioner's system and region.
             let parent = o.parent.as_deref().and_then(|p| by_code.get(p));
-            push(Path::Registered, &o.code, Level::Practice, &o.code);
+            each(Path::Registered, &o.code, Level::Practice, &o.code);
             if let Some(c) = parent {
-                push(Path::Registered, &o.code, Level::Commissioner, &c.code);
+                each(Path::Registered, &o.code, Level::Commissioner, &c.code);
                 let system = c.system.as_deref().or(system);
                 if let Some(s) = system {
-                    push(Path::Registered, &o.code, Level::System, s);
+                    each(Path::Registered, &o.code, Level::System, s);
                     if let Some(r) = system_region.get(s) {
-                        push(Path::Registered, &o.code, Level::Region, r);
+                        each(Path::Registered, &o.code, Level::Region, r);
                     }
                 }
             }
-            push(Path::Registered, &o.code, Level::England, ENGLAND);
+            each(Path::Registered, &o.code, Level::England, ENGLAND);
         }
     }
+}
+
+/// `entity_map(path, unit, level, entity_kind, entity_code)`: for every unit a path can
+/// attribute a row to, each entity it counts for.
+pub fn entity_map(ds: &Dataset) -> RecordBatch {
+    let mut cols: [Vec<String>; 5] = Default::default();
+    entity_links(ds, |path, unit, level, code| {
+        cols[0].push(path.as_str().into());
+        cols[1].push(unit.into());
+        cols[2].push(level.as_str().into());
+        cols[3].push(level.entity_kind().into());
+        cols[4].push(code.into());
+    });
     let [path, unit, level, kind, code] = cols;
     strings(&[
         ("path", path),
@@ -93,6 +98,33 @@ pub fn entity_map(ds: &Dataset) -> RecordBatch {
         ("entity_kind", kind),
         ("entity_code", code),
     ])
+}
+
+/// The organisations a system's value is built from: for each attribution path, level below
+/// the system (provider, practice, commissioner, organisation) and system, the entities of
+/// that level whose units the path counts for the system. A system's numerator and
+/// denominator on that path are the sums of these members' (the engine adds the same units).
+pub fn members(ds: &Dataset) -> BTreeMap<(Path, Level, String), BTreeSet<String>> {
+    // Each unit's entities by path, then joined on the unit.
+    let mut systems: HashMap<(Path, String), Vec<String>> = HashMap::new();
+    let mut below: Vec<(Path, String, Level, String)> = Vec::new();
+    entity_links(ds, |path, unit, level, code| match level {
+        Level::System => systems
+            .entry((path, unit.to_string()))
+            .or_default()
+            .push(code.to_string()),
+        Level::Region | Level::England => {}
+        _ => below.push((path, unit.to_string(), level, code.to_string())),
+    });
+    let mut out: BTreeMap<(Path, Level, String), BTreeSet<String>> = BTreeMap::new();
+    for (path, unit, level, code) in below {
+        for s in systems.get(&(path, unit)).into_iter().flatten() {
+            out.entry((path, level, s.clone()))
+                .or_default()
+                .insert(code.clone());
+        }
+    }
+    out
 }
 
 /// The label of a rolling 12 months ending with `m`.

@@ -4,6 +4,9 @@
 
 use std::collections::BTreeMap;
 
+mod diagnosis;
+pub use diagnosis::{Contribution, Diagnosis, Gap, Members, Metric, diagnose, diagnosis_text};
+
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error("{0}")]
@@ -168,139 +171,6 @@ pub struct Assessed {
     pub diagnoses: BTreeMap<String, Diagnosis>,
 }
 
-/// One member's part in a system's gap, with the arithmetic.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
-pub struct Contribution {
-    pub org_code: String,
-    pub value: f64,
-    /// Percentage points of the system's gap (finance) or of the indicator's gap.
-    pub points: f64,
-    pub arithmetic: String,
-}
-
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
-pub struct Gap {
-    pub indicator: String,
-    pub system_value: f64,
-    /// England's value (finance: 0, break-even).
-    pub benchmark: f64,
-    /// System less benchmark, in the indicator's unit; signed so that positive is worse.
-    pub gap: f64,
-    /// Members, largest contribution to the gap first.
-    pub members: Vec<Contribution>,
-    /// The gap the members' contributions do not account for (organisations outside the
-    /// system's membership, or without a value).
-    pub unexplained: f64,
-}
-
-/// Which members and which metrics drive a system's combined deficit and performance gap.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
-pub struct Diagnosis {
-    pub system_code: String,
-    pub period: String,
-    pub finance: Option<Gap>,
-    pub performance: Vec<Gap>,
-}
-
-/// Decomposes a system's gaps for `period` (financial year): the combined surplus or deficit
-/// (share of allocation) into each member's surplus over the system's allocation; each
-/// performance indicator's gap against England into each member's weighted gap
-/// (`weight × (member − England)`, weights the members' denominators), which add up to the
-/// system's gap when the system's value is the sum of its members'.
-pub fn diagnose(
-    table: &policy::table::Table,
-    members: &BTreeMap<String, Vec<String>>,
-    system: &str,
-    period: &str,
-    indicators: &[(String, bool)],
-) -> Diagnosis {
-    let fy = "financial_year";
-    let mine = members.get(system).cloned().unwrap_or_default();
-    let finance = table.get("system_surplus_share", "system", system, fy, period).and_then(|v| {
-        let (share, allocation) = (v.value?, v.denominator?);
-        let mut parts = Vec::new();
-        for org in &mine {
-            for ind in ["ie_margin", "commissioner_margin"] {
-                if let Some(surplus) = table.get(ind, "organisation", org, fy, period).and_then(|x| x.numerator) {
-                    let points = 100.0 * surplus / allocation;
-                    parts.push(Contribution {
-                        org_code: org.clone(),
-                        value: surplus,
-                        // Positive is worse: a deficit widens the gap.
-                        points: -points,
-                        arithmetic: format!("surplus £{surplus:.0} / allocation £{allocation:.0} × 100 = {points:.3} points"),
-                    });
-                }
-            }
-        }
-        parts.sort_by(|a, b| b.points.total_cmp(&a.points));
-        let explained: f64 = parts.iter().map(|p| p.points).sum();
-        Some(Gap {
-            indicator: "system_surplus_share".into(),
-            system_value: share,
-            benchmark: 0.0,
-            gap: -share,
-            unexplained: -share - explained,
-            members: parts,
-        })
-    });
-    let mut performance = Vec::new();
-    for (ind, higher_better) in indicators {
-        let (Some(sys), Some(eng)) = (
-            table.get(ind, "system", system, fy, period).and_then(|v| v.value),
-            table
-                .get(ind, "england", policy::assess::ENGLAND, fy, period)
-                .and_then(|v| v.value),
-        ) else {
-            continue;
-        };
-        let worse = |x: f64| if *higher_better { eng - x } else { x - eng };
-        let rows: Vec<(String, f64, f64)> = mine
-            .iter()
-            .filter_map(|org| {
-                let v = table.get(ind, "organisation", org, fy, period)?;
-                Some((org.clone(), v.value?, v.denominator?))
-            })
-            .collect();
-        let total: f64 = rows.iter().map(|r| r.2).sum();
-        let mut parts: Vec<Contribution> = rows
-            .iter()
-            .filter(|_| total > 0.0)
-            .map(|(org, v, d)| {
-                let w = d / total;
-                Contribution {
-                    org_code: org.clone(),
-                    value: *v,
-                    points: w * worse(*v),
-                    arithmetic: format!(
-                        "weight {w:.4} × ({v:.3} against England {eng:.3}) = {:.3}",
-                        w * worse(*v)
-                    ),
-                }
-            })
-            .collect();
-        parts.sort_by(|a, b| b.points.total_cmp(&a.points));
-        let explained: f64 = parts.iter().map(|p| p.points).sum();
-        performance.push(Gap {
-            indicator: ind.clone(),
-            system_value: sys,
-            benchmark: eng,
-            gap: worse(sys),
-            unexplained: worse(sys) - explained,
-            members: parts,
-        });
-    }
-    performance.sort_by(|a, b| {
-        (b.gap / b.benchmark.abs().max(1e-9)).total_cmp(&(a.gap / a.benchmark.abs().max(1e-9)))
-    });
-    Diagnosis {
-        system_code: system.to_string(),
-        period: period.to_string(),
-        finance,
-        performance,
-    }
-}
-
 /// Computes the indicators the packs read (financial years and months) and assesses every
 /// trust and system. Blocking (the engine runs its own query runtime): call it outside an
 /// async runtime, then [`sync`].
@@ -384,23 +254,29 @@ pub fn assess_table_with(
     let systems = policy::assess::assess_available(&packs[1], table, &ctx, None)
         .map_err(Error::Policy)?
         .assessments;
-    let mut members: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for (org, system) in &ctx.systems {
-        members.entry(system.clone()).or_default().push(org.clone());
-    }
-    let indicators: Vec<(String, bool)> = packs[1]
+    // The diagnosis reads members at the level each metric's system value is built from.
+    let members = engine::members(ds);
+    let catalogue = engine::Catalogue::default_catalogue()
+        .map_err(|p| Error::Policy(format!("the built-in catalogue: {} problems", p.len())))?;
+    let metrics: Vec<Metric> = packs[1]
         .domain
         .iter()
         .flat_map(|d| &d.metric)
         .filter(|m| m.indicator != "system_surplus_share")
-        .map(|m| (m.indicator.clone(), m.direction.as_deref() != Some("lower")))
+        .map(|m| {
+            Metric::of(
+                &m.indicator,
+                m.direction.as_deref() != Some("lower"),
+                catalogue.get(&m.indicator),
+            )
+        })
         .collect();
     let diagnoses = systems
         .iter()
         .map(|a| {
             (
                 a.entity_code.clone(),
-                diagnose(table, &members, &a.entity_code, &a.period, &indicators),
+                diagnose(table, &members, &a.entity_code, &a.period, &metrics),
             )
         })
         .collect();
@@ -588,40 +464,6 @@ pub fn case_file(
         md.push_str(&format!("- **{}**: {}\n", c.kind, c.explanation));
     }
     if html { to_html(&md) } else { md }
-}
-
-/// A diagnosis in words, for case files.
-pub fn diagnosis_text(d: &Diagnosis) -> String {
-    let mut md = format!("\n## Diagnosis ({})\n\n", d.period);
-    if let Some(f) = &d.finance {
-        md.push_str(&format!(
-            "Combined surplus {:.3}% of allocation: a gap of {:.3} points to break-even.\n\n| member | surplus | points of the gap | arithmetic |\n| --- | --- | --- | --- |\n",
-            f.system_value, f.gap
-        ));
-        for m in &f.members {
-            md.push_str(&format!(
-                "| {} | £{:.0} | {:.3} | {} |\n",
-                m.org_code, m.value, m.points, m.arithmetic
-            ));
-        }
-        md.push_str(&format!(
-            "\nNot accounted for by members: {:.3} points.\n",
-            f.unexplained
-        ));
-    }
-    for g in &d.performance {
-        md.push_str(&format!(
-            "\n{}: system {:.3} against England {:.3}, {:.3} worse.\n\n| member | value | share of the gap | arithmetic |\n| --- | --- | --- | --- |\n",
-            g.indicator, g.system_value, g.benchmark, g.gap
-        ));
-        for m in &g.members {
-            md.push_str(&format!(
-                "| {} | {:.3} | {:.3} | {} |\n",
-                m.org_code, m.value, m.points, m.arithmetic
-            ));
-        }
-    }
-    md
 }
 
 fn escape(s: &str) -> String {

@@ -50,10 +50,13 @@ fn a_challenged_system_gets_a_case_and_a_conflicting_intervention_is_flagged() {
         assert!(f.unexplained.abs() < 1e-6);
         // The biggest contributor is in deficit.
         assert!(f.members[0].value < 0.0 && f.members[0].points > 0.0);
+        // Every metric of the pack, each at its own level (`diagnosis.rs` checks the levels).
+        assert_eq!(d.performance.len(), 4, "{:?}", d.performance.iter().map(|g| &g.indicator).collect::<Vec<_>>());
         for g in &d.performance {
-            if g.indicator == "ae_4h" {
-                let sum: f64 = g.members.iter().map(|m| m.points).sum();
-                assert!((sum - g.gap).abs() < 1e-6, "{} members {sum} against {}", g.indicator, g.gap);
+            let sum: f64 = g.members.iter().map(|m| m.points).sum();
+            assert!((sum + g.unexplained - g.gap).abs() < 1e-9, "{} members {sum} against {}", g.indicator, g.gap);
+            if g.suppressed.is_empty() {
+                assert!(g.unexplained.abs() < 1e-9, "{}: {}", g.indicator, g.unexplained);
             }
         }
         assert!(case.snapshots.iter().any(|s| s.kind == "assessment"));

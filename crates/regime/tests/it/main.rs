@@ -1,0 +1,4 @@
+//! The regime crate's integration tests, one binary.
+
+mod diagnosis;
+mod scenario;
