@@ -644,7 +644,11 @@ pub async fn cases(State(s): State<Shared>, Caller(who): Caller, q: Q) -> Result
     Ok(list("cases", rows, csv))
 }
 
-async fn case_of(s: &crate::State, who: &crate::auth::Principal, id: &str) -> Result<store::Case, ApiError> {
+pub(crate) async fn case_of(
+    s: &crate::State,
+    who: &crate::auth::Principal,
+    id: &str,
+) -> Result<store::Case, ApiError> {
     who.require()?;
     let id: i64 = id.parse().ok().filter(|n| *n >= 1).ok_or_else(|| {
         ApiError::bad(format!(
@@ -740,7 +744,11 @@ pub async fn interventions(State(s): State<Shared>, Caller(who): Caller, q: Q) -
     Ok(list("interventions", rows, csv))
 }
 
-fn visible_intervention(s: &crate::State, who: &crate::auth::Principal, i: &store::Intervention) -> bool {
+pub(crate) fn visible_intervention(
+    s: &crate::State,
+    who: &crate::auth::Principal,
+    i: &store::Intervention,
+) -> bool {
     if i.target_kind == "system" {
         who.sees_system(s, &i.target_code)
     } else {
@@ -750,7 +758,7 @@ fn visible_intervention(s: &crate::State, who: &crate::auth::Principal, i: &stor
 
 /// A JSON body must say so: `Content-Type: application/json` (which a cross-site HTML form
 /// cannot send).
-fn require_json(headers: &axum::http::HeaderMap) -> Result<(), ApiError> {
+pub(crate) fn require_json(headers: &axum::http::HeaderMap) -> Result<(), ApiError> {
     let json = headers
         .get(axum::http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -817,33 +825,7 @@ pub async fn create_intervention(
             .organisation(&n.target_code)
             .and_then(|o| o.system_code.clone())
     };
-    // Levers: capped as sent, deduplicated (the same organisation, lever and counterparty
-    // once, amounts added), and every organisation in scope.
-    if n.levers.len() > MAX_LEVERS {
-        return Err(ApiError::bad(format!(
-            "{} levers: at most {MAX_LEVERS} on one intervention",
-            n.levers.len()
-        )));
-    }
-    let mut levers: Vec<store::Lever> = Vec::new();
-    for l in std::mem::take(&mut n.levers) {
-        match levers
-            .iter_mut()
-            .find(|x| x.org_code == l.org_code && x.lever == l.lever && x.to_org_code == l.to_org_code)
-        {
-            Some(x) => x.amount += l.amount,
-            None => levers.push(l),
-        }
-    }
-    for l in &levers {
-        for org in std::iter::once(&l.org_code).chain(l.to_org_code.as_ref()) {
-            check_code("lever organisation", org)?;
-            if !who.sees_org(&s, org) {
-                return Err(hidden("organisation", org));
-            }
-        }
-    }
-    n.levers = levers;
+    n.levers = crate::write::levers_in_scope(&s, &who, std::mem::take(&mut n.levers))?;
     if let Some(case_id) = n.case_id {
         let case = s.db.cases().await?.into_iter().find(|c| c.id == case_id);
         let Some(case) = case.filter(|c| who.sees_system(&s, &c.system_code)) else {

@@ -14,6 +14,7 @@ pub mod openapi;
 pub mod pages;
 pub mod results;
 pub mod svg;
+pub mod write;
 
 use axum::Router;
 use axum::http::{HeaderValue, StatusCode, header};

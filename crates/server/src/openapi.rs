@@ -1,7 +1,7 @@
 //! The API's route table: the router is built from it and the OpenAPI 3 document is generated
 //! from it, so the two cannot drift apart.
 
-use crate::{Shared, api, results};
+use crate::{Shared, api, results, write};
 use axum::Router;
 use axum::routing::{MethodRouter, get, post};
 use schemars::JsonSchema;
@@ -104,7 +104,10 @@ impl Route {
     /// The status of a successful answer: 201 when a write creates something, else 200
     /// (the settlement calculator stores nothing).
     pub fn ok_status(&self) -> &'static str {
-        if self.access == Access::Write {
+        // Writes that add something (an intervention, a case, a commitment, …) create it;
+        // marking and closing change what is there.
+        let adds = self.id.starts_with("create_") || self.id.starts_with("add_");
+        if self.access == Access::Write && adds {
             "201"
         } else {
             "200"
@@ -304,6 +307,102 @@ pub const ROUTES: &[Route] = &[
         answer: Answer::One(schema::<store::Intervention>),
     },
     Route {
+        id: "close_intervention",
+        method: "post",
+        path: "/api/v1/interventions/{id}/close",
+        summary: "Close an intervention, saying why (audited)",
+        access: Access::Write,
+        params: &[path("id", Kind::Id, "intervention number")],
+        csv: false,
+        answer: Answer::One(schema::<store::Intervention>),
+    },
+    Route {
+        id: "create_case",
+        method: "post",
+        path: "/api/v1/cases",
+        summary: "Open a case for a system by hand (audited); 409 when it has one open",
+        access: Access::Write,
+        params: &[],
+        csv: false,
+        answer: Answer::One(schema::<store::Case>),
+    },
+    Route {
+        id: "add_commitment",
+        method: "post",
+        path: "/api/v1/cases/{id}/commitments",
+        summary: "Add a stakeholder's commitment to a case's recovery plan: care model, levers, milestone date",
+        access: Access::Write,
+        params: &[path("id", Kind::Id, "case number")],
+        csv: false,
+        answer: Answer::One(schema::<store::Case>),
+    },
+    Route {
+        id: "deliver_commitment",
+        method: "post",
+        path: "/api/v1/cases/{id}/commitments/{item}/delivered",
+        summary: "Mark a commitment's milestone delivered",
+        access: Access::Write,
+        params: &[
+            path("id", Kind::Id, "case number"),
+            path("item", Kind::Id, "commitment number"),
+        ],
+        csv: false,
+        answer: Answer::One(schema::<store::Case>),
+    },
+    Route {
+        id: "add_exit_criterion",
+        method: "post",
+        path: "/api/v1/cases/{id}/exit-criteria",
+        summary: "Add an exit criterion to a case",
+        access: Access::Write,
+        params: &[path("id", Kind::Id, "case number")],
+        csv: false,
+        answer: Answer::One(schema::<store::Case>),
+    },
+    Route {
+        id: "meet_exit_criterion",
+        method: "post",
+        path: "/api/v1/cases/{id}/exit-criteria/{item}/met",
+        summary: "Mark an exit criterion met",
+        access: Access::Write,
+        params: &[
+            path("id", Kind::Id, "case number"),
+            path("item", Kind::Id, "exit criterion number"),
+        ],
+        csv: false,
+        answer: Answer::One(schema::<store::Case>),
+    },
+    Route {
+        id: "add_trajectory",
+        method: "post",
+        path: "/api/v1/cases/{id}/trajectories",
+        summary: "Add a trajectory: an indicator value the system commits to reach by a period",
+        access: Access::Write,
+        params: &[path("id", Kind::Id, "case number")],
+        csv: false,
+        answer: Answer::One(schema::<store::Case>),
+    },
+    Route {
+        id: "add_progress",
+        method: "post",
+        path: "/api/v1/cases/{id}/progress",
+        summary: "Record a progress note on a case",
+        access: Access::Write,
+        params: &[path("id", Kind::Id, "case number")],
+        csv: false,
+        answer: Answer::One(schema::<store::Case>),
+    },
+    Route {
+        id: "close_case",
+        method: "post",
+        path: "/api/v1/cases/{id}/close",
+        summary: "Close a case: every exit criterion met, or an override saying why not",
+        access: Access::Write,
+        params: &[path("id", Kind::Id, "case number")],
+        csv: false,
+        answer: Answer::One(schema::<store::Case>),
+    },
+    Route {
         id: "budgets_settle",
         method: "post",
         path: "/api/v1/budgets/settle",
@@ -360,6 +459,15 @@ fn handler(id: &str) -> MethodRouter<Shared> {
         "plan" => get(api::plan),
         "interventions" => get(api::interventions),
         "create_intervention" => post(api::create_intervention),
+        "close_intervention" => post(write::close_intervention),
+        "create_case" => post(write::create_case),
+        "add_commitment" => post(write::add_commitment),
+        "deliver_commitment" => post(write::deliver_commitment),
+        "add_exit_criterion" => post(write::add_exit_criterion),
+        "meet_exit_criterion" => post(write::meet_exit_criterion),
+        "add_trajectory" => post(write::add_trajectory),
+        "add_progress" => post(write::add_progress),
+        "close_case" => post(write::close_case),
         "conflicts" => get(api::conflicts),
         "budgets_settle" => post(api::budgets_settle),
         other => unreachable!("route {other} in ROUTES has no handler"),
@@ -456,6 +564,23 @@ fn request_schema<T: JsonSchema>() -> Value {
     v
 }
 
+/// A POST route's request body: its schema's name and the schema (deserialize contract).
+fn request_body(id: &str) -> (&'static str, fn() -> Value) {
+    match id {
+        "budgets_settle" => ("SettleRequest", request_schema::<api::SettleRequest>),
+        "create_intervention" => ("NewIntervention", request_schema::<store::NewIntervention>),
+        "close_intervention" => ("CloseIntervention", request_schema::<write::CloseIntervention>),
+        "create_case" => ("NewCase", request_schema::<write::NewCase>),
+        "add_commitment" => ("NewCommitment", request_schema::<store::NewCommitment>),
+        "add_exit_criterion" => ("NewExitCriterion", request_schema::<write::NewExitCriterion>),
+        "add_trajectory" => ("NewTrajectory", request_schema::<write::NewTrajectory>),
+        "add_progress" => ("NewProgress", request_schema::<write::NewProgress>),
+        "close_case" => ("CloseCase", request_schema::<write::CloseCase>),
+        "deliver_commitment" | "meet_exit_criterion" => ("Mark", request_schema::<write::Mark>),
+        other => unreachable!("POST route {other} has no request body"),
+    }
+}
+
 /// The error statuses a route can answer with.
 fn error_statuses(r: &Route) -> Vec<&'static str> {
     // Every route: a malformed request, a bad token (401, then 429 when repeated), and an
@@ -469,6 +594,10 @@ fn error_statuses(r: &Route) -> Vec<&'static str> {
     }
     if r.method == "post" {
         out.extend(["413", "415", "422"]);
+    }
+    if r.id == "create_case" {
+        // The system already has an open case.
+        out.push("409");
     }
     out.sort_unstable();
     out.dedup();
@@ -528,11 +657,7 @@ pub fn document() -> Value {
             op["security"] = json!([{"bearer": []}]);
         }
         if r.method == "post" {
-            let schema = if r.id == "budgets_settle" {
-                "SettleRequest"
-            } else {
-                "NewIntervention"
-            };
+            let schema = request_body(r.id).0;
             let mut media = json!({"schema": {"$ref": format!("#/components/schemas/{schema}")}});
             if r.id == "budgets_settle" {
                 // Terms are TOML inside the JSON; an example shows the shape of a valid one.
@@ -554,8 +679,11 @@ pub fn document() -> Value {
         "Error".into(),
         json!({"type": "object", "required": ["code", "message"], "properties": {"code": {"type": "string"}, "message": {"type": "string"}, "hint": {"type": "string"}}}),
     );
-    schemas.insert("SettleRequest".into(), request_schema::<api::SettleRequest>());
-    let mut new = request_schema::<store::NewIntervention>();
+    for r in ROUTES.iter().filter(|r| r.method == "post") {
+        let (name, body) = request_body(r.id);
+        schemas.insert(name.into(), body());
+    }
+    let mut new = schemas["NewIntervention"].clone();
     // What the register checks beyond the types: the kinds, levers and dates it accepts.
     let props = &mut new["properties"];
     props["target_kind"]["enum"] = json!(["organisation", "system"]);
@@ -570,7 +698,25 @@ pub fn document() -> Value {
     lever["to_org_code"] = param_schema(Kind::Code);
     lever["to_org_code"]["nullable"] = json!(true);
     props["levers"]["maxItems"] = json!(api::MAX_LEVERS);
+    let levers = new["properties"]["levers"].clone();
     schemas.insert("NewIntervention".into(), new);
+    let mut commitment = schemas["NewCommitment"].clone();
+    let props = &mut commitment["properties"];
+    props["stakeholder_kind"]["enum"] = json!(store::STAKEHOLDER_KINDS);
+    props["care_model"]["enum"] = json!(store::CARE_MODELS);
+    props["due"]["format"] = json!("date");
+    props["levers"] = levers;
+    schemas.insert("NewCommitment".into(), commitment);
+    let mut trajectory = schemas["NewTrajectory"].clone();
+    let props = &mut trajectory["properties"];
+    props["indicator"] = param_schema(Kind::Code);
+    props["grain"] = param_schema(Kind::Grain);
+    props["period"] = param_schema(Kind::Period);
+    props["direction"]["enum"] = json!(["higher", "lower", null]);
+    schemas.insert("NewTrajectory".into(), trajectory);
+    if let Some(case) = schemas.get_mut("NewCase") {
+        case["properties"]["system_code"] = param_schema(Kind::Code);
+    }
     json!({
         "openapi": "3.0.3",
         "info": {"title": "Footprint", "version": "1", "description": "Whole-system oversight of local health economies in England. Unauthenticated callers see published, disclosure-controlled aggregates; tokens see the register's detail within their scope."},

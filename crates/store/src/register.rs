@@ -120,7 +120,7 @@ pub struct Intervention {
     pub close_reason: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct NewCommitment {
     pub stakeholder: String,
     pub stakeholder_kind: String,
@@ -532,7 +532,9 @@ impl Store {
     }
 
     /// Opens a case on a system. With a `pack` and `period` (a trigger), a second call for
-    /// the same system, pack and period opens nothing and returns `None`.
+    /// the same system, pack and period opens nothing and returns `None`. By hand (no
+    /// trigger), a system with an open case is refused: a health economy has one recovery
+    /// plan, and a new concern is added to the case it has.
     pub async fn open_case(
         &self,
         system_code: &str,
@@ -550,6 +552,19 @@ impl Store {
             return Err(Error::Refused(format!(
                 "system {system_code:?}: unknown (no organisation is in it)"
             )));
+        }
+        if trigger.is_none() {
+            let open =
+                sqlx::query(&self.sql("SELECT id FROM cases WHERE system_code = ? AND status = 'open'"))
+                    .bind(system_code.to_string())
+                    .fetch_optional(&mut *c.tx)
+                    .await?;
+            if let Some(row) = open {
+                let id: i64 = row.try_get(0)?;
+                return Err(Error::Refused(format!(
+                    "system {system_code}: already has an open case (#{id}); add to it"
+                )));
+            }
         }
         if let Some((pack, period)) = trigger {
             let existing = sqlx::query(

@@ -322,6 +322,13 @@ fn system_2015_places_systems_by_their_triggers_and_members() {
         sys("emergency_admissions_isr", "S4", 110.0, Some((108.0, 112.0))),
         sys("readmissions_30d", "S4", 16.0, Some((15.5, 16.5))),
         sys("ae_4h", "S2", 80.0, Some((74.0, 86.0))),
+        // Support, three ways: in surplus but one metric significantly worse (S5); a deficit
+        // within 2% (S6); in surplus but two members in segment 3 (S7).
+        sys("system_surplus_share", "S5", 0.5, None),
+        sys("rtt_18w", "S5", 80.0, Some((79.0, 81.0))),
+        sys("system_surplus_share", "S6", -1.0, None),
+        sys("system_surplus_share", "S7", 0.2, None),
+        eng("rtt_18w", 85.0),
         eng("ae_4h", 75.0),
         eng("emergency_admissions_isr", 100.0),
         eng("readmissions_30d", 14.0),
@@ -345,15 +352,31 @@ fn system_2015_places_systems_by_their_triggers_and_members() {
         reporting: None,
         explanation: String::new(),
     };
-    ctx.earlier
-        .insert("sof-2016".into(), vec![member("T3", 4), member("T2", 2)]);
+    ctx.earlier.insert(
+        "sof-2016".into(),
+        vec![
+            member("T3", 4),
+            member("T2", 2),
+            member("T7a", 3),
+            member("T7b", 3),
+        ],
+    );
     ctx.systems.insert("T3".into(), "S3".into());
     ctx.systems.insert("T2".into(), "S2".into());
+    ctx.systems.insert("T7a".into(), "S7".into());
+    ctx.systems.insert("T7b".into(), "S7".into());
     let out = policy::assess::assess(&shipped("system-2015"), &t, &ctx, Some("2024/25")).unwrap();
     assert_eq!(one(&out, "S1").category.as_deref(), Some("challenged"));
     assert_eq!(one(&out, "S2").category.as_deref(), Some("fast-track"));
     assert_eq!(one(&out, "S3").category.as_deref(), Some("challenged"));
     assert_eq!(one(&out, "S4").category.as_deref(), Some("challenged"));
+    for s in ["S5", "S6", "S7"] {
+        let a = one(&out, s);
+        assert_eq!(a.category.as_deref(), Some("support"), "{s}: {}", a.explanation);
+        let r = a.reporting.as_ref().unwrap();
+        assert_eq!(r.frequency, "quarterly", "{s}");
+        assert!(r.support.contains("shared vision"), "{s}: {}", r.support);
+    }
     let why = &one(&out, "S4")
         .overrides
         .iter()

@@ -40,6 +40,12 @@ fn body(app: &App, target: &str) -> String {
     .to_string()
 }
 
+/// The writes that change a case or close an intervention: each call changes what the next
+/// one finds, so `write.rs` walks them (answers, schemas and the matrix) on fresh cases.
+pub(crate) fn changes_a_case(r: &server::openapi::Route) -> bool {
+    r.access == Access::Write && r.id != "create_intervention"
+}
+
 const TERMS: &str = include_str!("../../../../examples/terms/gain_loss_share.toml");
 
 /// The body a POST route is called with.
@@ -74,7 +80,7 @@ async fn every_documented_route_answers_and_the_document_matches_the_router() {
         .collect();
     table.sort();
     assert_eq!(documented, table);
-    for r in ROUTES {
+    for r in ROUTES.iter().filter(|r| !changes_a_case(r)) {
         let uri = concrete(&app, r.path, true);
         let a = if r.method == "post" {
             call(
@@ -237,7 +243,7 @@ async fn indicator_values_are_tidy_published_and_carry_their_signals() {
 async fn the_authorisation_matrix_holds() {
     let app = app().await;
     let roles = ["anonymous", "national", "regional", "system", "organisation"];
-    for r in ROUTES {
+    for r in ROUTES.iter().filter(|r| !changes_a_case(r)) {
         for inside in [true, false] {
             for role in roles {
                 let token = (role != "anonymous").then(|| app.token(role).to_string());
@@ -640,7 +646,7 @@ async fn pages_render_for_people() {
 /// `nullable`, `properties`, `required`, `additionalProperties`, `items`, `anyOf`, `enum`,
 /// `minimum`). A check of the document's exactness independent of Schemathesis, which fuzzes
 /// it in CI.
-fn conforms(doc: &Value, schema: &Value, v: &Value, at: &str) -> Result<(), String> {
+pub(crate) fn conforms(doc: &Value, schema: &Value, v: &Value, at: &str) -> Result<(), String> {
     if let Some(r) = schema["$ref"].as_str() {
         let name = r.trim_start_matches("#/components/schemas/");
         let target = &doc["components"]["schemas"][name];

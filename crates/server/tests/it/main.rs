@@ -10,6 +10,7 @@ mod hygiene;
 mod real;
 mod register;
 mod security;
+mod write;
 
 use axum::Router;
 use axum::body::Body;

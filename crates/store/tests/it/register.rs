@@ -133,6 +133,13 @@ fn cases_open_once_per_trigger_and_close_only_when_their_exit_criteria_are_met()
                 None
             );
             assert!(s.open_case("QNO", None, "x", None, "sync").await.is_err());
+            // By hand, a system with an open case is refused: one plan per health economy.
+            let again = s
+                .open_case("QAA", None, "by hand", None, "lead")
+                .await
+                .unwrap_err()
+                .to_string();
+            assert!(again.contains("already has an open case (#"), "{again}");
             let c = s
                 .add_commitment(
                     id,
