@@ -1,8 +1,9 @@
 //! Footprint's HTTP server: a JSON API under `/api/v1` (described by the OpenAPI document it
 //! serves at `/api/v1/openapi.json`, built from the same route table as the router), and a
 //! server-rendered dashboard. Reads come from the results computed once from a dataset
-//! ([`results`]) and from the register ([`store`]); the only write, opening an intervention,
-//! needs a token with write permission and is audited under the token's name.
+//! ([`results`]) and from the register ([`store`]); writes to the register (opening and closing
+//! interventions, the case lifecycle in [`write`]) need a bearer token with write permission,
+//! keep to its scope and are audited under the token's name.
 //!
 //! Disclosure: only the engine's published (disclosure-controlled) values are loaded; nothing
 //! here can serve an unsuppressed count.
