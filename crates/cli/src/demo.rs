@@ -81,7 +81,7 @@ pub fn run(
         ));
     }
     match serve {
-        Some(addr) => crate::serve::serve(&results, &database, addr, server::Options::default()),
+        Some(addr) => crate::serve::serve(&results, &database, addr, server::Options::default(), None),
         None => Ok(code),
     }
 }

@@ -59,6 +59,8 @@ struct Cli {
     quiet: bool,
 }
 
+// Parsed once per run: the size of the largest variant costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Run the demonstration: a synthetic England on the bundled real England skeleton.
@@ -117,6 +119,10 @@ enum Command {
         /// many users share one address.
         #[arg(long, default_value_t = server::auth::MAX_FAILURES)]
         auth_failures: u32,
+        /// A registry of intervention kinds (TOML; a copy of `regime/intervention-kinds.toml`
+        /// with kinds added); default: the built-in one.
+        #[arg(long)]
+        kinds: Option<PathBuf>,
     },
     /// API access tokens: create (the secret is shown once), list, revoke.
     Tokens {
@@ -347,11 +353,19 @@ fn main() -> ExitCode {
             public_url,
             client_header,
             auth_failures,
+            kinds,
         } => {
             let results = results.unwrap_or_else(|| serve::default_results(&dataset));
             let options = server::Options::new(public_url, client_header).auth_failures(auth_failures);
-            serve::prepare(&dataset, &results, &database, recompute, progress)
-                .and_then(|_| serve::serve(&results, &database, &addr, options))
+            // A registry that will not read stops before the results are computed.
+            kinds
+                .as_deref()
+                .map(regime::read_kinds)
+                .transpose()
+                .and_then(|kinds| {
+                    serve::prepare(&dataset, &results, &database, recompute, progress)?;
+                    serve::serve(&results, &database, &addr, options, kinds)
+                })
         }
         Command::Tokens {
             database,

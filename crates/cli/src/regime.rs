@@ -15,10 +15,16 @@ pub struct RegimeArgs {
     /// Who is making the change (recorded in the audit log); default: $USER.
     #[arg(long, global = true)]
     pub actor: Option<String>,
+    /// A registry of intervention kinds (TOML; a copy of `regime/intervention-kinds.toml`
+    /// with kinds added); default: the built-in one.
+    #[arg(long, global = true)]
+    pub kinds: Option<PathBuf>,
     #[command(subcommand)]
     pub command: RegimeCommand,
 }
 
+// Parsed once per run: the size of the largest variant costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand, Debug)]
 pub enum RegimeCommand {
     /// Compute indicators and assessments for a dataset and open a case for every system whose
@@ -146,6 +152,8 @@ pub enum CaseCommand {
     },
 }
 
+// Parsed once per run: the size of the largest variant costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand, Debug)]
 pub enum InterventionCommand {
     /// Open an intervention on an organisation (--org) or a system (--system).
@@ -172,12 +180,36 @@ pub enum InterventionCommand {
         /// `ORG:LEVER:AMOUNT[:TO_ORG]`, repeatable.
         #[arg(long = "lever")]
         levers: Vec<String>,
+        /// The buddy organisation (kinds that require a partner).
+        #[arg(long)]
+        partner: Option<String>,
+        /// Who gives capacity support (kinds that require a provider).
+        #[arg(long)]
+        provider: Option<String>,
+        /// Its cost in pounds.
+        #[arg(long)]
+        cost: Option<f64>,
+        /// A condition of a flexibility, repeatable.
+        #[arg(long = "condition")]
+        conditions: Vec<String>,
+        /// When a flexibility lapses (YYYY-MM-DD).
+        #[arg(long)]
+        expiry: Option<String>,
+        /// The new care model the intervention supports.
+        #[arg(long)]
+        care_model: Option<String>,
     },
     Close {
         id: i64,
         #[arg(long)]
         reason: String,
     },
+}
+
+/// A user's registry of intervention kinds (`--kinds FILE`), validated.
+pub fn read_kinds(file: &std::path::Path) -> anyhow::Result<store::Kinds> {
+    let text = std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    store::Kinds::parse(&text, &file.display().to_string()).map_err(|e| anyhow::anyhow!("{e}"))
 }
 
 fn print_json<T: serde::Serialize>(v: &T) -> anyhow::Result<()> {
@@ -305,9 +337,12 @@ async fn run_async(args: RegimeArgs, assessed: Option<regime::Assessed>) -> anyh
         .clone()
         .or_else(|| std::env::var("USER").ok())
         .unwrap_or_else(|| "cli".into());
-    let db = Store::open(&args.database)
+    let mut db = Store::open(&args.database)
         .await
         .map_err(|e| anyhow::anyhow!("{}: {e}", args.database))?;
+    if let Some(file) = &args.kinds {
+        db = db.with_kinds(read_kinds(file)?);
+    }
     let refused = |e: store::Error| anyhow::anyhow!("{e}");
     match args.command {
         RegimeCommand::Sync { .. } => {
@@ -489,6 +524,12 @@ async fn run_async(args: RegimeArgs, assessed: Option<regime::Assessed>) -> anyh
                 deadline,
                 case,
                 levers: l,
+                partner,
+                provider,
+                cost,
+                conditions,
+                expiry,
+                care_model,
             } => {
                 let (target_kind, target_code) = match (org, system) {
                     (Some(o), _) => ("organisation".to_string(), o),
@@ -506,6 +547,14 @@ async fn run_async(args: RegimeArgs, assessed: Option<regime::Assessed>) -> anyh
                     deadline,
                     case_id: case,
                     levers: levers(&l)?,
+                    details: store::Details {
+                        partner,
+                        provider,
+                        cost,
+                        conditions,
+                        expiry,
+                        care_model,
+                    },
                 };
                 let id = db.open_intervention(&n, &actor).await.map_err(refused)?;
                 outln!("opened intervention #{id}");

@@ -106,12 +106,16 @@ pub fn serve(
     database: &str,
     addr: &str,
     options: server::Options,
+    kinds: Option<store::Kinds>,
 ) -> anyhow::Result<ExitCode> {
     let addr: std::net::SocketAddr = addr
         .parse()
         .with_context(|| format!("--addr {addr:?}: give HOST:PORT, e.g. 127.0.0.1:8080"))?;
     runtime()?.block_on(async {
-        let db = store::Store::open(database).await.map_err(|e| anyhow::anyhow!("{database}: {e}"))?;
+        let mut db = store::Store::open(database).await.map_err(|e| anyhow::anyhow!("{database}: {e}"))?;
+        if let Some(k) = kinds {
+            db = db.with_kinds(k);
+        }
         let state = server::state_with(results, db, options)
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;

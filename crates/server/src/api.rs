@@ -74,7 +74,7 @@ pub fn params(
         .map_err(|e| ApiError::bad(format!("the query string: {}", e.body_text())))
 }
 
-type Q = Result<Query<HashMap<String, String>>, axum::extract::rejection::QueryRejection>;
+pub type Q = Result<Query<HashMap<String, String>>, axum::extract::rejection::QueryRejection>;
 
 /// CSV or JSON.
 fn format(p: &mut Params) -> Result<bool, ApiError> {
@@ -358,7 +358,7 @@ pub struct ValuesPage<'a> {
 
 /// `limit` (1 to [`MAX_LIMIT`], default [`DEFAULT_LIMIT`]) and `offset` (at most
 /// [`MAX_OFFSET`]).
-fn paging(p: &mut Params) -> Result<(usize, usize), ApiError> {
+pub(crate) fn paging(p: &mut Params) -> Result<(usize, usize), ApiError> {
     let number =
         |p: &mut Params, name: &str, min: usize, default: usize, max: usize| -> Result<usize, ApiError> {
             match p.take(name) {
@@ -862,15 +862,12 @@ pub struct ConflictsPage {
     pub next_offset: Option<usize>,
 }
 
-pub async fn conflicts(State(s): State<Shared>, Caller(who): Caller, q: Q) -> Result<Response, ApiError> {
-    who.require()?;
-    let mut p = params(q)?;
-    let csv = format(&mut p)?;
-    let system = p.code("system")?;
-    let (limit, offset) = paging(&mut p)?;
-    p.finish(&["system", "format", "limit", "offset"])?;
-    // A conflict names an organisation, a system, a case and interventions: it is shown only
-    // to a caller who may see every one of them.
+/// The conflicts `who` may see. A conflict names an organisation, a system, a case and
+/// interventions: it is shown only to a caller who may see every one of them.
+pub(crate) async fn visible_conflicts(
+    s: &crate::State,
+    who: &crate::auth::Principal,
+) -> Result<Vec<store::Conflict>, ApiError> {
     let interventions: std::collections::HashMap<i64, store::Intervention> =
         s.db.interventions()
             .await?
@@ -884,27 +881,42 @@ pub async fn conflicts(State(s): State<Shared>, Caller(who): Caller, q: Q) -> Re
             .map(|c| (c.id, c.system_code))
             .collect();
     let visible = |c: &store::Conflict| {
-        who.sees_org(&s, &c.org_code)
-            && c.system_code.as_deref().is_none_or(|x| who.sees_system(&s, x))
+        // A system-level intervention's conflict names the system where an organisation goes.
+        (who.sees_org(s, &c.org_code)
+            || (s.results.system(&c.org_code).is_some() && who.sees_system(s, &c.org_code)))
+            && c.system_code.as_deref().is_none_or(|x| who.sees_system(s, x))
             && c.case_id
-                .is_none_or(|id| cases.get(&id).is_some_and(|x| who.sees_system(&s, x)))
+                .is_none_or(|id| cases.get(&id).is_some_and(|x| who.sees_system(s, x)))
             && c.intervention_ids.iter().all(|id| {
                 interventions
                     .get(id)
-                    .is_some_and(|i| visible_intervention(&s, &who, i))
+                    .is_some_and(|i| visible_intervention(s, who, i))
             })
     };
-    let all: Vec<store::Conflict> =
-        s.db.conflicts()
-            .await?
-            .into_iter()
-            .filter(|c| visible(c))
-            .filter(|c| {
-                system
-                    .as_deref()
-                    .is_none_or(|x| c.system_code.as_deref() == Some(x))
-            })
-            .collect();
+    Ok(s.db
+        .conflicts()
+        .await?
+        .into_iter()
+        .filter(|c| visible(c))
+        .collect())
+}
+
+pub async fn conflicts(State(s): State<Shared>, Caller(who): Caller, q: Q) -> Result<Response, ApiError> {
+    who.require()?;
+    let mut p = params(q)?;
+    let csv = format(&mut p)?;
+    let system = p.code("system")?;
+    let (limit, offset) = paging(&mut p)?;
+    p.finish(&["system", "format", "limit", "offset"])?;
+    let all: Vec<store::Conflict> = visible_conflicts(&s, &who)
+        .await?
+        .into_iter()
+        .filter(|c| {
+            system
+                .as_deref()
+                .is_none_or(|x| c.system_code.as_deref() == Some(x))
+        })
+        .collect();
     let total = all.len();
     let page: Vec<store::Conflict> = all.into_iter().skip(offset).take(limit).collect();
     if csv {

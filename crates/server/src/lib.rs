@@ -10,6 +10,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod feed;
 pub mod map;
 pub mod openapi;
 pub mod pages;

@@ -38,6 +38,10 @@ pub enum Kind {
     Offset,
     /// A case number.
     Id,
+    /// `json` or `atom`.
+    FeedFormat,
+    /// A date or a UTC instant.
+    Since,
 }
 
 #[derive(Debug)]
@@ -403,6 +407,25 @@ pub const ROUTES: &[Route] = &[
         answer: Answer::One(schema::<store::Case>),
     },
     Route {
+        id: "feed",
+        method: "get",
+        path: "/api/v1/feed",
+        summary: "What changed in the register for the token's scope since a moment: cases, commitments, criteria, trajectories, progress, interventions, overdue milestones and standing conflicts; JSON or Atom",
+        access: Access::Token,
+        params: &[
+            query(
+                "since",
+                Kind::Since,
+                "only what happened after this date or UTC instant",
+            ),
+            query("format", Kind::FeedFormat, "json (default) or atom"),
+            query("limit", Kind::Limit, "items per answer (default and most 10,000)"),
+            query("offset", Kind::Offset, "items to skip"),
+        ],
+        csv: false,
+        answer: Answer::One(schema::<crate::feed::FeedPage>),
+    },
+    Route {
         id: "budgets_settle",
         method: "post",
         path: "/api/v1/budgets/settle",
@@ -469,6 +492,7 @@ fn handler(id: &str) -> MethodRouter<Shared> {
         "add_progress" => post(write::add_progress),
         "close_case" => post(write::close_case),
         "conflicts" => get(api::conflicts),
+        "feed" => get(crate::feed::feed),
         "budgets_settle" => post(api::budgets_settle),
         other => unreachable!("route {other} in ROUTES has no handler"),
     }
@@ -493,6 +517,8 @@ pub fn api_router() -> Router<Shared> {
 /// that tries the examples, reaches real answers.
 pub fn document_for(s: &crate::State) -> Value {
     let mut doc = document();
+    // The kinds this register accepts: its registry, which a deployment may have extended.
+    doc["components"]["schemas"]["NewIntervention"]["properties"]["kind"]["enum"] = json!(s.db.kinds().ids());
     let r = &s.results;
     let system = r.systems.first().map(|x| x.code.clone());
     let trust = r
@@ -547,6 +573,10 @@ fn param_schema(kind: Kind) -> Value {
         Kind::Limit => json!({"type": "integer", "minimum": 1, "maximum": api::MAX_LIMIT}),
         Kind::Offset => json!({"type": "integer", "minimum": 0, "maximum": api::MAX_OFFSET}),
         Kind::Id => json!({"type": "integer", "format": "int64", "minimum": 1, "maximum": i64::MAX}),
+        Kind::FeedFormat => json!({"type": "string", "enum": ["json", "atom"]}),
+        Kind::Since => {
+            json!({"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]{1,9})?)?Z)?$"})
+        }
     }
 }
 
@@ -626,6 +656,9 @@ pub fn document() -> Value {
         if r.csv {
             content["text/csv"] = json!({"schema": {"type": "string"}});
         }
+        if r.id == "feed" {
+            content["application/atom+xml"] = json!({"schema": {"type": "string"}});
+        }
         responses.insert(ok.into(), json!({"description": "OK", "content": content}));
         for e in error_statuses(r) {
             responses.insert(
@@ -687,7 +720,9 @@ pub fn document() -> Value {
     // What the register checks beyond the types: the kinds, levers and dates it accepts.
     let props = &mut new["properties"];
     props["target_kind"]["enum"] = json!(["organisation", "system"]);
-    props["kind"]["enum"] = json!(store::INTERVENTION_KINDS);
+    props["kind"]["enum"] = json!(store::Kinds::builtin().ids());
+    props["expiry"]["format"] = json!("date");
+    props["partner"] = param_schema(Kind::Code);
     props["start_date"]["format"] = json!("date");
     props["deadline"]["format"] = json!("date");
     props["levers"]["items"]["properties"]["lever"]["enum"] =

@@ -7,7 +7,10 @@
 //! - `inconsistent_demands`: two regulators pull the same lever on the same organisation in
 //!   opposite directions, or set deadlines for it more than 90 days apart;
 //! - `unlinked`: an organisation-level intervention opened inside a system under an open case
-//!   without being linked to the case.
+//!   without being linked to the case;
+//! - `flexibility_without_plan`: an intervention of a kind granted only in support of change
+//!   (`needs_plan` in the registry of kinds: a flexibility) linked to neither a case nor a new
+//!   care model.
 //!
 //! Conflicts are aggregated: one per intervention and case (`against_plan`, `unlinked`), one
 //! per intervention (`cost_shift`) and one per pair of interventions (`inconsistent_demands`),
@@ -215,6 +218,40 @@ impl Store {
                     });
                 }
             }
+        }
+        // A kind granted only in support of change (a flexibility), with neither a case nor a
+        // new care model to support: one conflict per intervention, organisations and systems
+        // alike.
+        for i in &interventions {
+            let needs_plan = self.kinds().get(&i.kind).is_some_and(|k| k.needs_plan);
+            if !needs_plan || i.case_id.is_some() || i.details.care_model.is_some() {
+                continue;
+            }
+            let title = self
+                .kinds()
+                .get(&i.kind)
+                .map(|k| k.title.clone())
+                .unwrap_or_default();
+            out.push(Conflict {
+                id: format!("flexibility_without_plan:{}", i.id),
+                status: "open".into(),
+                kind: "flexibility_without_plan".into(),
+                system_code: i.system_code.clone(),
+                org_code: i.target_code.clone(),
+                intervention_ids: vec![i.id],
+                case_id: None,
+                explanation: format!(
+                    "{title} (intervention {}, {}: {}) on {} has no recovery plan or new care model linked: the regime grants flexibilities only in support of change",
+                    i.id,
+                    i.regulator,
+                    if i.details.conditions.is_empty() {
+                        "no conditions".to_string()
+                    } else {
+                        i.details.conditions.join("; ")
+                    },
+                    i.target_code
+                ),
+            });
         }
         out.sort_by(|a, b| a.id.cmp(&b.id));
         Ok(out)

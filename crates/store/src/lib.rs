@@ -9,10 +9,12 @@
 //! without its change.
 
 pub mod conflicts;
+pub mod kinds;
 mod register;
 pub mod tokens;
 
 pub use conflicts::Conflict;
+pub use kinds::{Kind, Kinds};
 pub use register::*;
 pub use tokens::Token;
 
@@ -38,11 +40,12 @@ pub enum Backend {
     Postgres,
 }
 
-const MIGRATIONS: [(i64, &str); 4] = [
+const MIGRATIONS: [(i64, &str); 5] = [
     (1, include_str!("../migrations/0001_register.sql")),
     (2, include_str!("../migrations/0002_tracking.sql")),
     (3, include_str!("../migrations/0003_tokens.sql")),
     (4, include_str!("../migrations/0004_token_limits.sql")),
+    (5, include_str!("../migrations/0005_intervention_details.sql")),
 ];
 
 /// A connection pool to the register.
@@ -50,6 +53,9 @@ const MIGRATIONS: [(i64, &str); 4] = [
 pub struct Store {
     pool: AnyPool,
     pub backend: Backend,
+    /// The intervention kinds the register accepts (the built-in registry unless
+    /// [`Store::with_kinds`]).
+    kinds: std::sync::Arc<Kinds>,
 }
 
 /// Now, as an ISO 8601 UTC timestamp with milliseconds.
@@ -74,6 +80,17 @@ pub fn stamp(t: std::time::SystemTime) -> String {
 }
 
 impl Store {
+    /// The same register, accepting the kinds of `kinds` (a user's registry) from now on.
+    pub fn with_kinds(mut self, kinds: Kinds) -> Store {
+        self.kinds = std::sync::Arc::new(kinds);
+        self
+    }
+
+    /// The intervention kinds this store accepts.
+    pub fn kinds(&self) -> &Kinds {
+        &self.kinds
+    }
+
     /// Opens (and on first use creates and migrates) the database at `url`: `sqlite://PATH`
     /// or `postgres://...`.
     pub async fn open(url: &str) -> Result<Store> {
@@ -118,7 +135,11 @@ impl Store {
             })
             .connect_with(options)
             .await?;
-        let store = Store { pool, backend };
+        let store = Store {
+            pool,
+            backend,
+            kinds: std::sync::Arc::new(Kinds::builtin()),
+        };
         store.migrate().await?;
         Ok(store)
     }

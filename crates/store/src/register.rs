@@ -22,16 +22,6 @@ pub const LEVERS: [(&str, &str); 6] = [
     ),
 ];
 
-pub const INTERVENTION_KINDS: [&str; 7] = [
-    "enforcement_undertaking",
-    "warning_notice",
-    "special_measures",
-    "financial_special_measures",
-    "legal_directions",
-    "success_regime",
-    "capacity_support",
-];
-
 pub const CARE_MODELS: [&str; 5] = [
     "multispecialty_community_provider",
     "primary_and_acute_care_system",
@@ -98,6 +88,39 @@ pub struct NewIntervention {
     pub deadline: Option<String>,
     pub case_id: Option<i64>,
     pub levers: Vec<Lever>,
+    /// What the kind requires (`partner`, `provider`, `cost`, `conditions`, `expiry`; see the
+    /// registry of kinds) and a linked new care model.
+    #[serde(default, flatten)]
+    pub details: Details,
+}
+
+/// What an intervention of some kinds records beyond the common fields.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct Details {
+    /// The buddy: an organisation code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partner: Option<String>,
+    /// Who gives capacity support (for example management consultants).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider: Option<String>,
+    /// Its cost, in pounds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost: Option<f64>,
+    /// A flexibility's terms.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conditions: Vec<String>,
+    /// When a flexibility lapses (YYYY-MM-DD).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expiry: Option<String>,
+    /// The new care model the intervention supports (a flexibility granted to a vanguard).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub care_model: Option<String>,
+}
+
+impl Details {
+    fn is_empty(&self) -> bool {
+        *self == Details::default()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -118,6 +141,8 @@ pub struct Intervention {
     pub opened_at: String,
     pub closed_at: Option<String>,
     pub close_reason: Option<String>,
+    #[serde(default, flatten)]
+    pub details: Details,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
@@ -401,17 +426,58 @@ impl Store {
     }
 
     /// Opens an intervention. Refused, changing nothing, if the regulator, organisation or
-    /// system is unknown, the kind is not one of [`INTERVENTION_KINDS`], the deadline is before
+    /// system is unknown, the kind is not in the store's registry ([`crate::Kinds`]) or lacks what the kind
+    /// requires, the deadline is before
     /// the start, a lever is malformed, or the case is not open.
     pub async fn open_intervention(&self, n: &NewIntervention, actor: &str) -> Result<i64> {
-        if !INTERVENTION_KINDS.contains(&n.kind.as_str()) {
+        let Some(kind) = self.kinds.get(&n.kind) else {
             return Err(Error::Refused(format!(
-                "kind {:?}: not an intervention kind; one of {}",
+                "kind {:?}: not an intervention kind of the registry (version {}); one of {}",
                 n.kind,
-                INTERVENTION_KINDS.join(", ")
+                self.kinds.version,
+                self.kinds.ids().join(", ")
+            )));
+        };
+        let start = date("start", &n.start_date)?;
+        let d = &n.details;
+        for need in &kind.requires {
+            let given = match need {
+                crate::kinds::Detail::Partner => d.partner.is_some(),
+                crate::kinds::Detail::Provider => d.provider.is_some(),
+                crate::kinds::Detail::Cost => d.cost.is_some(),
+                crate::kinds::Detail::Conditions => !d.conditions.is_empty(),
+                crate::kinds::Detail::Expiry => d.expiry.is_some(),
+            };
+            if !given {
+                return Err(Error::Refused(format!(
+                    "kind {}: must give its {} ({})",
+                    kind.id,
+                    need.as_str(),
+                    kind.title
+                )));
+            }
+        }
+        if let Some(cost) = d.cost
+            && !(cost.is_finite() && cost >= 0.0)
+        {
+            return Err(Error::Refused(format!("cost {cost}: pounds, at least 0")));
+        }
+        for (name, v) in [("provider", &d.provider), ("care_model", &d.care_model)] {
+            if v.as_deref().is_some_and(|x| x.trim().is_empty()) {
+                return Err(Error::Refused(format!("{name}: must not be empty")));
+            }
+        }
+        if d.conditions.iter().any(|c| c.trim().is_empty()) {
+            return Err(Error::Refused("conditions: none may be empty".into()));
+        }
+        if let Some(e) = &d.expiry
+            && date("expiry", e)? < start
+        {
+            return Err(Error::Refused(format!(
+                "expiry {e}: before the start {}",
+                n.start_date
             )));
         }
-        let start = date("start", &n.start_date)?;
         if let Some(d) = &n.deadline
             && date("deadline", d)? < start
         {
@@ -471,10 +537,20 @@ impl Store {
                 _ => {}
             }
         }
+        if let Some(p) = &d.partner {
+            if p == &n.target_code {
+                return Err(Error::Refused(format!(
+                    "partner {p}: the target cannot be its own buddy"
+                )));
+            }
+            if self.org_system(&mut c.tx, p).await?.is_none() {
+                return Err(Error::Refused(format!("partner {p:?}: unknown organisation")));
+            }
+        }
         self.check_levers(&mut c.tx, &n.levers).await?;
         let id: i64 = sqlx::query(&self.sql(
-            "INSERT INTO interventions (regulator, target_kind, target_code, system_code, kind, legal_basis, actions, start_date, deadline, status, case_id, opened_at, version) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?, 1) RETURNING id",
+            "INSERT INTO interventions (regulator, target_kind, target_code, system_code, kind, legal_basis, actions, start_date, deadline, status, case_id, opened_at, version, details) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?, 1, ?) RETURNING id",
         ))
         .bind(n.regulator.clone())
         .bind(n.target_kind.clone())
@@ -487,6 +563,7 @@ impl Store {
         .bind(n.deadline.clone())
         .bind(n.case_id)
         .bind(now())
+        .bind((!d.is_empty()).then(|| serde_json::to_string(d).unwrap_or_default()))
         .fetch_one(&mut *c.tx)
         .await?
         .try_get(0)?;
@@ -889,7 +966,7 @@ impl Store {
 
     pub async fn interventions(&self) -> Result<Vec<Intervention>> {
         let rows = sqlx::query(
-            "SELECT id, regulator, target_kind, target_code, system_code, kind, legal_basis, actions, start_date, deadline, status, case_id, opened_at, closed_at, close_reason FROM interventions ORDER BY id",
+            "SELECT id, regulator, target_kind, target_code, system_code, kind, legal_basis, actions, start_date, deadline, status, case_id, opened_at, closed_at, close_reason, details FROM interventions ORDER BY id",
         )
         .fetch_all(self.pool())
         .await?;
@@ -913,6 +990,9 @@ impl Store {
                 opened_at: text(r, 12)?,
                 closed_at: opt(r, 13)?,
                 close_reason: opt(r, 14)?,
+                details: opt(r, 15)?
+                    .and_then(|t| serde_json::from_str(&t).ok())
+                    .unwrap_or_default(),
             });
         }
         Ok(out)

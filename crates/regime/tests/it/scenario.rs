@@ -100,6 +100,7 @@ fn a_challenged_system_gets_a_case_and_a_conflicting_intervention_is_flagged() {
                     deadline: Some("2025-10-01".into()),
                     case_id: Some(case.id),
                     levers: vec![store::Lever::parse(&format!("{a}:acute_beds:-30")).unwrap()],
+                    details: Default::default(),
                 },
                 "regulator",
             )

@@ -29,6 +29,8 @@ fn body(app: &App, target: &str) -> String {
         "target_kind": "organisation",
         "target_code": target,
         "kind": "capacity_support",
+        "provider": "management consultants",
+        "cost": 250000.0,
         "legal_basis": "NHS Act 2006 s.13Z",
         "actions": ["share a chief executive"],
         "start_date": "2025-05-01",

@@ -129,6 +129,7 @@ pub async fn app() -> App {
                 deadline: Some("2025-09-30".into()),
                 case_id: None,
                 levers: vec![store::Lever::parse(&format!("{trust}:acute_beds:-20")).unwrap()],
+                details: Default::default(),
             },
             "regulator",
         )

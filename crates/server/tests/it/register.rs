@@ -44,6 +44,7 @@ fn special_measures_in_the_register_reach_the_served_assessments() {
             opened_at: "2025-04-01T09:00:00Z".into(),
             closed_at: None,
             close_reason: None,
+            details: Default::default(),
         }];
         // The fixture's results were computed without it: they are stale now.
         assert!(server::results::decisions_changed(&f.results, &register).unwrap());

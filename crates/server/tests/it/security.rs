@@ -213,7 +213,7 @@ async fn dashboard_sessions_csrf_and_same_origin() {
     // forged request too.
     let body = serde_json::json!({
         "regulator": "nhs_england", "target_kind": "organisation", "target_code": app.trust,
-        "kind": "capacity_support", "legal_basis": "NHS Act 2006 s.13Z", "actions": ["x"],
+        "kind": "capacity_support", "provider": "management consultants", "cost": 250000.0, "legal_basis": "NHS Act 2006 s.13Z", "actions": ["x"],
         "start_date": "2025-05-01", "deadline": null, "case_id": null, "levers": []
     })
     .to_string();
@@ -434,7 +434,7 @@ async fn tokens_expire_record_their_use_and_act_as_their_regulators() {
     let body = |regulator: &str| {
         serde_json::json!({
             "regulator": regulator, "target_kind": "organisation", "target_code": app.trust,
-            "kind": "capacity_support", "legal_basis": "NHS Act 2006 s.13Z", "actions": ["x"],
+            "kind": "capacity_support", "provider": "management consultants", "cost": 250000.0, "legal_basis": "NHS Act 2006 s.13Z", "actions": ["x"],
             "start_date": "2025-05-01", "deadline": null, "case_id": null, "levers": []
         })
         .to_string()
@@ -481,7 +481,7 @@ async fn a_write_reaches_only_cases_and_levers_in_scope() {
     let body = |target: &str, case: Option<i64>, levers: serde_json::Value| {
         serde_json::json!({
             "regulator": "nhs_england", "target_kind": "organisation", "target_code": target,
-            "kind": "capacity_support", "legal_basis": "NHS Act 2006 s.13Z", "actions": ["x"],
+            "kind": "capacity_support", "provider": "management consultants", "cost": 250000.0, "legal_basis": "NHS Act 2006 s.13Z", "actions": ["x"],
             "start_date": "2025-05-01", "deadline": null, "case_id": case, "levers": levers
         })
         .to_string()

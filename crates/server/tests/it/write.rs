@@ -503,3 +503,143 @@ async fn every_write_keeps_to_its_role_and_scope() {
     assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", a.body);
     assert_eq!(audit_len(&app).await, before);
 }
+
+/// The alerts feed: what changed for a scope since a moment, as JSON and Atom; a regional
+/// token sees its own region's changes and nothing of another's.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_feed_shows_what_changed_in_scope_since_a_moment() {
+    let app = app().await;
+    let t = Some(app.token("regional"));
+    let db = &app.state.db;
+    // Changes outside the regional scope, which it must never see.
+    let far = db
+        .open_case(&app.other_system, None, "elsewhere", None, "test")
+        .await
+        .unwrap()
+        .unwrap();
+    db.record_progress(far, "a note from elsewhere", "test")
+        .await
+        .unwrap();
+    let a = get(&app, "/api/v1/feed", t).await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+    let all = a.json();
+    let items = all["items"].as_array().unwrap();
+    let kinds: Vec<&str> = items.iter().map(|i| i["kind"].as_str().unwrap()).collect();
+    // The synced case, the fixture's plan, its intervention and the conflict it raises.
+    for k in [
+        "case_opened",
+        "commitment_added",
+        "intervention_opened",
+        "conflict",
+    ] {
+        assert!(kinds.contains(&k), "{k} missing: {kinds:?}");
+    }
+    assert!(
+        items
+            .iter()
+            .all(|i| i["system_code"] != app.other_system.as_str()),
+        "{all}"
+    );
+    assert!(items.iter().all(|i| i["case_id"] != far), "{all}");
+    // Newest first.
+    let ats: Vec<&str> = items.iter().map(|i| i["at"].as_str().unwrap()).collect();
+    assert!(ats.windows(2).all(|w| w[0] >= w[1]), "{ats:?}");
+    // Since the latest item, only what comes after: a progress note, and a milestone due in
+    // the past, now overdue.
+    let mark = ats[0].to_string();
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    db.record_progress(app.case_id, "board met", "lead")
+        .await
+        .unwrap();
+    let a = get(&app, &format!("/api/v1/feed?since={mark}"), t).await;
+    let after = a.json();
+    let kinds: Vec<&str> = after["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, vec!["progress_recorded"], "{after}");
+    assert_eq!(after["items"][0]["case_id"], app.case_id);
+    assert_eq!(
+        after["items"][0]["link"],
+        format!("/api/v1/cases/{}", app.case_id)
+    );
+    db.add_commitment(
+        app.case_id,
+        &store::NewCommitment {
+            stakeholder: "County council".into(),
+            stakeholder_kind: "local_government".into(),
+            care_model: "enhanced_health_in_care_homes".into(),
+            description: "care-home beds".into(),
+            due: Some("2020-01-31".into()),
+            levers: Vec::new(),
+        },
+        "lead",
+    )
+    .await
+    .unwrap();
+    let a = get(&app, "/api/v1/feed?since=2020-01-01", t).await.json();
+    // The fixture's milestones (due 2025-12-31) are overdue too; this one fell due first.
+    let overdue: Vec<&Value> = a["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["kind"] == "milestone_overdue")
+        .collect();
+    assert_eq!(overdue.len(), 3, "{a}");
+    let overdue: Vec<&&Value> = overdue
+        .iter()
+        .filter(|i| i["title"].as_str().unwrap().contains("care-home beds"))
+        .collect();
+    assert_eq!(overdue.len(), 1, "{a}");
+    assert_eq!(overdue[0]["at"], "2020-02-01T00:00:00Z");
+    // Atom for feed readers: the same items.
+    let a = get(&app, &format!("/api/v1/feed?format=atom&since={mark}"), t).await;
+    assert_eq!(a.status, StatusCode::OK);
+    assert!(
+        a.content_type().starts_with("application/atom+xml"),
+        "{}",
+        a.content_type()
+    );
+    assert!(
+        a.body.starts_with(
+            "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\">"
+        ),
+        "{}",
+        a.body
+    );
+    assert_eq!(a.body.matches("<entry>").count(), 2, "{}", a.body);
+    assert!(
+        a.body.contains("<category term=\"progress_recorded\"/>"),
+        "{}",
+        a.body
+    );
+    // Anonymous callers get nothing; a bad `since` is a 400.
+    assert_eq!(
+        get(&app, "/api/v1/feed", None).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    for bad in [
+        "yesterday",
+        "2025-6-01",
+        "2025-06-01T09:30",
+        "2025-06-01T09:30:00.1234567890Z",
+        "2025-06-01T09:30:00+01:00",
+    ] {
+        let a = get(&app, &format!("/api/v1/feed?since={bad}"), t).await;
+        assert_eq!(a.status, StatusCode::BAD_REQUEST, "{bad}: {}", a.body);
+    }
+    // The national token sees the other region's changes too.
+    let national = get(&app, "/api/v1/feed", Some(app.token("national")))
+        .await
+        .json();
+    assert!(
+        national["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["case_id"] == far),
+        "{national}"
+    );
+}

@@ -4,6 +4,7 @@
 //! `.ci/run` treats as a failure.
 
 mod crash;
+mod kinds;
 mod register;
 
 use store::Store;

@@ -16,6 +16,7 @@ fn intervention(regulator: &str, org: &str, levers: &[&str]) -> NewIntervention 
         deadline: Some("2025-09-30".into()),
         case_id: None,
         levers: levers.iter().map(|l| Lever::parse(l).unwrap()).collect(),
+        details: Default::default(),
     }
 }
 
