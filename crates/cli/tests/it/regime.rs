@@ -206,6 +206,107 @@ fn regime_sync_cases_interventions_and_conflicts_as_json() {
             .iter()
             .any(|a| a["actor"] == "tester" && a["action"] == "open_intervention")
     );
+    // Kinds from the registry: a flexibility needs its conditions and expiry, and granted with
+    // no plan to support it is a conflict of its own.
+    let flexibility = |extra: &[&str]| {
+        let mut args = vec![
+            "interventions",
+            "open",
+            "--regulator",
+            "monitor",
+            "--org",
+            "RAL",
+            "--kind",
+            "flexibility",
+            "--legal-basis",
+            "NHS Act 2006 s.116A",
+            "--start",
+            "2025-04-01",
+        ];
+        args.extend_from_slice(extra);
+        footprint()
+            .args(["-q", "regime", "--database", &db, "--actor", "tester"])
+            .args(&args)
+            .output()
+            .unwrap()
+    };
+    let out = flexibility(&["--expiry", "2026-03-31"]);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("kind flexibility: must give its conditions"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = flexibility(&[
+        "--expiry",
+        "2026-03-31",
+        "--condition",
+        "tariff waived for the frail elderly pathway",
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(said.contains("opened intervention #2"), "{said}");
+    assert!(said.contains("conflict (flexibility_without_plan): Flexibility granted under the regime (intervention 2, monitor: tariff waived for the frail elderly pathway) on RAL has no recovery plan"), "{said}");
+    // A user's registry: a kind of its own; a broken one is refused with its file named.
+    let mine = dir.path().join("kinds.toml");
+    std::fs::write(
+        &mine,
+        format!("{}\n[[kind]]\nid = \"peer_review\"\ntitle = \"Peer review\"\ndescription = \"By peers from another system.\"\n", store::kinds::BUILTIN),
+    )
+    .unwrap();
+    let peer = [
+        "interventions",
+        "open",
+        "--regulator",
+        "monitor",
+        "--org",
+        "RAL",
+        "--kind",
+        "peer_review",
+        "--legal-basis",
+        "x",
+        "--start",
+        "2025-04-01",
+    ];
+    let out = footprint()
+        .args(["-q", "regime", "--database", &db])
+        .args(peer)
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "the built-in registry has no peer_review");
+    let out = footprint()
+        .args([
+            "-q",
+            "regime",
+            "--database",
+            &db,
+            "--kinds",
+            mine.to_str().unwrap(),
+        ])
+        .args(peer)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    std::fs::write(
+        &mine,
+        "format = 1\nversion = \"v\"\n[[kind]]\nid = \"x\"\ntitle = \"X\"\n",
+    )
+    .unwrap();
+    let out = footprint()
+        .args([
+            "-q",
+            "regime",
+            "--database",
+            &db,
+            "--kinds",
+            mine.to_str().unwrap(),
+        ])
+        .args(peer)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("kinds.toml") && err.contains("description"), "{err}");
 }
 
 /// Special measures recorded in the register place the trust in segment 4 at the next sync,
