@@ -2,7 +2,7 @@
 //! serves at `/api/v1/openapi.json`, built from the same route table as the router), and a
 //! server-rendered dashboard. Reads come from the results computed once from a dataset
 //! ([`results`]) and from the register ([`store`]); writes to the register (opening and closing
-//! interventions, the case lifecycle in [`write`]) need a bearer token with write permission,
+//! interventions, the case lifecycle in [`write`](mod@write)) need a bearer token with write permission,
 //! keep to its scope and are audited under the token's name.
 //!
 //! Disclosure: only the engine's published (disclosure-controlled) values are loaded; nothing
