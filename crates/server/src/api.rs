@@ -797,17 +797,7 @@ pub async fn create_intervention(
         ApiError::bad(format!("the body: {e}")).hint("a JSON object: regulator, target_kind, target_code, kind, legal_basis, actions, start_date, deadline, case_id, levers")
     })?;
     check_code("target_code", &n.target_code)?;
-    if !t.may_act_as(&n.regulator) {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            format!(
-                "this token may act as {} only, not {:?}",
-                t.regulators.join(", "),
-                n.regulator
-            ),
-        ));
-    }
+    crate::write::acting_as(t, &n.regulator)?;
     // Out of scope and not there answer alike: a caller learns nothing about what it may
     // not see.
     let hidden =
@@ -844,14 +834,7 @@ pub async fn create_intervention(
         }
     }
     let id = s.db.open_intervention(&n, &who.name()).await?;
-    let created = s
-        .db
-        .interventions()
-        .await?
-        .into_iter()
-        .find(|i| i.id == id)
-        .ok_or_else(|| ApiError::internal(format!("intervention {id} was opened but cannot be read back")))?;
-    Ok((StatusCode::CREATED, axum::Json(created)).into_response())
+    crate::write::intervention_answer(&s, id, StatusCode::CREATED).await
 }
 
 /// A page of conflicts.

@@ -387,25 +387,39 @@ pub async fn close_intervention(
     };
     let n: CloseIntervention = body(&bytes, "a JSON object: reason")?;
     text("reason", &n.reason)?;
-    let t = who.require_bearer()?;
-    if !t.may_act_as(&i.regulator) {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            format!(
-                "this token may act as {} only, not {:?}",
-                t.regulators.join(", "),
-                i.regulator
-            ),
-        ));
-    }
+    acting_as(who.require_bearer()?, &i.regulator)?;
     s.db.close_intervention(i.id, &n.reason, &who.name()).await?;
-    let closed = s
-        .db
-        .interventions()
-        .await?
-        .into_iter()
-        .find(|x| x.id == id)
-        .ok_or_else(|| ApiError::internal(format!("intervention {id} was closed but cannot be read back")))?;
-    Ok((StatusCode::OK, axum::Json(closed)).into_response())
+    intervention_answer(&s, id, StatusCode::OK).await
+}
+
+/// A token limited to some regulators may act only as one of them.
+pub(crate) fn acting_as(t: &store::Token, regulator: &str) -> Result<(), ApiError> {
+    if t.may_act_as(regulator) {
+        return Ok(());
+    }
+    Err(ApiError::new(
+        StatusCode::FORBIDDEN,
+        "forbidden",
+        format!(
+            "this token may act as {} only, not {regulator:?}",
+            t.regulators.join(", ")
+        ),
+    ))
+}
+
+/// The intervention as the register now holds it, read back after a change.
+pub(crate) async fn intervention_answer(
+    s: &crate::State,
+    id: i64,
+    status: StatusCode,
+) -> Result<Response, ApiError> {
+    let i =
+        s.db.interventions()
+            .await?
+            .into_iter()
+            .find(|x| x.id == id)
+            .ok_or_else(|| {
+                ApiError::internal(format!("intervention {id} was changed but cannot be read back"))
+            })?;
+    Ok((status, axum::Json(i)).into_response())
 }
