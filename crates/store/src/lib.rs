@@ -11,11 +11,13 @@
 pub mod conflicts;
 pub mod kinds;
 mod register;
+pub mod reporting;
 pub mod tokens;
 
 pub use conflicts::Conflict;
 pub use kinds::{Kind, Kinds};
 pub use register::*;
+pub use reporting::{Calendar, Return, Schedule, ScheduleSpec, Submission};
 pub use tokens::Token;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
@@ -40,12 +42,13 @@ pub enum Backend {
     Postgres,
 }
 
-const MIGRATIONS: [(i64, &str); 5] = [
+const MIGRATIONS: [(i64, &str); 6] = [
     (1, include_str!("../migrations/0001_register.sql")),
     (2, include_str!("../migrations/0002_tracking.sql")),
     (3, include_str!("../migrations/0003_tokens.sql")),
     (4, include_str!("../migrations/0004_token_limits.sql")),
     (5, include_str!("../migrations/0005_intervention_details.sql")),
+    (6, include_str!("../migrations/0006_reporting.sql")),
 ];
 
 /// A connection pool to the register.
@@ -56,6 +59,8 @@ pub struct Store {
     /// The intervention kinds the register accepts (the built-in registry unless
     /// [`Store::with_kinds`]).
     kinds: std::sync::Arc<Kinds>,
+    /// The reporting calendar (the built-in one unless [`Store::with_calendar`]).
+    calendar: std::sync::Arc<Calendar>,
 }
 
 /// Now, as an ISO 8601 UTC timestamp with milliseconds.
@@ -84,6 +89,17 @@ impl Store {
     pub fn with_kinds(mut self, kinds: Kinds) -> Store {
         self.kinds = std::sync::Arc::new(kinds);
         self
+    }
+
+    /// The same register, with a user's reporting calendar.
+    pub fn with_calendar(mut self, calendar: Calendar) -> Store {
+        self.calendar = std::sync::Arc::new(calendar);
+        self
+    }
+
+    /// The reporting calendar.
+    pub fn calendar(&self) -> &Calendar {
+        &self.calendar
     }
 
     /// The intervention kinds this store accepts.
@@ -139,6 +155,7 @@ impl Store {
             pool,
             backend,
             kinds: std::sync::Arc::new(Kinds::builtin()),
+            calendar: std::sync::Arc::new(Calendar::builtin()),
         };
         store.migrate().await?;
         Ok(store)

@@ -6,6 +6,7 @@
 mod crash;
 mod kinds;
 mod register;
+mod reporting;
 
 use store::Store;
 
