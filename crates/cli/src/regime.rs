@@ -19,6 +19,10 @@ pub struct RegimeArgs {
     /// with kinds added); default: the built-in one.
     #[arg(long, global = true)]
     pub kinds: Option<PathBuf>,
+    /// A reporting calendar (TOML; a copy of `regime/reporting-calendar.toml`); default: the
+    /// built-in one.
+    #[arg(long, global = true)]
+    pub calendar: Option<PathBuf>,
     #[command(subcommand)]
     pub command: RegimeCommand,
 }
@@ -64,12 +68,48 @@ pub enum RegimeCommand {
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
+    /// The reporting calendar: every return owed by the organisations and systems a sync
+    /// assessed (at their outcome's frequency), and where each stands; or record one as
+    /// submitted.
+    Returns {
+        #[command(subcommand)]
+        command: Option<ReturnCommand>,
+        /// Only returns of this status: submitted, overdue, due or open.
+        #[arg(long)]
+        status: Option<String>,
+        /// Only this organisation's or system's returns.
+        #[arg(long)]
+        entity: Option<String>,
+        /// The calendar's day (default: today).
+        #[arg(long)]
+        as_of: Option<String>,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
     /// Add a regulator of your own.
     Regulator { id: String, name: String },
     /// The audit log.
     Audit {
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ReturnCommand {
+    /// Record a return as submitted.
+    Submit {
+        /// The organisation or system code.
+        #[arg(long)]
+        entity: String,
+        /// The pack whose outcome set the frequency (for example system-2015, sof-2016).
+        #[arg(long)]
+        pack: String,
+        /// The period, as the calendar names it (2026-11, FY2026-Q3, 2026/27, 2026-W49).
+        #[arg(long)]
+        period: String,
+        #[arg(long)]
+        note: Option<String>,
     },
 }
 
@@ -207,6 +247,11 @@ pub enum InterventionCommand {
 }
 
 /// A user's registry of intervention kinds (`--kinds FILE`), validated.
+pub fn read_calendar(file: &std::path::Path) -> anyhow::Result<store::Calendar> {
+    let text = std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    store::Calendar::parse(&text, &file.display().to_string()).map_err(|e| anyhow::anyhow!("{e}"))
+}
+
 pub fn read_kinds(file: &std::path::Path) -> anyhow::Result<store::Kinds> {
     let text = std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
     store::Kinds::parse(&text, &file.display().to_string()).map_err(|e| anyhow::anyhow!("{e}"))
@@ -343,6 +388,9 @@ async fn run_async(args: RegimeArgs, assessed: Option<regime::Assessed>) -> anyh
     if let Some(file) = &args.kinds {
         db = db.with_kinds(read_kinds(file)?);
     }
+    if let Some(file) = &args.calendar {
+        db = db.with_calendar(read_calendar(file)?);
+    }
     let refused = |e: store::Error| anyhow::anyhow!("{e}");
     match args.command {
         RegimeCommand::Sync { .. } => {
@@ -353,7 +401,7 @@ async fn run_async(args: RegimeArgs, assessed: Option<regime::Assessed>) -> anyh
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
             outln!(
-                "{}: {} systems challenged; opened {} cases{}; {} already open",
+                "{}: {} systems challenged; opened {} cases{}; {} already open; {} reporting schedules set",
                 s.period,
                 s.challenged.len(),
                 s.opened.len(),
@@ -369,7 +417,8 @@ async fn run_async(args: RegimeArgs, assessed: Option<regime::Assessed>) -> anyh
                             .join(", ")
                     )
                 },
-                s.already_open.len()
+                s.already_open.len(),
+                s.schedules
             );
         }
         RegimeCommand::Cases {
@@ -593,6 +642,65 @@ async fn run_async(args: RegimeArgs, assessed: Option<regime::Assessed>) -> anyh
         RegimeCommand::Regulator { id, name } => {
             db.add_regulator(&id, &name, &actor).await.map_err(refused)?;
             outln!("added regulator {id}");
+        }
+        RegimeCommand::Returns {
+            command,
+            status,
+            entity,
+            as_of,
+            format,
+        } => {
+            let today = match &as_of {
+                None => store::reporting::today(),
+                Some(d) => model::parse_date(d)
+                    .map_err(|_| anyhow::anyhow!("--as-of {d:?}: not a date (YYYY-MM-DD)"))?,
+            };
+            match command {
+                Some(ReturnCommand::Submit {
+                    entity,
+                    pack,
+                    period,
+                    note,
+                }) => {
+                    let id = db
+                        .record_return(&entity, &pack, &period, note.as_deref(), today, &actor)
+                        .await
+                        .map_err(refused)?;
+                    outln!("recorded return #{id}: {entity} {pack} {period}");
+                }
+                None => {
+                    if let Some(s) = &status
+                        && !["submitted", "overdue", "due", "open"].contains(&s.as_str())
+                    {
+                        bail!("--status {s:?}: choose submitted, overdue, due or open");
+                    }
+                    let all: Vec<store::Return> = db
+                        .returns(today)
+                        .await
+                        .map_err(refused)?
+                        .into_iter()
+                        .filter(|r| status.as_ref().is_none_or(|s| &r.status == s))
+                        .filter(|r| entity.as_ref().is_none_or(|e| &r.entity_code == e))
+                        .collect();
+                    match format {
+                        Format::Json => print_json(&all)?,
+                        Format::Text => {
+                            for r in &all {
+                                outln!(
+                                    "{} {} {} {} ({}) due {} {}",
+                                    r.entity_code,
+                                    r.pack,
+                                    r.period,
+                                    r.frequency,
+                                    r.outcome,
+                                    r.due,
+                                    r.status
+                                );
+                            }
+                        }
+                    }
+                }
+            }
         }
         RegimeCommand::Audit { format } => {
             let all = db.audit().await.map_err(refused)?;

@@ -21,6 +21,8 @@ pub enum Error {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Synced {
     pub period: String,
+    /// Reporting schedules opened or changed (an outcome's frequency from today).
+    pub schedules: usize,
     pub challenged: Vec<String>,
     pub opened: Vec<(String, i64)>,
     pub already_open: Vec<String>,
@@ -166,6 +168,9 @@ pub fn track(case: &store::Case, table: &policy::table::Table, as_of: &str) -> T
 pub struct Assessed {
     pub organisations: Vec<store::Organisation>,
     pub systems: Vec<policy::assess::Assessment>,
+    /// The member trusts' assessments (the organisation pack's), which set their reporting.
+    #[serde(default)]
+    pub trusts: Vec<policy::assess::Assessment>,
     pub pack: String,
     /// The diagnosis of every system, by code.
     pub diagnoses: BTreeMap<String, Diagnosis>,
@@ -250,7 +255,7 @@ pub fn assess_table_with(
     let trusts = policy::assess::assess_available(&packs[0], table, &ctx, None)
         .map_err(Error::Policy)?
         .assessments;
-    ctx.earlier.insert(packs[0].id.clone(), trusts);
+    ctx.earlier.insert(packs[0].id.clone(), trusts.clone());
     let systems = policy::assess::assess_available(&packs[1], table, &ctx, None)
         .map_err(Error::Policy)?
         .assessments;
@@ -283,6 +288,7 @@ pub fn assess_table_with(
     Ok(Assessed {
         organisations: orgs,
         systems,
+        trusts,
         pack: packs[1].id.clone(),
         diagnoses,
     })
@@ -298,10 +304,16 @@ pub async fn sync(assessed: &Assessed, db: &store::Store, actor: &str) -> Result
     let period = systems.first().map(|a| a.period.clone()).unwrap_or_default();
     let mut out = Synced {
         period: period.clone(),
+        schedules: 0,
         challenged: Vec::new(),
         opened: Vec::new(),
         already_open: Vec::new(),
     };
+    // The reporting each outcome asks for, from today.
+    let specs = reporting_specs(assessed);
+    out.schedules = db
+        .set_reporting(&specs, &model::format_date(store::reporting::today()), actor)
+        .await?;
     for a in systems
         .iter()
         .filter(|a| a.category.as_deref() == Some("challenged"))
@@ -339,6 +351,31 @@ pub async fn sync(assessed: &Assessed, db: &store::Store, actor: &str) -> Result
         }
     }
     Ok(out)
+}
+
+/// What every assessed trust and system reports at: its outcome's frequency in its pack.
+pub fn reporting_specs(assessed: &Assessed) -> Vec<store::ScheduleSpec> {
+    assessed
+        .trusts
+        .iter()
+        .chain(&assessed.systems)
+        .filter_map(|a| {
+            let r = a.reporting.as_ref()?;
+            let outcome = a
+                .segment
+                .map(|s| format!("segment {s}"))
+                .or_else(|| a.rating.clone())
+                .or_else(|| a.category.clone())?;
+            Some(store::ScheduleSpec {
+                entity_kind: a.entity_kind.clone(),
+                entity_code: a.entity_code.clone(),
+                pack: a.pack.clone(),
+                outcome,
+                frequency: r.frequency.clone(),
+                support: r.support.clone(),
+            })
+        })
+        .collect()
 }
 
 /// A case file: the case, its plan and totals, exit criteria, progress, the interventions in

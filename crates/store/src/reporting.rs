@@ -181,7 +181,8 @@ pub struct Schedule {
     pub frequency: String,
     pub support: String,
     pub from_date: String,
-    /// The day a new outcome replaced this one (the schedule covers periods starting before).
+    /// The day a new outcome replaced this one (the schedule owes the periods that ended
+    /// before it).
     pub to_date: Option<String>,
 }
 
@@ -228,14 +229,17 @@ pub fn returns(
         let Ok(from) = model::parse_date(&s.from_date) else {
             continue;
         };
-        let until = match s.to_date.as_deref().map(model::parse_date) {
-            Some(Ok(to)) => (to - 1).min(today),
-            _ => today,
+        // A schedule a new outcome replaced owes the periods that ended before the change;
+        // the period under way then is owed at the new frequency.
+        let to = match s.to_date.as_deref().map(model::parse_date) {
+            Some(Ok(to)) => Some(to),
+            _ => None,
         };
+        let until = to.map_or(today, |t| (t - 1).min(today));
         let Some(slots) = calendar.slots(&s.frequency, from, until) else {
             continue;
         };
-        for slot in slots {
+        for slot in slots.into_iter().filter(|x| to.is_none_or(|t| x.end < t)) {
             let sub = submissions
                 .iter()
                 .find(|x| x.entity_code == s.entity_code && x.pack == s.pack && x.period == slot.period);

@@ -37,7 +37,7 @@ fn regime_sync_cases_interventions_and_conflicts_as_json() {
     assert!(
         synced
             .trim_end()
-            .ends_with(": 0 systems challenged; opened 0 cases; 0 already open"),
+            .ends_with(": 0 systems challenged; opened 0 cases; 0 already open; 3 reporting schedules set"),
         "{synced}"
     );
     assert_eq!(json(&["cases", "--format", "json"]), serde_json::json!([]));
@@ -387,5 +387,70 @@ fn special_measures_in_the_register_challenge_the_trusts_system() {
     // A second sync opens nothing new.
     let again = run(&db, &sync);
     assert!(again.contains("opened 0 cases"), "{again}");
+    assert!(again.contains("0 reporting schedules set"), "{again}");
     assert_eq!(cases(&db).len(), all.len());
+
+    // The reporting calendar: challenged, QMJ reports monthly from today; its return for this
+    // month can be recorded early, once.
+    let returns = |args: &[&str]| -> Vec<serde_json::Value> {
+        let mut a = vec!["returns", "--format", "json"];
+        a.extend_from_slice(args);
+        serde_json::from_str::<serde_json::Value>(&run(&db, &a))
+            .unwrap()
+            .as_array()
+            .cloned()
+            .unwrap()
+    };
+    let qmj = returns(&["--entity", "QMJ"]);
+    assert_eq!(qmj.len(), 1, "{qmj:?}");
+    assert_eq!(qmj[0]["frequency"], "monthly");
+    assert_eq!(qmj[0]["outcome"], "challenged");
+    assert_eq!(qmj[0]["status"], "open");
+    let period = qmj[0]["period"].as_str().unwrap().to_string();
+    let ral = returns(&["--entity", "RAL"]);
+    assert_eq!(ral[0]["outcome"], "segment 4", "{ral:?}");
+    let done = run(
+        &db,
+        &[
+            "returns",
+            "submit",
+            "--entity",
+            "QMJ",
+            "--pack",
+            "system-2015",
+            "--period",
+            &period,
+            "--note",
+            "board pack",
+        ],
+    );
+    assert!(done.contains(&format!("QMJ system-2015 {period}")), "{done}");
+    assert_eq!(returns(&["--entity", "QMJ"])[0]["status"], "submitted");
+    assert_eq!(returns(&["--status", "submitted"]).len(), 1);
+    let out = footprint()
+        .args([
+            "-q",
+            "regime",
+            "--database",
+            &db,
+            "--actor",
+            "tester",
+            "returns",
+            "submit",
+            "--entity",
+            "QMJ",
+            "--pack",
+            "system-2015",
+            "--period",
+            &period,
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "a second record of the same return is refused"
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("was recorded as submitted"), "{err}");
 }
