@@ -361,3 +361,114 @@ fn tokens_are_stored_hashed_checked_and_revoked() {
         }
     });
 }
+
+/// The conflicts that see more than signs: a demand out of proportion to the plan, capacity
+/// cut where activity is sent (both ways round), and interventions on a whole system.
+#[test]
+fn conflicts_see_magnitude_capacity_and_whole_systems() {
+    let dir = tempfile::tempdir().unwrap();
+    rt().block_on(async {
+        for url in urls(dir.path(), "conflicts_more").await {
+            let s = seeded(&url).await;
+            let case = s.open_case("QAA", None, "challenged", None, "lead").await.unwrap().unwrap();
+            // The plan: RAA closes 10 beds and sends 800 spells a year to RCC; RBB cuts 15 WTE.
+            for (who, levers) in [
+                ("RAA", vec!["RAA:acute_beds:-10", "RAA:activity_moved:800:RCC"]),
+                ("RBB", vec!["RBB:workforce_wte:-15"]),
+            ] {
+                s.add_commitment(
+                    case,
+                    &NewCommitment {
+                        stakeholder: who.into(),
+                        stakeholder_kind: "trust".into(),
+                        care_model: "primary_and_acute_care_system".into(),
+                        description: "the plan".into(),
+                        due: None,
+                        levers: levers.iter().map(|l| Lever::parse(l).unwrap()).collect(),
+                    },
+                    "lead",
+                )
+                .await
+                .unwrap();
+            }
+            let linked = |n: NewIntervention| NewIntervention {
+                case_id: Some(case),
+                deadline: None,
+                ..n
+            };
+            // Monitor demands RAA close 100 beds: the plan's -10 cannot deliver it.
+            let big = s
+                .open_intervention(&linked(intervention("monitor", "RAA", &["RAA:acute_beds:-100"])), "reg")
+                .await
+                .unwrap();
+            // A demand within twice the plan is not out of proportion.
+            s.open_intervention(&linked(intervention("monitor", "RAA", &["RAA:acute_beds:-15"])), "reg")
+                .await
+                .unwrap();
+            // The CQC cuts RCC's workforce, where the plan sends 800 spells.
+            let cut = s
+                .open_intervention(&linked(intervention("cqc", "RCC", &["RCC:workforce_wte:-30"])), "reg")
+                .await
+                .unwrap();
+            // NHS England, on the whole system, moves activity to RBB, whose workforce the plan
+            // cuts; and asks RAA to add beds (against the plan's -10); not linked to the case.
+            let whole = s
+                .open_intervention(
+                    &NewIntervention {
+                        regulator: "nhs_england".into(),
+                        target_kind: "system".into(),
+                        target_code: "QAA".into(),
+                        deadline: None,
+                        ..intervention("nhs_england", "QAA", &["RCC:activity_moved:300:RBB", "RAA:acute_beds:5"])
+                    },
+                    "reg",
+                )
+                .await
+                .unwrap();
+            let conflicts = s.conflicts().await.unwrap();
+            let of = |kind: &str, id: i64| {
+                conflicts
+                    .iter()
+                    .filter(|c| c.kind == kind && c.intervention_ids.contains(&id))
+                    .collect::<Vec<_>>()
+            };
+            let m = of("magnitude", big);
+            assert_eq!(m.len(), 1, "{conflicts:#?}");
+            assert_eq!(
+                m[0].explanation,
+                format!("monitor enforcement_undertaking (intervention {big}) asks RAA to change acute_beds by -100, 10.0 times the plan's -10: the recovery plan of case {case} for QAA pulls the same way but cannot deliver it as written (more than 2 times apart)")
+            );
+            assert_eq!(conflicts.iter().filter(|c| c.kind == "magnitude").count(), 1, "-15 against -10 is in proportion");
+            let c = of("capacity_against_activity", cut);
+            assert_eq!(c.len(), 1, "{conflicts:#?}");
+            assert_eq!(
+                c[0].explanation,
+                format!("cqc enforcement_undertaking (intervention {cut}) on RCC and the recovery plan of case {case} for QAA: the intervention cuts workforce_wte at RCC by 30 while the plan moves 800 spells a year to it. Capacity must follow the activity")
+            );
+            let w = of("capacity_against_activity", whole);
+            assert_eq!(w.len(), 1, "{conflicts:#?}");
+            assert!(
+                w[0].explanation.contains("on system QAA")
+                    && w[0].explanation.contains("the intervention moves 300 spells a year to RBB while the plan cuts its workforce_wte by 15"),
+                "{}",
+                w[0].explanation
+            );
+            // A system-level intervention is held to the plan and to the case like any other.
+            assert_eq!(of("against_plan", whole).len(), 1, "{conflicts:#?}");
+            assert!(of("against_plan", whole)[0].explanation.contains("asks RAA to change acute_beds by 5"));
+            let u = of("unlinked", whole);
+            assert_eq!(u.len(), 1);
+            assert!(u[0].explanation.contains("on system QAA was opened inside QAA"), "{}", u[0].explanation);
+            assert_eq!(of("cost_shift", whole).len(), 1, "RCC to RBB moves cost within QAA");
+            // And it meets the organisation-level ones at RAA: NHS England's +5 beds against
+            // Monitor's -100 and -15.
+            let d: Vec<_> = conflicts.iter().filter(|c| c.kind == "inconsistent_demands").collect();
+            assert_eq!(d.len(), 2, "{d:#?}");
+            assert!(d.iter().all(|c| c.org_code == "RAA" && c.intervention_ids.contains(&whole)));
+            // Closing the big demand ends its conflicts.
+            s.close_intervention(big, "replaced", "reg").await.unwrap();
+            let after = s.conflicts().await.unwrap();
+            assert!(!after.iter().any(|c| c.intervention_ids.contains(&big)));
+        }
+    });
+}
