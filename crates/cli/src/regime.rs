@@ -527,10 +527,16 @@ async fn run_async(args: RegimeArgs, assessed: Option<regime::Assessed>) -> anyh
                     "html" => true,
                     other => bail!("--to {other:?}: markdown or html"),
                 };
+                let returns = regime::system_returns(
+                    &c.system_code,
+                    &db.organisations().await.map_err(refused)?,
+                    db.returns(store::reporting::today()).await.map_err(refused)?,
+                );
                 let file = regime::case_file(
                     c,
                     &db.interventions().await.map_err(refused)?,
                     &db.conflicts().await.map_err(refused)?,
+                    &returns,
                     html,
                 );
                 out!("{file}");

@@ -353,6 +353,51 @@ pub async fn sync(assessed: &Assessed, db: &store::Store, actor: &str) -> Result
     Ok(out)
 }
 
+/// The returns a system and its member organisations owe.
+pub fn system_returns(system: &str, orgs: &[store::Organisation], returns: Vec<store::Return>) -> Vec<store::Return> {
+    returns
+        .into_iter()
+        .filter(|r| {
+            r.entity_code == system
+                || orgs
+                    .iter()
+                    .any(|o| o.code == r.entity_code && o.system_code.as_deref() == Some(system))
+        })
+        .collect()
+}
+
+/// The reporting section of a case file: the returns the system and its members owe (the
+/// caller passes theirs), overdue first.
+pub fn reporting_text(returns: &[store::Return]) -> String {
+    let mut md = String::from("\n## Reporting\n\n");
+    if returns.is_empty() {
+        md.push_str("No reporting schedule yet (a sync records one from each outcome).\n");
+        return md;
+    }
+    let count = |s: &str| returns.iter().filter(|r| r.status == s).count();
+    md.push_str(&format!(
+        "{} overdue, {} due, {} open, {} submitted.\n\n| organisation or system | pack | outcome | frequency | period | due | status |\n| --- | --- | --- | --- | --- | --- | --- |\n",
+        count("overdue"),
+        count("due"),
+        count("open"),
+        count("submitted")
+    ));
+    let rank = |s: &str| ["overdue", "due", "open", "submitted"].iter().position(|x| *x == s).unwrap_or(4);
+    let mut sorted: Vec<&store::Return> = returns.iter().collect();
+    sorted.sort_by(|a, b| rank(&a.status).cmp(&rank(&b.status)).then_with(|| b.due.cmp(&a.due)));
+    for r in sorted {
+        let status = match &r.submitted_at {
+            Some(at) => format!("submitted {}", &at[..at.len().min(10)]),
+            None => r.status.clone(),
+        };
+        md.push_str(&format!(
+            "| {} | {} | {} | {} | {} | {} | {status} |\n",
+            r.entity_code, r.pack, r.outcome, r.frequency, r.period, r.due
+        ));
+    }
+    md
+}
+
 /// What every assessed trust and system reports at: its outcome's frequency in its pack.
 pub fn reporting_specs(assessed: &Assessed) -> Vec<store::ScheduleSpec> {
     assessed
@@ -384,6 +429,7 @@ pub fn case_file(
     case: &store::Case,
     interventions: &[store::Intervention],
     conflicts: &[store::Conflict],
+    returns: &[store::Return],
     html: bool,
 ) -> String {
     let mut md = format!(
@@ -489,6 +535,7 @@ pub fn case_file(
             }
         ));
     }
+    md.push_str(&reporting_text(returns));
     md.push_str("\n## Conflicts\n\n");
     let mine: Vec<&store::Conflict> = conflicts
         .iter()
@@ -566,6 +613,59 @@ pub fn html_fragment(md: &str) -> String {
     }
     if in_list {
         out.push_str("</ul>\n");
+    }
+    out
+}
+
+/// The highest segment in which a framework offers at most targeted support, and the lowest in
+/// which it mandates intensive support: packs placing one organisation on either side of the
+/// gap disagree (`inconsistent_assessments`).
+pub const AT_MOST_TARGETED: u32 = 2;
+pub const INTENSIVE: u32 = 4;
+
+/// Two packs disagreeing about the same organisation: one places it in segment 1 or 2 (at
+/// most targeted support), another in segment 4 or 5 (mandated or intensive support), for
+/// example SOF segment 1 while NOF segment 4. One conflict per organisation and pair of packs,
+/// in words a board paper can quote. `system_of` gives an organisation's system.
+pub fn inconsistent_assessments(
+    assessments: &BTreeMap<String, Vec<policy::assess::Assessment>>,
+    system_of: impl Fn(&str) -> Option<String>,
+) -> Vec<store::Conflict> {
+    // organisation → (pack, segment, period)
+    let mut by_org: BTreeMap<&str, Vec<(&str, u32, &str)>> = BTreeMap::new();
+    for (pack, list) in assessments {
+        for a in list {
+            if let Some(seg) = a.segment {
+                by_org
+                    .entry(a.entity_code.as_str())
+                    .or_default()
+                    .push((pack.as_str(), seg, a.period.as_str()));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for (org, seen) in by_org {
+        for (i, a) in seen.iter().enumerate() {
+            for b in &seen[i + 1..] {
+                let (low, high) = if a.1 <= b.1 { (a, b) } else { (b, a) };
+                if low.1 > AT_MOST_TARGETED || high.1 < INTENSIVE {
+                    continue;
+                }
+                out.push(store::Conflict {
+                    id: format!("inconsistent_assessments:{org}:{}:{}", a.0, b.0),
+                    status: "open".into(),
+                    kind: "inconsistent_assessments".into(),
+                    system_code: system_of(org),
+                    org_code: org.to_string(),
+                    intervention_ids: Vec::new(),
+                    case_id: None,
+                    explanation: format!(
+                        "{} places {org} in segment {} for {} (at most targeted support) while {} places it in segment {} for {} (mandated or intensive support): the frameworks disagree on whether {org} needs intervention, so regulators acting on one would contradict the other; agree one view before acting",
+                        low.0, low.1, low.2, high.0, high.1, high.2
+                    ),
+                });
+            }
+        }
     }
     out
 }

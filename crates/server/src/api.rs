@@ -793,9 +793,23 @@ pub async fn create_intervention(
         )
         .hint("national and regional tokens may open interventions"));
     }
-    let mut n: store::NewIntervention = serde_json::from_slice(&body).map_err(|e| {
+    let n: store::NewIntervention = serde_json::from_slice(&body).map_err(|e| {
         ApiError::bad(format!("the body: {e}")).hint("a JSON object: regulator, target_kind, target_code, kind, legal_basis, actions, start_date, deadline, case_id, levers")
     })?;
+    let id = open_intervention(&s, &who, n).await?;
+    crate::write::intervention_answer(&s, id, StatusCode::CREATED).await
+}
+
+/// Opens an intervention for a caller already allowed to write: its target, levers and case
+/// in scope (out of scope answers as missing), acting as a regulator its token may.
+pub(crate) async fn open_intervention(
+    s: &crate::State,
+    who: &crate::auth::Principal,
+    mut n: store::NewIntervention,
+) -> Result<i64, ApiError> {
+    let t = who
+        .token()
+        .ok_or_else(|| ApiError::internal("a writer without a token"))?;
     check_code("target_code", &n.target_code)?;
     crate::write::acting_as(t, &n.regulator)?;
     // Out of scope and not there answer alike: a caller learns nothing about what it may
@@ -803,22 +817,22 @@ pub async fn create_intervention(
     let hidden =
         |what: &str, code: &str| ApiError::not_found(format!("{what} {code:?}: none in this token's scope"));
     let system_of_target = if n.target_kind == "system" {
-        if !who.sees_system(&s, &n.target_code) {
+        if !who.sees_system(s, &n.target_code) {
             return Err(hidden("system", &n.target_code));
         }
         Some(n.target_code.clone())
     } else {
-        if !who.sees_org(&s, &n.target_code) {
+        if !who.sees_org(s, &n.target_code) {
             return Err(hidden("organisation", &n.target_code));
         }
         s.results
             .organisation(&n.target_code)
             .and_then(|o| o.system_code.clone())
     };
-    n.levers = crate::write::levers_in_scope(&s, &who, std::mem::take(&mut n.levers))?;
+    n.levers = crate::write::levers_in_scope(s, who, std::mem::take(&mut n.levers))?;
     if let Some(case_id) = n.case_id {
         let case = s.db.cases().await?.into_iter().find(|c| c.id == case_id);
-        let Some(case) = case.filter(|c| who.sees_system(&s, &c.system_code)) else {
+        let Some(case) = case.filter(|c| who.sees_system(s, &c.system_code)) else {
             return Err(hidden("case", &case_id.to_string()));
         };
         if system_of_target.as_deref() != Some(case.system_code.as_str()) {
@@ -833,8 +847,7 @@ pub async fn create_intervention(
             ));
         }
     }
-    let id = s.db.open_intervention(&n, &who.name()).await?;
-    crate::write::intervention_answer(&s, id, StatusCode::CREATED).await
+    Ok(s.db.open_intervention(&n, &who.name()).await?)
 }
 
 /// A page of conflicts.
@@ -876,12 +889,16 @@ pub(crate) async fn visible_conflicts(
                     .is_some_and(|i| visible_intervention(s, who, i))
             })
     };
-    Ok(s.db
+    let mut all: Vec<store::Conflict> = s
+        .db
         .conflicts()
         .await?
         .into_iter()
+        .chain(s.assessment_conflicts.iter().cloned())
         .filter(|c| visible(c))
-        .collect())
+        .collect();
+    all.sort_by(|a, b| a.id.cmp(&b.id));
+    Ok(all)
 }
 
 pub async fn conflicts(State(s): State<Shared>, Caller(who): Caller, q: Q) -> Result<Response, ApiError> {

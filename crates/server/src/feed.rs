@@ -1,7 +1,8 @@
 //! The alerts feed: what changed in the register for a token's scope since a moment — cases
 //! opened and closed, commitments added and delivered, exit criteria, trajectories, progress
-//! notes, interventions opened and closed (from the audit log), milestones that fell overdue,
-//! and the conflicts standing now — as JSON, or Atom for people's feed readers.
+//! notes, interventions opened and closed, returns recorded (from the audit log), milestones
+//! and returns that fell overdue, trajectories the published values show off track, and the
+//! conflicts standing now — as JSON, or Atom for people's feed readers.
 //!
 //! Every item is one the caller could read on its own: a case's items only when its system is
 //! in scope, an intervention's when its target is, a conflict when everything it names is.
@@ -22,8 +23,8 @@ pub struct FeedItem {
     pub at: String,
     /// `case_opened`, `case_closed`, `progress_recorded`, `commitment_added`,
     /// `milestone_delivered`, `exit_criterion_added`, `exit_criterion_met`,
-    /// `trajectory_added`, `intervention_opened`, `intervention_closed`, `milestone_overdue`
-    /// or `conflict`.
+    /// `trajectory_added`, `intervention_opened`, `intervention_closed`, `milestone_overdue`,
+    /// `return_recorded`, `return_overdue`, `trajectory_off_track` or `conflict`.
     pub kind: String,
     pub system_code: Option<String>,
     pub case_id: Option<i64>,
@@ -112,6 +113,10 @@ pub async fn items(
         }
     }
     let after = |at: &str| since.is_none_or(|x| at > x);
+    let today = store::reporting::today();
+    // The reporting calendar in scope, and the returns recorded.
+    let calendar = crate::returns::visible(s, who, today).await?;
+    let submissions = s.db.submissions().await?;
     let mut out = Vec::new();
     for e in s.db.audit().await? {
         if !after(&e.at) {
@@ -129,8 +134,32 @@ pub async fn items(
             "add_trajectory" => "trajectory_added",
             "open_intervention" => "intervention_opened",
             "close_intervention" => "intervention_closed",
+            "record_return" => "return_recorded",
             _ => continue,
         };
+        if e.entity == "return" {
+            let Some(r) = submissions.iter().find(|x| x.id == id) else { continue };
+            let Some(cal) = calendar
+                .iter()
+                .find(|c| c.entity_code == r.entity_code && c.pack == r.pack && c.period == r.period)
+            else {
+                continue;
+            };
+            out.push(FeedItem {
+                id: format!("audit:{}", e.id),
+                at: e.at.clone(),
+                kind: kind.into(),
+                system_code: crate::returns::system_of(s, cal),
+                case_id: None,
+                intervention_id: None,
+                title: format!(
+                    "{}'s {} return for {} recorded as submitted ({} reporting: {})",
+                    r.entity_code, r.pack, r.period, cal.frequency, cal.outcome
+                ),
+                link: format!("/api/v1/returns?entity={}", r.entity_code),
+            });
+            continue;
+        }
         if e.entity == "intervention" {
             let Some(i) = interventions
                 .iter()
@@ -219,6 +248,74 @@ pub async fn items(
             });
         }
     }
+    // Returns that fell overdue.
+    for r in calendar.iter().filter(|r| r.status == "overdue") {
+        let Ok(d) = model::parse_date(&r.due) else { continue };
+        let at = format!("{}T00:00:00Z", model::format_date(d + 1));
+        if !after(&at) {
+            continue;
+        }
+        out.push(FeedItem {
+            id: format!("return_overdue:{}:{}:{}", r.entity_code, r.pack, r.period),
+            at,
+            kind: "return_overdue".into(),
+            system_code: crate::returns::system_of(s, r),
+            case_id: None,
+            intervention_id: None,
+            title: format!(
+                "{}'s {} return for {} was due {} and is overdue ({} reporting: {})",
+                r.entity_code, r.pack, r.period, r.due, r.frequency, r.outcome
+            ),
+            link: format!("/api/v1/returns?entity={}&status=overdue", r.entity_code),
+        });
+    }
+    // Trajectories off track: the published value for the committed period misses its target.
+    let published = s
+        .results
+        .manifest
+        .as_ref()
+        .map(|m| m.computed_at.clone())
+        .unwrap_or_else(|| now.clone());
+    for c in cases
+        .iter()
+        .filter(|c| c.status == "open" && who.sees_system(s, &c.system_code))
+    {
+        for t in &c.trajectories {
+            let Some(v) = s
+                .results
+                .series(&t.indicator, "system", &c.system_code)
+                .find(|v| &*v.grain == t.grain && &*v.period == t.period)
+                .filter(|v| !v.suppressed)
+                .and_then(|v| v.value)
+            else {
+                continue;
+            };
+            let off = if t.direction == "lower" { v > t.target } else { v < t.target };
+            let at = published.clone().max(c.opened_at.clone());
+            if !off || !after(&at) {
+                continue;
+            }
+            out.push(FeedItem {
+                id: format!("off_track:{}", t.id),
+                at,
+                kind: "trajectory_off_track".into(),
+                system_code: Some(c.system_code.clone()),
+                case_id: Some(c.id),
+                intervention_id: None,
+                title: format!(
+                    "case {} ({}): {} for {} is {}, off its trajectory of {} ({} is better)",
+                    c.id,
+                    c.system_code,
+                    t.indicator,
+                    t.period,
+                    (v * 10.0).round() / 10.0,
+                    t.target,
+                    t.direction
+                ),
+                link: format!("/api/v1/cases/{}", c.id),
+            });
+        }
+    }
     // Conflicts standing now, dated by the latest intervention or case they involve.
     for k in crate::api::visible_conflicts(s, who).await? {
         let at = k
@@ -236,6 +333,8 @@ pub async fn items(
                     .map(|c| c.opened_at.clone()),
             )
             .max()
+            // Packs disagreeing: as old as the results they were published with.
+            .or_else(|| s.results.manifest.as_ref().map(|m| m.computed_at.clone()))
             .unwrap_or_else(|| now.clone());
         if !after(&at) {
             continue;

@@ -11,10 +11,12 @@
 pub mod api;
 pub mod auth;
 pub mod feed;
+pub mod forms;
 pub mod map;
 pub mod openapi;
 pub mod pages;
 pub mod results;
+pub mod returns;
 pub mod svg;
 pub mod write;
 
@@ -94,6 +96,9 @@ pub struct State {
     pub pages: std::sync::Mutex<std::collections::HashMap<String, Arc<String>>>,
     /// The OpenAPI document, built on first request (the results never change while serving).
     pub openapi: std::sync::OnceLock<axum::body::Bytes>,
+    /// Packs disagreeing about an organisation (`inconsistent_assessments`), from the
+    /// published assessments, found once.
+    pub assessment_conflicts: Vec<store::Conflict>,
 }
 
 pub type Shared = Arc<State>;
@@ -311,7 +316,11 @@ pub async fn state_with(
         .await
         .map_err(|e| Error::Results(e.to_string()))??;
     let map = map::Map::draw(&results);
+    let assessment_conflicts = regime::inconsistent_assessments(&results.assessments, |o| {
+        results.organisation(o).and_then(|x| x.system_code.clone())
+    });
     Ok(Arc::new(State {
+        assessment_conflicts,
         results,
         db,
         options,

@@ -1,7 +1,7 @@
 //! The API's route table: the router is built from it and the OpenAPI 3 document is generated
 //! from it, so the two cannot drift apart.
 
-use crate::{Shared, api, results, write};
+use crate::{Shared, api, results, returns, write};
 use axum::Router;
 use axum::routing::{MethodRouter, get, post};
 use schemars::JsonSchema;
@@ -42,6 +42,8 @@ pub enum Kind {
     FeedFormat,
     /// A date or a UTC instant.
     Since,
+    /// A return's status.
+    ReturnStatus,
 }
 
 #[derive(Debug)]
@@ -407,6 +409,32 @@ pub const ROUTES: &[Route] = &[
         answer: Answer::One(schema::<store::Case>),
     },
     Route {
+        id: "returns",
+        method: "get",
+        path: "/api/v1/returns",
+        summary: "The reporting calendar: every return the organisations and systems in the token's scope owe at their outcome's frequency, and where each stands (submitted, overdue, due, open)",
+        access: Access::Token,
+        params: &[
+            query("status", Kind::ReturnStatus, "only returns of this status"),
+            query("system", Kind::Code, "a system: its own returns and its organisations'"),
+            query("entity", Kind::Code, "an organisation or system code"),
+            query("limit", Kind::Limit, "returns per answer (default and most 10,000)"),
+            query("offset", Kind::Offset, "returns to skip"),
+        ],
+        csv: false,
+        answer: Answer::One(schema::<returns::ReturnsPage>),
+    },
+    Route {
+        id: "create_return",
+        method: "post",
+        path: "/api/v1/returns",
+        summary: "Record a return as submitted (audited); 422 when the calendar does not owe it or it is already recorded",
+        access: Access::Write,
+        params: &[],
+        csv: false,
+        answer: Answer::One(schema::<store::Return>),
+    },
+    Route {
         id: "feed",
         method: "get",
         path: "/api/v1/feed",
@@ -493,6 +521,8 @@ fn handler(id: &str) -> MethodRouter<Shared> {
         "close_case" => post(write::close_case),
         "conflicts" => get(api::conflicts),
         "feed" => get(crate::feed::feed),
+        "returns" => get(returns::list),
+        "create_return" => post(returns::create),
         "budgets_settle" => post(api::budgets_settle),
         other => unreachable!("route {other} in ROUTES has no handler"),
     }
@@ -574,6 +604,7 @@ fn param_schema(kind: Kind) -> Value {
         Kind::Offset => json!({"type": "integer", "minimum": 0, "maximum": api::MAX_OFFSET}),
         Kind::Id => json!({"type": "integer", "format": "int64", "minimum": 1, "maximum": i64::MAX}),
         Kind::FeedFormat => json!({"type": "string", "enum": ["json", "atom"]}),
+        Kind::ReturnStatus => json!({"type": "string", "enum": returns::STATUSES}),
         Kind::Since => {
             json!({"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]{1,9})?)?Z)?$"})
         }
@@ -606,6 +637,7 @@ fn request_body(id: &str) -> (&'static str, fn() -> Value) {
         "add_trajectory" => ("NewTrajectory", request_schema::<write::NewTrajectory>),
         "add_progress" => ("NewProgress", request_schema::<write::NewProgress>),
         "close_case" => ("CloseCase", request_schema::<write::CloseCase>),
+        "create_return" => ("NewReturn", request_schema::<returns::NewReturn>),
         "deliver_commitment" | "meet_exit_criterion" => ("Mark", request_schema::<write::Mark>),
         other => unreachable!("POST route {other} has no request body"),
     }

@@ -435,6 +435,15 @@ async fn system_page(S(s): S<Shared>, Caller(who): Caller, Path(code): Path<Stri
             Ok(h) => b.push_str(&h),
             Err(e) => return error_page(e, &who),
         }
+        match reporting(&s, &who, &code).await {
+            Ok(h) => b.push_str(&h),
+            Err(e) => return error_page(e, &who),
+        }
+        let open_case = match s.db.cases().await {
+            Ok(c) => c.iter().any(|c| c.system_code == code && c.status == "open"),
+            Err(e) => return error_page(e.into(), &who),
+        };
+        b.push_str(&crate::forms::system_forms(&s, &who, &code, open_case));
     } else {
         b.push_str("<h2>Diagnosis, recovery plan, interventions and conflicts</h2><p class=\"note\">These are shown to tokens whose scope includes this system. <a href=\"/login\">Sign in</a>.</p>");
     }
@@ -562,6 +571,7 @@ async fn detail(s: &State, system: &str) -> Result<String, ApiError> {
         s.db.conflicts()
             .await?
             .into_iter()
+            .chain(s.assessment_conflicts.iter().cloned())
             .filter(|c| c.system_code.as_deref() == Some(system))
             .collect();
     b.push_str("<h2 id=\"conflicts\">Conflicts</h2>");
@@ -580,6 +590,51 @@ async fn detail(s: &State, system: &str) -> Result<String, ApiError> {
         }
         b.push_str("</ul>");
     }
+    Ok(b)
+}
+
+/// The system's and its members' returns that are overdue or due, from the reporting calendar.
+async fn reporting(s: &State, who: &Principal, system: &str) -> Result<String, ApiError> {
+    let owed: Vec<store::Return> = crate::returns::visible(s, who, store::reporting::today())
+        .await?
+        .into_iter()
+        .filter(|r| crate::returns::system_of(s, r).as_deref() == Some(system))
+        .collect();
+    let mut b = String::from("<h2 id=\"reporting\">Reporting</h2>");
+    if owed.is_empty() {
+        b.push_str("<p>No reporting schedule yet (a sync records one from each outcome).</p>");
+        return Ok(b);
+    }
+    let late: Vec<&store::Return> = owed.iter().filter(|r| matches!(r.status.as_str(), "overdue" | "due")).collect();
+    let current: Vec<String> = {
+        let mut seen: Vec<String> = Vec::new();
+        for r in owed.iter().rev() {
+            let line = format!("{} reports {} under {} ({})", r.entity_code, r.frequency, r.pack, r.outcome);
+            if !seen.iter().any(|x| x.starts_with(&format!("{} reports", r.entity_code)) && x.contains(&r.pack)) {
+                seen.push(line);
+            }
+        }
+        seen
+    };
+    let _ = write!(b, "<p>{}.</p>", esc(&current.join("; ")));
+    if late.is_empty() {
+        b.push_str("<p>No return overdue or due.</p>");
+        return Ok(b);
+    }
+    b.push_str("<table class=\"returns\"><caption>Returns overdue or due</caption><thead><tr><th scope=\"col\">Organisation or system</th><th scope=\"col\">Pack</th><th scope=\"col\">Period</th><th scope=\"col\">Due</th><th scope=\"col\">Status</th></tr></thead><tbody>");
+    for r in late {
+        let _ = write!(
+            b,
+            "<tr data-status=\"{}\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(&r.status),
+            esc(&r.entity_code),
+            esc(&r.pack),
+            esc(&r.period),
+            esc(&r.due),
+            esc(&r.status)
+        );
+    }
+    b.push_str("</tbody></table>");
     Ok(b)
 }
 
@@ -727,6 +782,11 @@ async fn organisation_page(S(s): S<Shared>, Caller(who): Caller, Path(code): Pat
 }
 
 async fn case_page(S(s): S<Shared>, Caller(who): Caller, Path(id): Path<String>) -> Response {
+    case_response(&s, &who, &id, None).await
+}
+
+/// The case page, with a refused form's error above the forms (and its status) when given.
+pub(crate) async fn case_response(s: &State, who: &Principal, id: &str, refused: Option<ApiError>) -> Response {
     if !who.is_authenticated() {
         return error_page(
             ApiError::new(
@@ -735,31 +795,58 @@ async fn case_page(S(s): S<Shared>, Caller(who): Caller, Path(id): Path<String>)
                 "cases are shown to signed-in users",
             )
             .hint("sign in with an access token at /login"),
-            &who,
+            who,
         );
     }
     let Ok(n) = id.parse::<i64>() else {
-        return error_page(ApiError::bad("not a case number"), &who);
+        return error_page(ApiError::bad("not a case number"), who);
     };
     let cases = match s.db.cases().await {
         Ok(c) => c,
-        Err(e) => return error_page(e.into(), &who),
+        Err(e) => return error_page(e.into(), who),
     };
     let Some(case) = cases
         .into_iter()
-        .find(|c| c.id == n && who.sees_system(&s, &c.system_code))
+        .find(|c| c.id == n && who.sees_system(s, &c.system_code))
     else {
         return error_page(
-            ApiError::not_found(format!("case {n}: none in your token's scope")),
-            &who,
+            refused.unwrap_or_else(|| ApiError::not_found(format!("case {n}: none in your token's scope"))),
+            who,
         );
     };
-    let (interventions, conflicts) = match (s.db.interventions().await, s.db.conflicts().await) {
+    let (interventions, conflicts) = match (s.db.interventions().await, crate::api::visible_conflicts(s, who).await) {
         (Ok(i), Ok(c)) => (i, c),
-        (Err(e), _) | (_, Err(e)) => return error_page(e.into(), &who),
+        (Err(e), _) => return error_page(e.into(), who),
+        (_, Err(e)) => return error_page(e, who),
     };
-    let md = regime::case_file(&case, &interventions, &conflicts, false);
-    layout(&format!("Case {n}"), &who, &regime::html_fragment(&md)).into_response()
+    let interventions: Vec<store::Intervention> = interventions
+        .into_iter()
+        .filter(|i| crate::api::visible_intervention(s, who, i))
+        .collect();
+    let returns = match crate::returns::visible(s, who, store::reporting::today()).await {
+        Ok(r) => r
+            .into_iter()
+            .filter(|r| crate::returns::system_of(s, r).as_deref() == Some(case.system_code.as_str()))
+            .collect::<Vec<_>>(),
+        Err(e) => return error_page(e, who),
+    };
+    let md = regime::case_file(&case, &interventions, &conflicts, &returns, false);
+    let mut b = String::new();
+    let status = match &refused {
+        Some(e) => {
+            let _ = write!(
+                b,
+                "<p class=\"note\" role=\"alert\" id=\"refused\">Not changed: {}{}</p>",
+                esc(&e.message),
+                e.hint.as_deref().map(|h| format!(" ({})", esc(h))).unwrap_or_default()
+            );
+            e.status
+        }
+        None => StatusCode::OK,
+    };
+    b.push_str(&regime::html_fragment(&md));
+    b.push_str(&crate::forms::case_forms(s, who, &case, &interventions, &returns));
+    (status, layout(&format!("Case {n}"), who, &b)).into_response()
 }
 
 async fn login_form(Caller(who): Caller) -> Response {
@@ -1009,6 +1096,8 @@ pub fn router() -> Router<Shared> {
         .route("/systems/{code}", get(system_page))
         .route("/organisations/{code}", get(organisation_page))
         .route("/cases/{id}", get(case_page))
+        .route("/cases/{id}/forms/{action}", axum::routing::post(crate::forms::case_form))
+        .route("/systems/{code}/forms/{action}", axum::routing::post(crate::forms::system_form))
         .route("/budgets", get(budgets_form).post(budgets_settle))
         .route("/login", get(login_form).post(login))
         .route("/logout", axum::routing::post(logout))

@@ -75,7 +75,7 @@ pub struct CloseIntervention {
 pub struct Mark {}
 
 /// A caller who may write, checked before anything else is read.
-fn writer(who: &Principal, headers: &axum::http::HeaderMap) -> Result<(), ApiError> {
+pub(crate) fn writer(who: &Principal, headers: &axum::http::HeaderMap) -> Result<(), ApiError> {
     let t = who.require_bearer()?;
     require_json(headers)?;
     if !t.can_write() {
@@ -89,12 +89,12 @@ fn writer(who: &Principal, headers: &axum::http::HeaderMap) -> Result<(), ApiErr
     Ok(())
 }
 
-fn body<T: serde::de::DeserializeOwned>(bytes: &[u8], shape: &str) -> Result<T, ApiError> {
+pub(crate) fn body<T: serde::de::DeserializeOwned>(bytes: &[u8], shape: &str) -> Result<T, ApiError> {
     serde_json::from_slice(bytes).map_err(|e| ApiError::bad(format!("the body: {e}")).hint(shape.to_string()))
 }
 
 /// Free text: present and not too long.
-fn text(name: &str, v: &str) -> Result<(), ApiError> {
+pub(crate) fn text(name: &str, v: &str) -> Result<(), ApiError> {
     if v.trim().is_empty() {
         return Err(refused(format!("{name}: must not be empty")));
     }
@@ -167,16 +167,13 @@ async fn answer(
     Ok((status, axum::Json(case)).into_response())
 }
 
-pub async fn create_case(
-    State(s): State<Shared>,
-    Caller(who): Caller,
-    headers: axum::http::HeaderMap,
-    bytes: axum::body::Bytes,
-) -> Result<Response, ApiError> {
-    writer(&who, &headers)?;
-    let n: NewCase = body(&bytes, "a JSON object: system_code, reason")?;
+// Each change is a core function (the checks and the change, for a caller already allowed
+// to write) used by the JSON routes here and by the dashboard's forms (`pages`).
+
+/// Opens a case by hand; the new case's number.
+pub(crate) async fn open_case(s: &crate::State, who: &Principal, n: &NewCase) -> Result<i64, ApiError> {
     check_code("system_code", &n.system_code)?;
-    if !who.sees_system(&s, &n.system_code) || s.results.system(&n.system_code).is_none() {
+    if !who.sees_system(s, &n.system_code) || s.results.system(&n.system_code).is_none() {
         return Err(hidden("system", &n.system_code));
     }
     text("reason", &n.reason)?;
@@ -194,49 +191,28 @@ pub async fn create_case(
         )
         .hint("add to the open case"));
     }
-    let Some(id) =
-        s.db.open_case(&n.system_code, None, &n.reason, None, &who.name())
-            .await?
-    else {
-        return Err(ApiError::internal(format!(
-            "case for {} not opened",
-            n.system_code
-        )));
-    };
-    answer(&s, &who, id, StatusCode::CREATED).await
+    s.db.open_case(&n.system_code, None, &n.reason, None, &who.name())
+        .await?
+        .ok_or_else(|| ApiError::internal(format!("case for {} not opened", n.system_code)))
 }
 
-pub async fn add_commitment(
-    State(s): State<Shared>,
-    Caller(who): Caller,
-    Path(id): Path<String>,
-    headers: axum::http::HeaderMap,
-    bytes: axum::body::Bytes,
-) -> Result<Response, ApiError> {
-    writer(&who, &headers)?;
-    let case = case_of(&s, &who, &id).await?;
-    let mut n: store::NewCommitment = body(
-        &bytes,
-        "a JSON object: stakeholder, stakeholder_kind, care_model, description, due, levers",
-    )?;
+pub(crate) async fn commit(
+    s: &crate::State,
+    who: &Principal,
+    id: &str,
+    mut n: store::NewCommitment,
+) -> Result<i64, ApiError> {
+    let case = case_of(s, who, id).await?;
     text("stakeholder", &n.stakeholder)?;
     text("description", &n.description)?;
-    n.levers = levers_in_scope(&s, &who, std::mem::take(&mut n.levers))?;
+    n.levers = levers_in_scope(s, who, std::mem::take(&mut n.levers))?;
     s.db.add_commitment(case.id, &n, &who.name()).await?;
-    answer(&s, &who, case.id, StatusCode::CREATED).await
+    Ok(case.id)
 }
 
-pub async fn deliver_commitment(
-    State(s): State<Shared>,
-    Caller(who): Caller,
-    Path((id, commitment)): Path<(String, String)>,
-    headers: axum::http::HeaderMap,
-    bytes: axum::body::Bytes,
-) -> Result<Response, ApiError> {
-    writer(&who, &headers)?;
-    let case = case_of(&s, &who, &id).await?;
-    let commitment = item(&commitment, "commitment")?;
-    let _: Mark = body(&bytes, "an empty JSON object: {}")?;
+pub(crate) async fn deliver(s: &crate::State, who: &Principal, id: &str, commitment: &str) -> Result<i64, ApiError> {
+    let case = case_of(s, who, id).await?;
+    let commitment = item(commitment, "commitment")?;
     // Only the case's own commitments: an id from another case (perhaps another system's)
     // answers as missing.
     if !case.commitments.iter().any(|c| c.id == commitment) {
@@ -246,35 +222,19 @@ pub async fn deliver_commitment(
         return Err(refused(format!("case {} is closed", case.id)));
     }
     s.db.complete_commitment(commitment, &who.name()).await?;
-    answer(&s, &who, case.id, StatusCode::OK).await
+    Ok(case.id)
 }
 
-pub async fn add_exit_criterion(
-    State(s): State<Shared>,
-    Caller(who): Caller,
-    Path(id): Path<String>,
-    headers: axum::http::HeaderMap,
-    bytes: axum::body::Bytes,
-) -> Result<Response, ApiError> {
-    writer(&who, &headers)?;
-    let case = case_of(&s, &who, &id).await?;
-    let n: NewExitCriterion = body(&bytes, "a JSON object: text")?;
+pub(crate) async fn criterion(s: &crate::State, who: &Principal, id: &str, n: &NewExitCriterion) -> Result<i64, ApiError> {
+    let case = case_of(s, who, id).await?;
     text("text", &n.text)?;
     s.db.add_exit_criterion(case.id, &n.text, &who.name()).await?;
-    answer(&s, &who, case.id, StatusCode::CREATED).await
+    Ok(case.id)
 }
 
-pub async fn meet_exit_criterion(
-    State(s): State<Shared>,
-    Caller(who): Caller,
-    Path((id, criterion)): Path<(String, String)>,
-    headers: axum::http::HeaderMap,
-    bytes: axum::body::Bytes,
-) -> Result<Response, ApiError> {
-    writer(&who, &headers)?;
-    let case = case_of(&s, &who, &id).await?;
-    let criterion = item(&criterion, "exit criterion")?;
-    let _: Mark = body(&bytes, "an empty JSON object: {}")?;
+pub(crate) async fn meet(s: &crate::State, who: &Principal, id: &str, criterion: &str) -> Result<i64, ApiError> {
+    let case = case_of(s, who, id).await?;
+    let criterion = item(criterion, "exit criterion")?;
     if !case.exit_criteria.iter().any(|c| c.id == criterion) {
         return Err(hidden("exit criterion", &criterion.to_string()));
     }
@@ -282,22 +242,11 @@ pub async fn meet_exit_criterion(
         return Err(refused(format!("case {} is closed", case.id)));
     }
     s.db.meet_exit_criterion(criterion, &who.name()).await?;
-    answer(&s, &who, case.id, StatusCode::OK).await
+    Ok(case.id)
 }
 
-pub async fn add_trajectory(
-    State(s): State<Shared>,
-    Caller(who): Caller,
-    Path(id): Path<String>,
-    headers: axum::http::HeaderMap,
-    bytes: axum::body::Bytes,
-) -> Result<Response, ApiError> {
-    writer(&who, &headers)?;
-    let case = case_of(&s, &who, &id).await?;
-    let n: NewTrajectory = body(
-        &bytes,
-        "a JSON object: indicator, grain, period, target, direction",
-    )?;
+pub(crate) async fn trajectory(s: &crate::State, who: &Principal, id: &str, n: &NewTrajectory) -> Result<i64, ApiError> {
+    let case = case_of(s, who, id).await?;
     check_code("indicator", &n.indicator)?;
     let Some(ind) = s.results.indicator(&n.indicator) else {
         return Err(refused(format!(
@@ -305,7 +254,7 @@ pub async fn add_trajectory(
             n.indicator
         )));
     };
-    let direction = match n.direction.as_deref() {
+    let direction = match n.direction.as_deref().filter(|d| !d.is_empty()) {
         Some(d) => d.to_string(),
         None if matches!(ind.direction.as_str(), "higher" | "lower") => ind.direction.clone(),
         None => {
@@ -327,7 +276,141 @@ pub async fn add_trajectory(
         &who.name(),
     )
     .await?;
-    answer(&s, &who, case.id, StatusCode::CREATED).await
+    Ok(case.id)
+}
+
+pub(crate) async fn progress(s: &crate::State, who: &Principal, id: &str, n: &NewProgress) -> Result<i64, ApiError> {
+    let case = case_of(s, who, id).await?;
+    text("note", &n.note)?;
+    s.db.record_progress(case.id, &n.note, &who.name()).await?;
+    Ok(case.id)
+}
+
+pub(crate) async fn close(s: &crate::State, who: &Principal, id: &str, n: &CloseCase) -> Result<i64, ApiError> {
+    let case = case_of(s, who, id).await?;
+    text("reason", &n.reason)?;
+    if let Some(o) = &n.override_reason {
+        text("override", o)?;
+    }
+    s.db.close_case(case.id, &n.reason, n.override_reason.as_deref(), &who.name())
+        .await?;
+    Ok(case.id)
+}
+
+/// Closes an intervention in scope, as its regulator.
+pub(crate) async fn end_intervention(
+    s: &crate::State,
+    who: &Principal,
+    id: &str,
+    n: &CloseIntervention,
+) -> Result<i64, ApiError> {
+    let id = item(id, "intervention")?;
+    let found =
+        s.db.interventions()
+            .await?
+            .into_iter()
+            .find(|i| i.id == id)
+            .filter(|i| crate::api::visible_intervention(s, who, i));
+    let Some(i) = found else {
+        return Err(hidden("intervention", &id.to_string()));
+    };
+    text("reason", &n.reason)?;
+    let t = who
+        .token()
+        .ok_or_else(|| ApiError::internal("a writer without a token"))?;
+    acting_as(t, &i.regulator)?;
+    s.db.close_intervention(i.id, &n.reason, &who.name()).await?;
+    Ok(id)
+}
+
+pub async fn create_case(
+    State(s): State<Shared>,
+    Caller(who): Caller,
+    headers: axum::http::HeaderMap,
+    bytes: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    writer(&who, &headers)?;
+    let n: NewCase = body(&bytes, "a JSON object: system_code, reason")?;
+    let id = open_case(&s, &who, &n).await?;
+    answer(&s, &who, id, StatusCode::CREATED).await
+}
+
+pub async fn add_commitment(
+    State(s): State<Shared>,
+    Caller(who): Caller,
+    Path(id): Path<String>,
+    headers: axum::http::HeaderMap,
+    bytes: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    writer(&who, &headers)?;
+    case_of(&s, &who, &id).await?;
+    let n: store::NewCommitment = body(
+        &bytes,
+        "a JSON object: stakeholder, stakeholder_kind, care_model, description, due, levers",
+    )?;
+    let case = commit(&s, &who, &id, n).await?;
+    answer(&s, &who, case, StatusCode::CREATED).await
+}
+
+pub async fn deliver_commitment(
+    State(s): State<Shared>,
+    Caller(who): Caller,
+    Path((id, commitment)): Path<(String, String)>,
+    headers: axum::http::HeaderMap,
+    bytes: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    writer(&who, &headers)?;
+    case_of(&s, &who, &id).await?;
+    item(&commitment, "commitment")?;
+    let _: Mark = body(&bytes, "an empty JSON object: {}")?;
+    let case = deliver(&s, &who, &id, &commitment).await?;
+    answer(&s, &who, case, StatusCode::OK).await
+}
+
+pub async fn add_exit_criterion(
+    State(s): State<Shared>,
+    Caller(who): Caller,
+    Path(id): Path<String>,
+    headers: axum::http::HeaderMap,
+    bytes: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    writer(&who, &headers)?;
+    case_of(&s, &who, &id).await?;
+    let n: NewExitCriterion = body(&bytes, "a JSON object: text")?;
+    let case = criterion(&s, &who, &id, &n).await?;
+    answer(&s, &who, case, StatusCode::CREATED).await
+}
+
+pub async fn meet_exit_criterion(
+    State(s): State<Shared>,
+    Caller(who): Caller,
+    Path((id, criterion)): Path<(String, String)>,
+    headers: axum::http::HeaderMap,
+    bytes: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    writer(&who, &headers)?;
+    case_of(&s, &who, &id).await?;
+    item(&criterion, "exit criterion")?;
+    let _: Mark = body(&bytes, "an empty JSON object: {}")?;
+    let case = meet(&s, &who, &id, &criterion).await?;
+    answer(&s, &who, case, StatusCode::OK).await
+}
+
+pub async fn add_trajectory(
+    State(s): State<Shared>,
+    Caller(who): Caller,
+    Path(id): Path<String>,
+    headers: axum::http::HeaderMap,
+    bytes: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    writer(&who, &headers)?;
+    case_of(&s, &who, &id).await?;
+    let n: NewTrajectory = body(
+        &bytes,
+        "a JSON object: indicator, grain, period, target, direction",
+    )?;
+    let case = trajectory(&s, &who, &id, &n).await?;
+    answer(&s, &who, case, StatusCode::CREATED).await
 }
 
 pub async fn add_progress(
@@ -338,11 +421,10 @@ pub async fn add_progress(
     bytes: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
     writer(&who, &headers)?;
-    let case = case_of(&s, &who, &id).await?;
+    case_of(&s, &who, &id).await?;
     let n: NewProgress = body(&bytes, "a JSON object: note")?;
-    text("note", &n.note)?;
-    s.db.record_progress(case.id, &n.note, &who.name()).await?;
-    answer(&s, &who, case.id, StatusCode::CREATED).await
+    let case = progress(&s, &who, &id, &n).await?;
+    answer(&s, &who, case, StatusCode::CREATED).await
 }
 
 pub async fn close_case(
@@ -353,18 +435,13 @@ pub async fn close_case(
     bytes: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
     writer(&who, &headers)?;
-    let case = case_of(&s, &who, &id).await?;
+    case_of(&s, &who, &id).await?;
     let n: CloseCase = body(
         &bytes,
         "a JSON object: reason, and override to close with exit criteria unmet",
     )?;
-    text("reason", &n.reason)?;
-    if let Some(o) = &n.override_reason {
-        text("override", o)?;
-    }
-    s.db.close_case(case.id, &n.reason, n.override_reason.as_deref(), &who.name())
-        .await?;
-    answer(&s, &who, case.id, StatusCode::OK).await
+    let case = close(&s, &who, &id, &n).await?;
+    answer(&s, &who, case, StatusCode::OK).await
 }
 
 pub async fn close_intervention(
@@ -375,20 +452,8 @@ pub async fn close_intervention(
     bytes: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
     writer(&who, &headers)?;
-    let id = item(&id, "intervention")?;
-    let found =
-        s.db.interventions()
-            .await?
-            .into_iter()
-            .find(|i| i.id == id)
-            .filter(|i| crate::api::visible_intervention(&s, &who, i));
-    let Some(i) = found else {
-        return Err(hidden("intervention", &id.to_string()));
-    };
     let n: CloseIntervention = body(&bytes, "a JSON object: reason")?;
-    text("reason", &n.reason)?;
-    acting_as(who.require_bearer()?, &i.regulator)?;
-    s.db.close_intervention(i.id, &n.reason, &who.name()).await?;
+    let id = end_intervention(&s, &who, &id, &n).await?;
     intervention_answer(&s, id, StatusCode::OK).await
 }
 

@@ -2,3 +2,4 @@
 
 mod diagnosis;
 mod scenario;
+mod assessments;

@@ -119,7 +119,19 @@ fn a_challenged_system_gets_a_case_and_a_conflicting_intervention_is_flagged() {
         );
         // Linked to the case: not "unlinked".
         assert!(!conflicts.iter().any(|c| c.kind == "unlinked"));
-        let file = regime::case_file(&case, &db.interventions().await.unwrap(), &conflicts, false);
+        // The reporting calendar the sync set: the challenged system reports monthly from today,
+        // its members at their segments' frequencies.
+        let returns = regime::system_returns(
+            system,
+            &db.organisations().await.unwrap(),
+            db.returns(store::reporting::today()).await.unwrap(),
+        );
+        let own: Vec<&store::Return> = returns.iter().filter(|r| r.entity_code == *system).collect();
+        assert_eq!(own.len(), 1, "{returns:?}");
+        assert_eq!((own[0].frequency.as_str(), own[0].status.as_str()), ("monthly", "open"));
+        assert!(returns.iter().any(|r| r.entity_code == *a), "{returns:?}");
+        let file = regime::case_file(&case, &db.interventions().await.unwrap(), &conflicts, &returns, false);
+        assert!(file.contains("## Reporting") && file.contains(&format!("| {system} | system-2015 | challenged | monthly |")), "{file}");
         assert!(file.contains("Plan totals: beds +20, workforce +30 WTE, spending £-1500000."), "{file}");
         assert!(file.contains("**against_plan**"));
         // Every intervention in the system with its full detail.
@@ -132,7 +144,7 @@ fn a_challenged_system_gets_a_case_and_a_conflicting_intervention_is_flagged() {
         assert!(file.contains("| milestone due | delivered |"), "{file}");
         assert!(file.contains("## Diagnosis (2024/25)"), "{file}");
         assert!(file.contains("Combined surplus -"), "{file}");
-        let html = regime::case_file(&case, &db.interventions().await.unwrap(), &conflicts, true);
+        let html = regime::case_file(&case, &db.interventions().await.unwrap(), &conflicts, &returns, true);
         assert!(html.contains("<h2>Recovery plan</h2>") && html.contains("<th>stakeholder</th>"));
 
         // Delivery tracking: milestones by date, trajectories against the computed values.
