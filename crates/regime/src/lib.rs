@@ -354,7 +354,11 @@ pub async fn sync(assessed: &Assessed, db: &store::Store, actor: &str) -> Result
 }
 
 /// The returns a system and its member organisations owe.
-pub fn system_returns(system: &str, orgs: &[store::Organisation], returns: Vec<store::Return>) -> Vec<store::Return> {
+pub fn system_returns(
+    system: &str,
+    orgs: &[store::Organisation],
+    returns: Vec<store::Return>,
+) -> Vec<store::Return> {
     returns
         .into_iter()
         .filter(|r| {
@@ -382,9 +386,18 @@ pub fn reporting_text(returns: &[store::Return]) -> String {
         count("open"),
         count("submitted")
     ));
-    let rank = |s: &str| ["overdue", "due", "open", "submitted"].iter().position(|x| *x == s).unwrap_or(4);
+    let rank = |s: &str| {
+        ["overdue", "due", "open", "submitted"]
+            .iter()
+            .position(|x| *x == s)
+            .unwrap_or(4)
+    };
     let mut sorted: Vec<&store::Return> = returns.iter().collect();
-    sorted.sort_by(|a, b| rank(&a.status).cmp(&rank(&b.status)).then_with(|| b.due.cmp(&a.due)));
+    sorted.sort_by(|a, b| {
+        rank(&a.status)
+            .cmp(&rank(&b.status))
+            .then_with(|| b.due.cmp(&a.due))
+    });
     for r in sorted {
         let status = match &r.submitted_at {
             Some(at) => format!("submitted {}", &at[..at.len().min(10)]),
@@ -636,10 +649,11 @@ pub fn inconsistent_assessments(
     for (pack, list) in assessments {
         for a in list {
             if let Some(seg) = a.segment {
-                by_org
-                    .entry(a.entity_code.as_str())
-                    .or_default()
-                    .push((pack.as_str(), seg, a.period.as_str()));
+                by_org.entry(a.entity_code.as_str()).or_default().push((
+                    pack.as_str(),
+                    seg,
+                    a.period.as_str(),
+                ));
             }
         }
     }

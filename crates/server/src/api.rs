@@ -889,14 +889,13 @@ pub(crate) async fn visible_conflicts(
                     .is_some_and(|i| visible_intervention(s, who, i))
             })
     };
-    let mut all: Vec<store::Conflict> = s
-        .db
-        .conflicts()
-        .await?
-        .into_iter()
-        .chain(s.assessment_conflicts.iter().cloned())
-        .filter(|c| visible(c))
-        .collect();
+    let mut all: Vec<store::Conflict> =
+        s.db.conflicts()
+            .await?
+            .into_iter()
+            .chain(s.assessment_conflicts.iter().cloned())
+            .filter(|c| visible(c))
+            .collect();
     all.sort_by(|a, b| a.id.cmp(&b.id));
     Ok(all)
 }

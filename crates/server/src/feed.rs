@@ -138,7 +138,9 @@ pub async fn items(
             _ => continue,
         };
         if e.entity == "return" {
-            let Some(r) = submissions.iter().find(|x| x.id == id) else { continue };
+            let Some(r) = submissions.iter().find(|x| x.id == id) else {
+                continue;
+            };
             let Some(cal) = calendar
                 .iter()
                 .find(|c| c.entity_code == r.entity_code && c.pack == r.pack && c.period == r.period)
@@ -250,7 +252,9 @@ pub async fn items(
     }
     // Returns that fell overdue.
     for r in calendar.iter().filter(|r| r.status == "overdue") {
-        let Ok(d) = model::parse_date(&r.due) else { continue };
+        let Ok(d) = model::parse_date(&r.due) else {
+            continue;
+        };
         let at = format!("{}T00:00:00Z", model::format_date(d + 1));
         if !after(&at) {
             continue;
@@ -290,7 +294,11 @@ pub async fn items(
             else {
                 continue;
             };
-            let off = if t.direction == "lower" { v > t.target } else { v < t.target };
+            let off = if t.direction == "lower" {
+                v > t.target
+            } else {
+                v < t.target
+            };
             let at = published.clone().max(c.opened_at.clone());
             if !off || !after(&at) {
                 continue;

@@ -66,7 +66,12 @@ fn bad(m: impl Into<String>) -> ApiError {
 
 /// A signed-in session whose token may write, and the form's CSRF token its session's.
 fn form_writer(who: &Principal, csrf: &str) -> Result<(), ApiError> {
-    let Principal::Session { token, csrf: expected, .. } = who else {
+    let Principal::Session {
+        token,
+        csrf: expected,
+        ..
+    } = who
+    else {
         return Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
             "unauthenticated",
@@ -152,7 +157,9 @@ pub async fn case_form(
                 crate::write::deliver(&s, &who, &id, &f.item).await?;
             }
             "criterion" => {
-                let n = NewExitCriterion { text: f.text.trim().to_string() };
+                let n = NewExitCriterion {
+                    text: f.text.trim().to_string(),
+                };
                 crate::write::criterion(&s, &who, &id, &n).await?;
             }
             "meet" => {
@@ -169,12 +176,15 @@ pub async fn case_form(
                 crate::write::trajectory(&s, &who, &id, &n).await?;
             }
             "progress" => {
-                let n = NewProgress { note: f.note.trim().to_string() };
+                let n = NewProgress {
+                    note: f.note.trim().to_string(),
+                };
                 crate::write::progress(&s, &who, &id, &n).await?;
             }
             "return" => {
                 let mut parts = f.return_key.splitn(3, '|');
-                let (Some(entity), Some(pack), Some(period)) = (parts.next(), parts.next(), parts.next()) else {
+                let (Some(entity), Some(pack), Some(period)) = (parts.next(), parts.next(), parts.next())
+                else {
                     return Err(bad("return: choose one of the returns listed"));
                 };
                 let n = crate::returns::NewReturn {
@@ -193,7 +203,9 @@ pub async fn case_form(
                 crate::write::close(&s, &who, &id, &n).await?;
             }
             "close_intervention" => {
-                let n = CloseIntervention { reason: f.reason.trim().to_string() };
+                let n = CloseIntervention {
+                    reason: f.reason.trim().to_string(),
+                };
                 crate::write::end_intervention(&s, &who, &f.item, &n).await?;
             }
             other => {
@@ -224,7 +236,9 @@ pub async fn system_form(
         form_writer(&who, &f.csrf)?;
         crate::api::check_code("system", &code)?;
         if !who.sees_system(&s, &code) || s.results.system(&code).is_none() {
-            return Err(ApiError::not_found(format!("system {code:?}: none in this token's scope")));
+            return Err(ApiError::not_found(format!(
+                "system {code:?}: none in this token's scope"
+            )));
         }
         match action.as_str() {
             "open_case" => {
@@ -248,7 +262,11 @@ pub async fn system_form(
                 };
                 let n = store::NewIntervention {
                     regulator: f.regulator.trim().to_string(),
-                    target_kind: if target == code { "system".into() } else { "organisation".into() },
+                    target_kind: if target == code {
+                        "system".into()
+                    } else {
+                        "organisation".into()
+                    },
                     target_code: target,
                     kind: f.kind.clone(),
                     legal_basis: f.legal_basis.trim().to_string(),
@@ -289,7 +307,10 @@ pub async fn system_form(
             let body = format!(
                 "<h1>Not changed</h1><p class=\"note\" role=\"alert\">{}{}</p><p><a href=\"/systems/{}\">Back to the system</a></p>",
                 esc(&e.message),
-                e.hint.as_deref().map(|h| format!(" ({})", esc(h))).unwrap_or_default(),
+                e.hint
+                    .as_deref()
+                    .map(|h| format!(" ({})", esc(h)))
+                    .unwrap_or_default(),
                 esc(&code)
             );
             (status, layout("Not changed", &who, &body)).into_response()
@@ -325,18 +346,51 @@ fn text_input(id: &str, name: &str, required: bool) -> String {
 /// The lever fields of a form, prefixed `prefix`.
 fn lever_fields(prefix: &str, orgs: &[&crate::results::Organisation]) -> String {
     let org_options: String = std::iter::once("<option value=\"\">(no lever)</option>".to_string())
-        .chain(orgs.iter().map(|o| format!("<option value=\"{}\">{} ({})</option>", esc(&o.code), esc(&o.name), esc(&o.code))))
+        .chain(orgs.iter().map(|o| {
+            format!(
+                "<option value=\"{}\">{} ({})</option>",
+                esc(&o.code),
+                esc(&o.name),
+                esc(&o.code)
+            )
+        }))
         .collect();
     let to_options: String = std::iter::once("<option value=\"\">(none)</option>".to_string())
-        .chain(orgs.iter().map(|o| format!("<option value=\"{}\">{} ({})</option>", esc(&o.code), esc(&o.name), esc(&o.code))))
+        .chain(orgs.iter().map(|o| {
+            format!(
+                "<option value=\"{}\">{} ({})</option>",
+                esc(&o.code),
+                esc(&o.name),
+                esc(&o.code)
+            )
+        }))
         .collect();
     let levers: Vec<&str> = store::LEVERS.iter().map(|l| l.0).collect();
     format!(
         "<fieldset><legend>Lever (optional)</legend>{}{}{}{}</fieldset>",
-        field(&format!("{prefix}-lever-org"), "Organisation", &format!("<select id=\"{prefix}-lever-org\" name=\"lever_org\">{org_options}</select>")),
-        field(&format!("{prefix}-lever"), "Lever", &format!("<select id=\"{prefix}-lever\" name=\"lever\"><option value=\"\">(none)</option>{}</select>", options(&levers, ""))),
-        field(&format!("{prefix}-amount"), "Amount (negative cuts, closes or saves)", &format!("<input id=\"{prefix}-amount\" name=\"amount\" inputmode=\"decimal\">")),
-        field(&format!("{prefix}-to-org"), "To (activity moved or management merged)", &format!("<select id=\"{prefix}-to-org\" name=\"to_org\">{to_options}</select>")),
+        field(
+            &format!("{prefix}-lever-org"),
+            "Organisation",
+            &format!("<select id=\"{prefix}-lever-org\" name=\"lever_org\">{org_options}</select>")
+        ),
+        field(
+            &format!("{prefix}-lever"),
+            "Lever",
+            &format!(
+                "<select id=\"{prefix}-lever\" name=\"lever\"><option value=\"\">(none)</option>{}</select>",
+                options(&levers, "")
+            )
+        ),
+        field(
+            &format!("{prefix}-amount"),
+            "Amount (negative cuts, closes or saves)",
+            &format!("<input id=\"{prefix}-amount\" name=\"amount\" inputmode=\"decimal\">")
+        ),
+        field(
+            &format!("{prefix}-to-org"),
+            "To (activity moved or management merged)",
+            &format!("<select id=\"{prefix}-to-org\" name=\"to_org\">{to_options}</select>")
+        ),
     )
 }
 
@@ -353,7 +407,13 @@ pub fn can_write(who: &Principal) -> bool {
 }
 
 /// The case page's forms, for a caller who may write.
-pub fn case_forms(s: &State, who: &Principal, case: &store::Case, interventions: &[store::Intervention], owed: &[store::Return]) -> String {
+pub fn case_forms(
+    s: &State,
+    who: &Principal,
+    case: &store::Case,
+    interventions: &[store::Intervention],
+    owed: &[store::Return],
+) -> String {
     if !can_write(who) {
         return String::new();
     }
@@ -396,11 +456,37 @@ pub fn case_forms(s: &State, who: &Principal, case: &store::Case, interventions:
         b,
         "<h3>Add a commitment</h3><form method=\"post\" action=\"{}\" id=\"form-commitment\">{csrf}{}{}{}{}{}{}<p><button type=\"submit\">Add the commitment</button></p></form>",
         act("commitment"),
-        field("c-stakeholder", "Stakeholder", &text_input("c-stakeholder", "stakeholder", true)),
-        field("c-kind", "Kind", &format!("<select id=\"c-kind\" name=\"stakeholder_kind\">{}</select>", options(&store::STAKEHOLDER_KINDS, "trust"))),
-        field("c-model", "Care model", &format!("<select id=\"c-model\" name=\"care_model\">{}</select>", options(&store::CARE_MODELS, ""))),
-        field("c-description", "Commitment", &text_input("c-description", "description", true)),
-        field("c-due", "Milestone due", "<input id=\"c-due\" name=\"due\" type=\"date\">"),
+        field(
+            "c-stakeholder",
+            "Stakeholder",
+            &text_input("c-stakeholder", "stakeholder", true)
+        ),
+        field(
+            "c-kind",
+            "Kind",
+            &format!(
+                "<select id=\"c-kind\" name=\"stakeholder_kind\">{}</select>",
+                options(&store::STAKEHOLDER_KINDS, "trust")
+            )
+        ),
+        field(
+            "c-model",
+            "Care model",
+            &format!(
+                "<select id=\"c-model\" name=\"care_model\">{}</select>",
+                options(&store::CARE_MODELS, "")
+            )
+        ),
+        field(
+            "c-description",
+            "Commitment",
+            &text_input("c-description", "description", true)
+        ),
+        field(
+            "c-due",
+            "Milestone due",
+            "<input id=\"c-due\" name=\"due\" type=\"date\">"
+        ),
         lever_fields("c", &orgs),
     );
     let _ = write!(
@@ -414,17 +500,53 @@ pub fn case_forms(s: &State, who: &Principal, case: &store::Case, interventions:
         b,
         "<h3>Add a trajectory</h3><form method=\"post\" action=\"{}\" id=\"form-trajectory\">{csrf}{}{}{}{}{}<p><button type=\"submit\">Add the trajectory</button></p></form>",
         act("trajectory"),
-        field("t-indicator", "Indicator", &format!("<select id=\"t-indicator\" name=\"indicator\">{}</select>", options(&indicators, "ae_4h"))),
-        field("t-grain", "Grain", &format!("<select id=\"t-grain\" name=\"grain\">{}</select>", options(&["financial_year", "quarter", "month", "rolling_12_months"], "financial_year"))),
-        field("t-period", "Period (2025/26, 2025-06)", "<input id=\"t-period\" name=\"period\" required>"),
-        field("t-target", "Target value", "<input id=\"t-target\" name=\"target\" inputmode=\"decimal\" required>"),
-        field("t-direction", "Better is", &format!("<select id=\"t-direction\" name=\"direction\"><option value=\"\">(the indicator's own)</option>{}</select>", options(&["higher", "lower"], ""))),
+        field(
+            "t-indicator",
+            "Indicator",
+            &format!(
+                "<select id=\"t-indicator\" name=\"indicator\">{}</select>",
+                options(&indicators, "ae_4h")
+            )
+        ),
+        field(
+            "t-grain",
+            "Grain",
+            &format!(
+                "<select id=\"t-grain\" name=\"grain\">{}</select>",
+                options(
+                    &["financial_year", "quarter", "month", "rolling_12_months"],
+                    "financial_year"
+                )
+            )
+        ),
+        field(
+            "t-period",
+            "Period (2025/26, 2025-06)",
+            "<input id=\"t-period\" name=\"period\" required>"
+        ),
+        field(
+            "t-target",
+            "Target value",
+            "<input id=\"t-target\" name=\"target\" inputmode=\"decimal\" required>"
+        ),
+        field(
+            "t-direction",
+            "Better is",
+            &format!(
+                "<select id=\"t-direction\" name=\"direction\"><option value=\"\">(the indicator's own)</option>{}</select>",
+                options(&["higher", "lower"], "")
+            )
+        ),
     );
     let _ = write!(
         b,
         "<h3>Record progress</h3><form method=\"post\" action=\"{}\" id=\"form-progress\">{csrf}{}<p><button type=\"submit\">Record</button></p></form>",
         act("progress"),
-        field("p-note", "Note", "<textarea id=\"p-note\" name=\"note\" rows=\"3\" cols=\"70\" required></textarea>"),
+        field(
+            "p-note",
+            "Note",
+            "<textarea id=\"p-note\" name=\"note\" rows=\"3\" cols=\"70\" required></textarea>"
+        ),
     );
     let pending: Vec<&store::Return> = owed.iter().filter(|r| r.status != "submitted").collect();
     if !pending.is_empty() {
@@ -448,13 +570,18 @@ pub fn case_forms(s: &State, who: &Principal, case: &store::Case, interventions:
             b,
             "<h3>Record a return as submitted</h3><form method=\"post\" action=\"{}\" id=\"form-return\">{csrf}{}{}<p><button type=\"submit\">Record the return</button></p></form>",
             act("return"),
-            field("r-return", "Return", &format!("<select id=\"r-return\" name=\"return\">{opts}</select>")),
+            field(
+                "r-return",
+                "Return",
+                &format!("<select id=\"r-return\" name=\"return\">{opts}</select>")
+            ),
             field("r-note", "Note (optional)", &text_input("r-note", "note", false)),
         );
     }
-    for i in interventions.iter().filter(|i| {
-        i.status == "open" && i.system_code.as_deref() == Some(case.system_code.as_str())
-    }) {
+    for i in interventions
+        .iter()
+        .filter(|i| i.status == "open" && i.system_code.as_deref() == Some(case.system_code.as_str()))
+    {
         let _ = write!(
             b,
             "<h3>Close intervention {} ({} {} on {})</h3><form method=\"post\" action=\"{}\" data-intervention=\"{}\">{csrf}<input type=\"hidden\" name=\"item\" value=\"{}\">{}<p><button type=\"submit\">Close intervention {}</button></p></form>",
@@ -465,7 +592,11 @@ pub fn case_forms(s: &State, who: &Principal, case: &store::Case, interventions:
             act("close_intervention"),
             i.id,
             i.id,
-            field(&format!("i{}-reason", i.id), "Why", &text_input(&format!("i{}-reason", i.id), "reason", true)),
+            field(
+                &format!("i{}-reason", i.id),
+                "Why",
+                &text_input(&format!("i{}-reason", i.id), "reason", true)
+            ),
             i.id
         );
     }
@@ -474,7 +605,11 @@ pub fn case_forms(s: &State, who: &Principal, case: &store::Case, interventions:
         "<h3>Close the case</h3><form method=\"post\" action=\"{}\" id=\"form-close\">{csrf}{}{}<p><button type=\"submit\">Close the case</button></p></form></section>",
         act("close"),
         field("x-reason", "Why", &text_input("x-reason", "reason", true)),
-        field("x-override", "Override (only to close with exit criteria unmet: say why)", &text_input("x-override", "override", false)),
+        field(
+            "x-override",
+            "Override (only to close with exit criteria unmet: say why)",
+            &text_input("x-override", "override", false)
+        ),
     );
     b
 }
@@ -500,16 +635,26 @@ pub fn system_forms(s: &State, who: &Principal, code: &str, has_open_case: bool)
         .iter()
         .filter(|o| o.system_code.as_deref() == Some(code) && who.sees_org(s, &o.code))
         .collect();
-    let targets: String = std::iter::once(format!("<option value=\"{}\">the whole system ({})</option>", esc(code), esc(code)))
-        .chain(orgs.iter().map(|o| format!("<option value=\"{}\">{} ({})</option>", esc(&o.code), esc(&o.name), esc(&o.code))))
-        .collect();
-    let kinds: String = s
-        .db
-        .kinds()
-        .kinds
-        .iter()
-        .map(|k| format!("<option value=\"{}\">{}</option>", esc(&k.id), esc(&k.title)))
-        .collect();
+    let targets: String = std::iter::once(format!(
+        "<option value=\"{}\">the whole system ({})</option>",
+        esc(code),
+        esc(code)
+    ))
+    .chain(orgs.iter().map(|o| {
+        format!(
+            "<option value=\"{}\">{} ({})</option>",
+            esc(&o.code),
+            esc(&o.name),
+            esc(&o.code)
+        )
+    }))
+    .collect();
+    let kinds: String =
+        s.db.kinds()
+            .kinds
+            .iter()
+            .map(|k| format!("<option value=\"{}\">{}</option>", esc(&k.id), esc(&k.title)))
+            .collect();
     let regulators: Vec<&str> = match who.token() {
         Some(t) if !t.regulators.is_empty() => t.regulators.iter().map(String::as_str).collect(),
         _ => vec!["nhs_england", "monitor", "nhs_tda", "cqc", "local_government"],
@@ -518,20 +663,78 @@ pub fn system_forms(s: &State, who: &Principal, code: &str, has_open_case: bool)
         b,
         "<h3>Open an intervention</h3><p>Special measures, buddying, capacity support, a flexibility and the other kinds of the registry. A flexibility is granted only in support of change: link it to the case or name a new care model.</p><form method=\"post\" action=\"/systems/{}/forms/intervention\" id=\"form-intervention\">{csrf}{}{}{}{}{}{}{}{}<p><input type=\"checkbox\" id=\"n-link\" name=\"link_case\" value=\"yes\"> <label for=\"n-link\">Link it to the system's open case</label></p><fieldset><legend>What the kind requires</legend>{}{}{}{}{}{}</fieldset>{}<p><button type=\"submit\">Open the intervention</button></p></form></section>",
         esc(code),
-        field("n-regulator", "Regulator", &format!("<select id=\"n-regulator\" name=\"regulator\">{}</select>", options(&regulators, "monitor"))),
-        field("n-target", "Target", &format!("<select id=\"n-target\" name=\"target_code\">{targets}</select>")),
-        field("n-kind", "Kind", &format!("<select id=\"n-kind\" name=\"kind\">{kinds}</select>")),
-        field("n-basis", "Legal basis", &text_input("n-basis", "legal_basis", true)),
-        field("n-start", "Start", "<input id=\"n-start\" name=\"start_date\" type=\"date\" required>"),
-        field("n-deadline", "Deadline", "<input id=\"n-deadline\" name=\"deadline\" type=\"date\">"),
-        field("n-action", "Required action", &text_input("n-action", "action", false)),
+        field(
+            "n-regulator",
+            "Regulator",
+            &format!(
+                "<select id=\"n-regulator\" name=\"regulator\">{}</select>",
+                options(&regulators, "monitor")
+            )
+        ),
+        field(
+            "n-target",
+            "Target",
+            &format!("<select id=\"n-target\" name=\"target_code\">{targets}</select>")
+        ),
+        field(
+            "n-kind",
+            "Kind",
+            &format!("<select id=\"n-kind\" name=\"kind\">{kinds}</select>")
+        ),
+        field(
+            "n-basis",
+            "Legal basis",
+            &text_input("n-basis", "legal_basis", true)
+        ),
+        field(
+            "n-start",
+            "Start",
+            "<input id=\"n-start\" name=\"start_date\" type=\"date\" required>"
+        ),
+        field(
+            "n-deadline",
+            "Deadline",
+            "<input id=\"n-deadline\" name=\"deadline\" type=\"date\">"
+        ),
+        field(
+            "n-action",
+            "Required action",
+            &text_input("n-action", "action", false)
+        ),
         "",
-        field("n-partner", "Buddy (an organisation code)", &text_input("n-partner", "partner", false)),
-        field("n-provider", "Capacity support provider", &text_input("n-provider", "provider", false)),
-        field("n-cost", "Cost (£)", "<input id=\"n-cost\" name=\"cost\" inputmode=\"decimal\">"),
-        field("n-conditions", "Conditions (one a line)", "<textarea id=\"n-conditions\" name=\"conditions\" rows=\"3\" cols=\"60\"></textarea>"),
-        field("n-expiry", "Expires", "<input id=\"n-expiry\" name=\"expiry\" type=\"date\">"),
-        field("n-model", "New care model supported", &format!("<select id=\"n-model\" name=\"care_model\"><option value=\"\">(none)</option>{}</select>", options(&store::CARE_MODELS, ""))),
+        field(
+            "n-partner",
+            "Buddy (an organisation code)",
+            &text_input("n-partner", "partner", false)
+        ),
+        field(
+            "n-provider",
+            "Capacity support provider",
+            &text_input("n-provider", "provider", false)
+        ),
+        field(
+            "n-cost",
+            "Cost (£)",
+            "<input id=\"n-cost\" name=\"cost\" inputmode=\"decimal\">"
+        ),
+        field(
+            "n-conditions",
+            "Conditions (one a line)",
+            "<textarea id=\"n-conditions\" name=\"conditions\" rows=\"3\" cols=\"60\"></textarea>"
+        ),
+        field(
+            "n-expiry",
+            "Expires",
+            "<input id=\"n-expiry\" name=\"expiry\" type=\"date\">"
+        ),
+        field(
+            "n-model",
+            "New care model supported",
+            &format!(
+                "<select id=\"n-model\" name=\"care_model\"><option value=\"\">(none)</option>{}</select>",
+                options(&store::CARE_MODELS, "")
+            )
+        ),
         lever_fields("n", &orgs),
     );
     b

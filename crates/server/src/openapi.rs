@@ -416,9 +416,17 @@ pub const ROUTES: &[Route] = &[
         access: Access::Token,
         params: &[
             query("status", Kind::ReturnStatus, "only returns of this status"),
-            query("system", Kind::Code, "a system: its own returns and its organisations'"),
+            query(
+                "system",
+                Kind::Code,
+                "a system: its own returns and its organisations'",
+            ),
             query("entity", Kind::Code, "an organisation or system code"),
-            query("limit", Kind::Limit, "returns per answer (default and most 10,000)"),
+            query(
+                "limit",
+                Kind::Limit,
+                "returns per answer (default and most 10,000)",
+            ),
             query("offset", Kind::Offset, "returns to skip"),
         ],
         csv: false,

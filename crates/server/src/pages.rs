@@ -605,12 +605,21 @@ async fn reporting(s: &State, who: &Principal, system: &str) -> Result<String, A
         b.push_str("<p>No reporting schedule yet (a sync records one from each outcome).</p>");
         return Ok(b);
     }
-    let late: Vec<&store::Return> = owed.iter().filter(|r| matches!(r.status.as_str(), "overdue" | "due")).collect();
+    let late: Vec<&store::Return> = owed
+        .iter()
+        .filter(|r| matches!(r.status.as_str(), "overdue" | "due"))
+        .collect();
     let current: Vec<String> = {
         let mut seen: Vec<String> = Vec::new();
         for r in owed.iter().rev() {
-            let line = format!("{} reports {} under {} ({})", r.entity_code, r.frequency, r.pack, r.outcome);
-            if !seen.iter().any(|x| x.starts_with(&format!("{} reports", r.entity_code)) && x.contains(&r.pack)) {
+            let line = format!(
+                "{} reports {} under {} ({})",
+                r.entity_code, r.frequency, r.pack, r.outcome
+            );
+            if !seen
+                .iter()
+                .any(|x| x.starts_with(&format!("{} reports", r.entity_code)) && x.contains(&r.pack))
+            {
                 seen.push(line);
             }
         }
@@ -786,7 +795,12 @@ async fn case_page(S(s): S<Shared>, Caller(who): Caller, Path(id): Path<String>)
 }
 
 /// The case page, with a refused form's error above the forms (and its status) when given.
-pub(crate) async fn case_response(s: &State, who: &Principal, id: &str, refused: Option<ApiError>) -> Response {
+pub(crate) async fn case_response(
+    s: &State,
+    who: &Principal,
+    id: &str,
+    refused: Option<ApiError>,
+) -> Response {
     if !who.is_authenticated() {
         return error_page(
             ApiError::new(
@@ -814,7 +828,10 @@ pub(crate) async fn case_response(s: &State, who: &Principal, id: &str, refused:
             who,
         );
     };
-    let (interventions, conflicts) = match (s.db.interventions().await, crate::api::visible_conflicts(s, who).await) {
+    let (interventions, conflicts) = match (
+        s.db.interventions().await,
+        crate::api::visible_conflicts(s, who).await,
+    ) {
         (Ok(i), Ok(c)) => (i, c),
         (Err(e), _) => return error_page(e.into(), who),
         (_, Err(e)) => return error_page(e, who),
@@ -838,7 +855,10 @@ pub(crate) async fn case_response(s: &State, who: &Principal, id: &str, refused:
                 b,
                 "<p class=\"note\" role=\"alert\" id=\"refused\">Not changed: {}{}</p>",
                 esc(&e.message),
-                e.hint.as_deref().map(|h| format!(" ({})", esc(h))).unwrap_or_default()
+                e.hint
+                    .as_deref()
+                    .map(|h| format!(" ({})", esc(h)))
+                    .unwrap_or_default()
             );
             e.status
         }
@@ -1096,8 +1116,14 @@ pub fn router() -> Router<Shared> {
         .route("/systems/{code}", get(system_page))
         .route("/organisations/{code}", get(organisation_page))
         .route("/cases/{id}", get(case_page))
-        .route("/cases/{id}/forms/{action}", axum::routing::post(crate::forms::case_form))
-        .route("/systems/{code}/forms/{action}", axum::routing::post(crate::forms::system_form))
+        .route(
+            "/cases/{id}/forms/{action}",
+            axum::routing::post(crate::forms::case_form),
+        )
+        .route(
+            "/systems/{code}/forms/{action}",
+            axum::routing::post(crate::forms::system_form),
+        )
         .route("/budgets", get(budgets_form).post(budgets_settle))
         .route("/login", get(login_form).post(login))
         .route("/logout", axum::routing::post(logout))

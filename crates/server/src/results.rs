@@ -165,6 +165,21 @@ pub fn decisions_changed(dir: &Path, register: &[store::Intervention]) -> Result
     Ok(held != register_decisions(register)?)
 }
 
+/// The regime's assessment (every trust and system, with diagnoses) on the published table
+/// already in `dir`, with the register's decisions as they stand now: what `regime sync`
+/// computes, without computing the indicators again. Blocking.
+pub fn reassess(
+    dir: &Path,
+    ds: &dataset::Dataset,
+    register: &[store::Intervention],
+) -> Result<regime::Assessed, Error> {
+    let values = read_parquet(&dir.join("indicators.parquet"))?;
+    let signals = read_parquet(&dir.join("indicator_signals.parquet"))?;
+    let table = policy::table::Table::from_batches(&values, &signals, &[])
+        .map_err(|e| Error::Results(e.to_string()))?;
+    Ok(regime::assess_table_with(ds, &table, register)?)
+}
+
 /// [`prepare`] with the register's decisions applied to the packs that follow them.
 pub fn prepare_with(
     ds: &dataset::Dataset,

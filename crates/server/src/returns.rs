@@ -65,7 +65,11 @@ pub async fn visible(s: &crate::State, who: &Principal, today: i32) -> Result<Ve
         .collect())
 }
 
-pub async fn list(State(s): State<Shared>, Caller(who): Caller, q: crate::api::Q) -> Result<Response, ApiError> {
+pub async fn list(
+    State(s): State<Shared>,
+    Caller(who): Caller,
+    q: crate::api::Q,
+) -> Result<Response, ApiError> {
     who.require()?;
     let mut p = crate::api::params(q)?;
     let status = p.take("status");
@@ -126,8 +130,15 @@ pub async fn record(s: &crate::State, who: &Principal, n: &NewReturn) -> Result<
         )));
     }
     let today = store::reporting::today();
-    s.db.record_return(&n.entity_code, &n.pack, &n.period, n.note.as_deref(), today, &who.name())
-        .await?;
+    s.db.record_return(
+        &n.entity_code,
+        &n.pack,
+        &n.period,
+        n.note.as_deref(),
+        today,
+        &who.name(),
+    )
+    .await?;
     s.db.returns(today)
         .await?
         .into_iter()

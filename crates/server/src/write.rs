@@ -210,7 +210,12 @@ pub(crate) async fn commit(
     Ok(case.id)
 }
 
-pub(crate) async fn deliver(s: &crate::State, who: &Principal, id: &str, commitment: &str) -> Result<i64, ApiError> {
+pub(crate) async fn deliver(
+    s: &crate::State,
+    who: &Principal,
+    id: &str,
+    commitment: &str,
+) -> Result<i64, ApiError> {
     let case = case_of(s, who, id).await?;
     let commitment = item(commitment, "commitment")?;
     // Only the case's own commitments: an id from another case (perhaps another system's)
@@ -225,14 +230,24 @@ pub(crate) async fn deliver(s: &crate::State, who: &Principal, id: &str, commitm
     Ok(case.id)
 }
 
-pub(crate) async fn criterion(s: &crate::State, who: &Principal, id: &str, n: &NewExitCriterion) -> Result<i64, ApiError> {
+pub(crate) async fn criterion(
+    s: &crate::State,
+    who: &Principal,
+    id: &str,
+    n: &NewExitCriterion,
+) -> Result<i64, ApiError> {
     let case = case_of(s, who, id).await?;
     text("text", &n.text)?;
     s.db.add_exit_criterion(case.id, &n.text, &who.name()).await?;
     Ok(case.id)
 }
 
-pub(crate) async fn meet(s: &crate::State, who: &Principal, id: &str, criterion: &str) -> Result<i64, ApiError> {
+pub(crate) async fn meet(
+    s: &crate::State,
+    who: &Principal,
+    id: &str,
+    criterion: &str,
+) -> Result<i64, ApiError> {
     let case = case_of(s, who, id).await?;
     let criterion = item(criterion, "exit criterion")?;
     if !case.exit_criteria.iter().any(|c| c.id == criterion) {
@@ -245,7 +260,12 @@ pub(crate) async fn meet(s: &crate::State, who: &Principal, id: &str, criterion:
     Ok(case.id)
 }
 
-pub(crate) async fn trajectory(s: &crate::State, who: &Principal, id: &str, n: &NewTrajectory) -> Result<i64, ApiError> {
+pub(crate) async fn trajectory(
+    s: &crate::State,
+    who: &Principal,
+    id: &str,
+    n: &NewTrajectory,
+) -> Result<i64, ApiError> {
     let case = case_of(s, who, id).await?;
     check_code("indicator", &n.indicator)?;
     let Some(ind) = s.results.indicator(&n.indicator) else {
@@ -279,14 +299,24 @@ pub(crate) async fn trajectory(s: &crate::State, who: &Principal, id: &str, n: &
     Ok(case.id)
 }
 
-pub(crate) async fn progress(s: &crate::State, who: &Principal, id: &str, n: &NewProgress) -> Result<i64, ApiError> {
+pub(crate) async fn progress(
+    s: &crate::State,
+    who: &Principal,
+    id: &str,
+    n: &NewProgress,
+) -> Result<i64, ApiError> {
     let case = case_of(s, who, id).await?;
     text("note", &n.note)?;
     s.db.record_progress(case.id, &n.note, &who.name()).await?;
     Ok(case.id)
 }
 
-pub(crate) async fn close(s: &crate::State, who: &Principal, id: &str, n: &CloseCase) -> Result<i64, ApiError> {
+pub(crate) async fn close(
+    s: &crate::State,
+    who: &Principal,
+    id: &str,
+    n: &CloseCase,
+) -> Result<i64, ApiError> {
     let case = case_of(s, who, id).await?;
     text("reason", &n.reason)?;
     if let Some(o) = &n.override_reason {

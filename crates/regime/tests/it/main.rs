@@ -1,5 +1,5 @@
 //! The regime crate's integration tests, one binary.
 
+mod assessments;
 mod diagnosis;
 mod scenario;
-mod assessments;

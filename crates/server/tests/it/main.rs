@@ -5,6 +5,7 @@
 mod api;
 mod attack;
 mod browser;
+mod cycle;
 mod dashboard;
 mod hygiene;
 mod real;
@@ -257,4 +258,50 @@ pub async fn post_form(app: &App, uri: &str, form: &str) -> String {
     let res = app.router.clone().oneshot(req).await.unwrap();
     let bytes = axum::body::to_bytes(res.into_body(), usize::MAX).await.unwrap();
     String::from_utf8_lossy(&bytes).into_owned()
+}
+
+/// The next sync: the regime's assessment on the fixture's published table with the register
+/// as it now stands (special measures place a trust in segment 4), synced into the app's
+/// register, as `footprint regime sync` does.
+pub async fn sync_now(app: &App) -> regime::Synced {
+    let register = app.state.db.interventions().await.unwrap();
+    let f = fixture();
+    let assessed = std::thread::spawn(move || {
+        let ds = dataset::load(&f.data, &dataset::Options::default())
+            .expect("valid")
+            .dataset;
+        server::results::reassess(&f.results, &ds, &register).expect("reassesses")
+    })
+    .join()
+    .unwrap();
+    regime::sync(&assessed, &app.state.db, "sync").await.unwrap()
+}
+
+/// A system of the app's region that is not challenged and has no case, and one of its acute
+/// trusts the trust pack assessed: where special measures will make a case.
+pub fn quiet_trust(app: &App) -> (String, String) {
+    let r = &app.state.results;
+    let regime = r.regime.as_ref().unwrap();
+    let sof = &r.assessments["sof-2016"];
+    for s in r
+        .systems
+        .iter()
+        .filter(|s| s.region_code == app.region && s.code != app.system)
+    {
+        let challenged = regime
+            .systems
+            .iter()
+            .any(|a| a.entity_code == s.code && a.category.as_deref() == Some("challenged"));
+        if challenged {
+            continue;
+        }
+        if let Some(t) = r.organisations.iter().find(|o| {
+            o.system_code.as_deref() == Some(s.code.as_str())
+                && o.kind == "acute_trust"
+                && sof.iter().any(|a| a.entity_code == o.code && a.segment.is_some())
+        }) {
+            return (s.code.clone(), t.code.clone());
+        }
+    }
+    panic!("no quiet system with an assessed acute trust in {}", app.region);
 }
