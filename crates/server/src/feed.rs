@@ -288,7 +288,7 @@ pub async fn items(
             let Some(v) = s
                 .results
                 .series(&t.indicator, "system", &c.system_code)
-                .find(|v| &*v.grain == t.grain && &*v.period == t.period)
+                .find(|v| *v.grain == t.grain && *v.period == t.period)
                 .filter(|v| !v.suppressed)
                 .and_then(|v| v.value)
             else {

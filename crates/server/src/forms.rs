@@ -661,7 +661,7 @@ pub fn system_forms(s: &State, who: &Principal, code: &str, has_open_case: bool)
     };
     let _ = write!(
         b,
-        "<h3>Open an intervention</h3><p>Special measures, buddying, capacity support, a flexibility and the other kinds of the registry. A flexibility is granted only in support of change: link it to the case or name a new care model.</p><form method=\"post\" action=\"/systems/{}/forms/intervention\" id=\"form-intervention\">{csrf}{}{}{}{}{}{}{}{}<p><input type=\"checkbox\" id=\"n-link\" name=\"link_case\" value=\"yes\"> <label for=\"n-link\">Link it to the system's open case</label></p><fieldset><legend>What the kind requires</legend>{}{}{}{}{}{}</fieldset>{}<p><button type=\"submit\">Open the intervention</button></p></form></section>",
+        "<h3>Open an intervention</h3><p>Special measures, buddying, capacity support, a flexibility and the other kinds of the registry. A flexibility is granted only in support of change: link it to the case or name a new care model.</p><form method=\"post\" action=\"/systems/{}/forms/intervention\" id=\"form-intervention\">{csrf}{}{}{}{}{}{}{}<p><input type=\"checkbox\" id=\"n-link\" name=\"link_case\" value=\"yes\"> <label for=\"n-link\">Link it to the system's open case</label></p><fieldset><legend>What the kind requires</legend>{}{}{}{}{}{}</fieldset>{}<p><button type=\"submit\">Open the intervention</button></p></form></section>",
         esc(code),
         field(
             "n-regulator",
@@ -701,7 +701,6 @@ pub fn system_forms(s: &State, who: &Principal, code: &str, has_open_case: bool)
             "Required action",
             &text_input("n-action", "action", false)
         ),
-        "",
         field(
             "n-partner",
             "Buddy (an organisation code)",

@@ -395,6 +395,10 @@ async fn every_write_keeps_to_its_role_and_scope() {
                 // Unmet criteria: refused by the register for whoever may ask.
                 "close_case" => json!({"reason": "r"}),
                 "close_intervention" => json!({"reason": "r"}),
+                // The sync set every system's reporting from today: this month's return.
+                "create_return" => {
+                    json!({"entity_code": if in_scope { &app.system } else { &app.other_system }, "pack": "system-2015", "period": &store::now()[..7]})
+                }
                 _ => json!({}),
             };
             for role in roles {
