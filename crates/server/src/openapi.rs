@@ -580,7 +580,8 @@ pub fn document_for(s: &crate::State) -> Value {
         for (i, p) in route.params.iter().enumerate() {
             let example = match (route.id, p.name) {
                 (
-                    "system" | "systems" | "cases" | "interventions" | "conflicts" | "organisations",
+                    "system" | "systems" | "cases" | "interventions" | "conflicts" | "organisations"
+                    | "returns",
                     "code" | "system",
                 ) => system.clone(),
                 (_, "region") => region.clone(),
