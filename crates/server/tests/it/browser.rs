@@ -101,6 +101,11 @@ impl Browser {
         })
     }
 
+    /// Ends the browser session (and so the browser chromedriver started).
+    pub async fn close(self) {
+        self.client.close().await.unwrap();
+    }
+
     /// Signs in through the login form with the app's token of `role`.
     pub async fn sign_in(&self, role: &str) {
         let c = &self.client;
@@ -315,6 +320,7 @@ async fn the_dashboard_renders_and_navigates_in_chromium() {
     c.goto(&format!("{base}/cases/{}", app.case_id)).await.unwrap();
     let body = c.find(Locator::Css("main")).await.unwrap().text().await.unwrap();
     assert!(!body.contains("Recovery plan"), "{body}");
+    b.close().await;
 }
 
 /// The whole cycle through the dashboard's forms in Chromium, as a regional user: special
@@ -572,4 +578,5 @@ async fn a_regional_user_runs_the_whole_cycle_through_the_forms() {
             .filter(|e| e.action == "close_case")
             .all(|e| e.actor.starts_with("token:regional"))
     );
+    b.close().await;
 }
