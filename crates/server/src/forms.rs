@@ -128,7 +128,7 @@ fn lever(f: &FormFields) -> Result<Vec<store::Lever>, ApiError> {
     }])
 }
 
-/// A case page form: `action` is `commitment`, `deliver`, `criterion`, `meet`, `trajectory`,
+/// A case page form: `action` is `commitment`, `change`, `deliver`, `criterion`, `meet`, `trajectory`,
 /// `progress`, `return`, `close` or `close_intervention`.
 pub async fn case_form(
     S(s): S<Shared>,
@@ -155,6 +155,18 @@ pub async fn case_form(
             }
             "deliver" => {
                 crate::write::deliver(&s, &who, &id, &f.item).await?;
+            }
+            "change" => {
+                let n = store::CommitmentChange {
+                    description: opt(&f.description),
+                    due: opt(&f.due),
+                    levers: if f.lever_org.trim().is_empty() {
+                        None
+                    } else {
+                        Some(lever(&f)?)
+                    },
+                };
+                crate::write::amend(&s, &who, &id, &f.item, n).await?;
             }
             "criterion" => {
                 let n = NewExitCriterion {
@@ -489,6 +501,43 @@ pub fn case_forms(
         ),
         lever_fields("c", &orgs),
     );
+    let open_items: Vec<&store::Commitment> =
+        case.commitments.iter().filter(|c| c.done_at.is_none()).collect();
+    if !open_items.is_empty() {
+        let items: String = open_items
+            .iter()
+            .map(|c| {
+                format!(
+                    "<option value=\"{}\">{} — {} (due {})</option>",
+                    c.id,
+                    esc(&c.stakeholder),
+                    esc(&c.description),
+                    esc(c.due.as_deref().unwrap_or("—"))
+                )
+            })
+            .collect();
+        let _ = write!(
+            b,
+            "<h3>Change a commitment</h3><p>Leave a field blank to keep it; a lever given replaces the commitment's levers.</p><form method=\"post\" action=\"{}\" id=\"form-change\">{csrf}{}{}{}{}<p><button type=\"submit\">Change the commitment</button></p></form>",
+            act("change"),
+            field(
+                "g-item",
+                "Commitment",
+                &format!("<select id=\"g-item\" name=\"item\">{items}</select>")
+            ),
+            field(
+                "g-description",
+                "New wording",
+                &text_input("g-description", "description", false)
+            ),
+            field(
+                "g-due",
+                "New milestone date",
+                "<input id=\"g-due\" name=\"due\" type=\"date\">"
+            ),
+            lever_fields("g", &orgs),
+        );
+    }
     let _ = write!(
         b,
         "<h3>Add an exit criterion</h3><form method=\"post\" action=\"{}\" id=\"form-criterion\">{csrf}{}<p><button type=\"submit\">Add the criterion</button></p></form>",

@@ -343,6 +343,19 @@ pub const ROUTES: &[Route] = &[
         answer: Answer::One(schema::<store::Case>),
     },
     Route {
+        id: "change_commitment",
+        method: "post",
+        path: "/api/v1/cases/{id}/commitments/{item}",
+        summary: "Change a commitment not yet delivered: its description, milestone date or levers (replaced as a whole); audited with before and after",
+        access: Access::Write,
+        params: &[
+            path("id", Kind::Id, "case number"),
+            path("item", Kind::Id, "commitment number"),
+        ],
+        csv: false,
+        answer: Answer::One(schema::<store::Case>),
+    },
+    Route {
         id: "deliver_commitment",
         method: "post",
         path: "/api/v1/cases/{id}/commitments/{item}/delivered",
@@ -522,6 +535,7 @@ fn handler(id: &str) -> MethodRouter<Shared> {
         "create_case" => post(write::create_case),
         "add_commitment" => post(write::add_commitment),
         "deliver_commitment" => post(write::deliver_commitment),
+        "change_commitment" => post(write::change_commitment),
         "add_exit_criterion" => post(write::add_exit_criterion),
         "meet_exit_criterion" => post(write::meet_exit_criterion),
         "add_trajectory" => post(write::add_trajectory),
@@ -647,6 +661,7 @@ fn request_body(id: &str) -> (&'static str, fn() -> Value) {
         "add_progress" => ("NewProgress", request_schema::<write::NewProgress>),
         "close_case" => ("CloseCase", request_schema::<write::CloseCase>),
         "create_return" => ("NewReturn", request_schema::<returns::NewReturn>),
+        "change_commitment" => ("CommitmentChange", request_schema::<store::CommitmentChange>),
         "deliver_commitment" | "meet_exit_criterion" => ("Mark", request_schema::<write::Mark>),
         other => unreachable!("POST route {other} has no request body"),
     }

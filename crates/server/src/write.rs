@@ -210,6 +210,28 @@ pub(crate) async fn commit(
     Ok(case.id)
 }
 
+pub(crate) async fn amend(
+    s: &crate::State,
+    who: &Principal,
+    id: &str,
+    commitment: &str,
+    mut n: store::CommitmentChange,
+) -> Result<i64, ApiError> {
+    let case = case_of(s, who, id).await?;
+    let commitment = item(commitment, "commitment")?;
+    if !case.commitments.iter().any(|c| c.id == commitment) {
+        return Err(hidden("commitment", &commitment.to_string()));
+    }
+    if let Some(d) = &n.description {
+        text("description", d)?;
+    }
+    if let Some(l) = n.levers.take() {
+        n.levers = Some(levers_in_scope(s, who, l)?);
+    }
+    s.db.change_commitment(commitment, &n, &who.name()).await?;
+    Ok(case.id)
+}
+
 pub(crate) async fn deliver(
     s: &crate::State,
     who: &Principal,
@@ -394,6 +416,21 @@ pub async fn deliver_commitment(
     item(&commitment, "commitment")?;
     let _: Mark = body(&bytes, "an empty JSON object: {}")?;
     let case = deliver(&s, &who, &id, &commitment).await?;
+    answer(&s, &who, case, StatusCode::OK).await
+}
+
+pub async fn change_commitment(
+    State(s): State<Shared>,
+    Caller(who): Caller,
+    Path((id, commitment)): Path<(String, String)>,
+    headers: axum::http::HeaderMap,
+    bytes: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    writer(&who, &headers)?;
+    case_of(&s, &who, &id).await?;
+    item(&commitment, "commitment")?;
+    let n: store::CommitmentChange = body(&bytes, "a JSON object: description, due, levers (each optional)")?;
+    let case = amend(&s, &who, &id, &commitment, n).await?;
     answer(&s, &who, case, StatusCode::OK).await
 }
 

@@ -155,6 +155,20 @@ pub struct NewCommitment {
     pub levers: Vec<Lever>,
 }
 
+/// A change to a commitment: what is given replaces what was there.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CommitmentChange {
+    #[serde(default)]
+    pub description: Option<String>,
+    /// The milestone's new date (YYYY-MM-DD).
+    #[serde(default)]
+    pub due: Option<String>,
+    /// The commitment's levers, replaced as a whole.
+    #[serde(default)]
+    pub levers: Option<Vec<Lever>>,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Commitment {
     pub id: i64,
@@ -743,6 +757,79 @@ impl Store {
         let after = serde_json::to_string(n).ok();
         self.commit(c, Some(id), None, after).await?;
         Ok(id)
+    }
+
+    /// Changes a commitment of an open case: its description, its milestone date, and its
+    /// levers (replaced as a whole when given). What is left out stays as it was; before and
+    /// after go to the audit.
+    pub async fn change_commitment(&self, id: i64, change: &CommitmentChange, actor: &str) -> Result<()> {
+        if let Some(d) = &change.due {
+            date("due", d)?;
+        }
+        if change.description.as_deref().is_some_and(|d| d.trim().is_empty()) {
+            return Err(Error::Refused("description: must not be empty".into()));
+        }
+        if change.description.is_none() && change.due.is_none() && change.levers.is_none() {
+            return Err(Error::Refused(format!(
+                "commitment {id}: nothing to change (give a description, a due date or levers)"
+            )));
+        }
+        let mut c = self.change(actor, "change_commitment", "commitment").await?;
+        let row = sqlx::query(&self.sql(&format!(
+            "SELECT case_id, description, due, done_at FROM commitments WHERE id = ?{}",
+            self.for_update()
+        )))
+        .bind(id)
+        .fetch_optional(&mut *c.tx)
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("commitment {id}: no such commitment")))?;
+        let case: i64 = row.try_get(0)?;
+        let (description, due, done): (String, Option<String>, Option<String>) =
+            (text(&row, 1)?, opt(&row, 2)?, opt(&row, 3)?);
+        self.open_case_row(&mut c.tx, case).await?;
+        if done.is_some() {
+            return Err(Error::Refused(format!(
+                "commitment {id}: delivered; a delivered milestone does not change"
+            )));
+        }
+        let levers_before: Vec<Lever> = sqlx::query(&self.sql(
+            "SELECT org_code, lever, amount, to_org_code FROM levers WHERE commitment_id = ? ORDER BY id",
+        ))
+        .bind(id)
+        .fetch_all(&mut *c.tx)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(Lever {
+                org_code: text(r, 0)?,
+                lever: text(r, 1)?,
+                amount: r.try_get(2)?,
+                to_org_code: opt(r, 3)?,
+            })
+        })
+        .collect::<Result<_>>()?;
+        let before = serde_json::json!({ "description": description, "due": due, "levers": levers_before });
+        sqlx::query(&self.sql("UPDATE commitments SET description = ?, due = ? WHERE id = ?"))
+            .bind(change.description.clone().unwrap_or(description))
+            .bind(change.due.clone().or(due))
+            .bind(id)
+            .execute(&mut *c.tx)
+            .await?;
+        if let Some(levers) = &change.levers {
+            self.check_levers(&mut c.tx, levers).await?;
+            sqlx::query(&self.sql("DELETE FROM levers WHERE commitment_id = ?"))
+                .bind(id)
+                .execute(&mut *c.tx)
+                .await?;
+            self.insert_levers(&mut c.tx, ("commitment_id", id), levers)
+                .await?;
+        }
+        sqlx::query(&self.sql("UPDATE cases SET version = version + 1 WHERE id = ?"))
+            .bind(case)
+            .execute(&mut *c.tx)
+            .await?;
+        let after = serde_json::to_string(change).ok();
+        self.commit(c, Some(id), Some(before.to_string()), after).await
     }
 
     /// Stores what a decision on a case was based on (an assessment, a diagnosis, indicator

@@ -445,6 +445,28 @@ async fn a_regional_user_runs_the_whole_cycle_through_the_forms() {
     );
     assert_eq!(case.plan_totals.get("acute_beds").copied(), Some(-10.0));
 
+    // The trust's milestone moves later.
+    let form = c.find(Locator::Id("form-change")).await.unwrap();
+    let first = case.commitments[0].id.to_string();
+    select(&form, "g-item", &first).await;
+    date(c, "g-due", "2026-06-30").await;
+    submit(c, &form).await;
+    let case = app
+        .state
+        .db
+        .cases()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|x| x.id == case_id)
+        .unwrap();
+    assert_eq!(case.commitments[0].due.as_deref(), Some("2026-06-30"));
+    assert_eq!(
+        case.plan_totals.get("acute_beds").copied(),
+        Some(-10.0),
+        "levers kept"
+    );
+
     // An exit criterion, a progress note.
     let form = c.find(Locator::Id("form-criterion")).await.unwrap();
     fill(&form, "e-text", "out of special measures").await;

@@ -142,6 +142,34 @@ async fn a_regional_token_runs_the_whole_cycle_from_special_measures_to_closure(
             StatusCode::CREATED,
         );
     }
+    // The trust's commitment changes: a later milestone, and 25 beds closed instead of 10.
+    let case = get(&app, &case_uri, t).await.json();
+    let mine = case["commitments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["stakeholder"] == trust.as_str())
+        .unwrap()["id"]
+        .clone();
+    let changed = ok(
+        post(&app, &format!("{case_uri}/commitments/{mine}"), t, &json!({"due": "2026-06-30", "levers": [{"org_code": trust, "lever": "acute_beds", "amount": -25.0}]})).await,
+        StatusCode::OK,
+    );
+    let c = changed["commitments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == mine)
+        .unwrap();
+    assert_eq!(c["due"], "2026-06-30");
+    assert_eq!(changed["plan_totals"]["acute_beds"], -25.0);
+    let audit = app.state.db.audit().await.unwrap();
+    let entry = audit
+        .iter()
+        .rev()
+        .find(|e| e.action == "change_commitment")
+        .unwrap();
+    assert_eq!(entry.before.as_ref().unwrap()["due"], "2026-03-31");
     let criterion = ok(
         post(
             &app,

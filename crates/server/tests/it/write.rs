@@ -388,6 +388,7 @@ async fn every_write_keeps_to_its_role_and_scope() {
                     json!({"stakeholder": "s", "stakeholder_kind": "trust", "care_model": "acute_care_collaboration", "description": "d", "due": null, "levers": []})
                 }
                 "add_exit_criterion" => json!({"text": "t"}),
+                "change_commitment" => json!({"due": "2026-06-30"}),
                 "add_trajectory" => {
                     json!({"indicator": "ae_4h", "grain": "financial_year", "period": "2025/26", "target": 90.0})
                 }

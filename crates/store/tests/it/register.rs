@@ -472,3 +472,117 @@ fn conflicts_see_magnitude_capacity_and_whole_systems() {
         }
     });
 }
+
+/// A commitment changes while it is open and undelivered; before and after are audited.
+#[test]
+fn commitments_change_until_delivered() {
+    let dir = tempfile::tempdir().unwrap();
+    rt().block_on(async {
+        for url in urls(dir.path(), "change_commitment").await {
+            let s = seeded(&url).await;
+            let case = s
+                .open_case("QAA", None, "challenged", None, "lead")
+                .await
+                .unwrap()
+                .unwrap();
+            let id = s
+                .add_commitment(
+                    case,
+                    &NewCommitment {
+                        stakeholder: "RAA".into(),
+                        stakeholder_kind: "trust".into(),
+                        care_model: "urgent_and_emergency_care_network".into(),
+                        description: "close a ward".into(),
+                        due: Some("2026-03-31".into()),
+                        levers: vec![Lever::parse("RAA:acute_beds:-10").unwrap()],
+                    },
+                    "lead",
+                )
+                .await
+                .unwrap();
+            let change = store::CommitmentChange {
+                due: Some("2026-06-30".into()),
+                levers: Some(vec![
+                    Lever::parse("RAA:acute_beds:-25").unwrap(),
+                    Lever::parse("RAA:workforce_wte:-12").unwrap(),
+                ]),
+                ..Default::default()
+            };
+            s.change_commitment(id, &change, "lead").await.unwrap();
+            let c = s
+                .cases()
+                .await
+                .unwrap()
+                .into_iter()
+                .find(|c| c.id == case)
+                .unwrap();
+            let m = &c.commitments[0];
+            assert_eq!(
+                (m.description.as_str(), m.due.as_deref()),
+                ("close a ward", Some("2026-06-30"))
+            );
+            assert_eq!(m.levers.len(), 2);
+            assert_eq!(c.plan_totals.get("acute_beds").copied(), Some(-25.0));
+            let entry = s
+                .audit()
+                .await
+                .unwrap()
+                .into_iter()
+                .rev()
+                .find(|e| e.action == "change_commitment")
+                .unwrap();
+            assert_eq!(entry.before.as_ref().unwrap()["levers"][0]["amount"], -10.0);
+            assert_eq!(entry.after.as_ref().unwrap()["due"], "2026-06-30");
+            // Refused, and nothing written: nothing to change, a bad date, an unknown lever,
+            // a missing commitment, a delivered one.
+            let before = s.audit().await.unwrap().len();
+            let refused = |e: store::Error| e.to_string();
+            assert!(
+                refused(
+                    s.change_commitment(id, &Default::default(), "lead")
+                        .await
+                        .unwrap_err()
+                )
+                .contains("nothing to change")
+            );
+            let bad_date = store::CommitmentChange {
+                due: Some("31/03/2026".into()),
+                ..Default::default()
+            };
+            assert!(
+                refused(s.change_commitment(id, &bad_date, "lead").await.unwrap_err()).contains("not a date")
+            );
+            let bad_lever = store::CommitmentChange {
+                levers: Some(vec![Lever {
+                    org_code: "RAA".into(),
+                    lever: "wards".into(),
+                    amount: 1.0,
+                    to_org_code: None,
+                }]),
+                ..Default::default()
+            };
+            assert!(s.change_commitment(id, &bad_lever, "lead").await.is_err());
+            assert!(matches!(
+                s.change_commitment(id + 100, &change, "lead").await.unwrap_err(),
+                store::Error::NotFound(_)
+            ));
+            assert_eq!(s.audit().await.unwrap().len(), before);
+            let c = s
+                .cases()
+                .await
+                .unwrap()
+                .into_iter()
+                .find(|c| c.id == case)
+                .unwrap();
+            assert_eq!(
+                c.commitments[0].levers.len(),
+                2,
+                "the refused lever change left the levers"
+            );
+            s.complete_commitment(id, "lead").await.unwrap();
+            assert!(
+                refused(s.change_commitment(id, &change, "lead").await.unwrap_err()).contains("delivered")
+            );
+        }
+    });
+}
