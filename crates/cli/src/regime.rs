@@ -165,6 +165,18 @@ pub enum CaseCommand {
         #[arg(long)]
         direction: String,
     },
+    /// Change a commitment not yet delivered: its wording, its milestone date, its levers
+    /// (replaced as a whole when any is given).
+    Change {
+        commitment: i64,
+        #[arg(long)]
+        description: Option<String>,
+        #[arg(long)]
+        due: Option<String>,
+        /// `ORG:LEVER:AMOUNT[:TO_ORG]`, repeatable; replaces the commitment's levers.
+        #[arg(long = "lever")]
+        levers: Vec<String>,
+    },
     /// Mark a commitment's milestone delivered.
     Done { commitment: i64 },
     /// Mark an exit criterion met.
@@ -492,6 +504,26 @@ async fn run_async(args: RegimeArgs, assessed: Option<regime::Assessed>) -> anyh
                     .await
                     .map_err(refused)?;
                 outln!("added trajectory #{id} to case #{case}");
+            }
+            CaseCommand::Change {
+                commitment,
+                description,
+                due,
+                levers: given,
+            } => {
+                let change = store::CommitmentChange {
+                    description,
+                    due,
+                    levers: if given.is_empty() {
+                        None
+                    } else {
+                        Some(levers(&given)?)
+                    },
+                };
+                db.change_commitment(commitment, &change, &actor)
+                    .await
+                    .map_err(refused)?;
+                outln!("changed commitment #{commitment}");
             }
             CaseCommand::Done { commitment } => {
                 db.complete_commitment(commitment, &actor)

@@ -132,6 +132,20 @@ fn regime_sync_cases_interventions_and_conflicts_as_json() {
         "--direction",
         "higher",
     ]);
+    // The commitment changes before it is delivered: a date and 2 more beds.
+    let changed = run(&[
+        "cases",
+        "change",
+        "1",
+        "--due",
+        "2024-12-31",
+        "--lever",
+        "RAL:acute_beds:12",
+    ]);
+    assert!(changed.contains("changed commitment #1"), "{changed}");
+    let case = json(&["cases", "--format", "json"])[0].clone();
+    assert_eq!(case["commitments"][0]["due"], "2024-12-31");
+    assert_eq!(case["plan_totals"]["acute_beds"], 12.0, "{case}");
     run(&["cases", "done", "1"]);
     let t = json(&[
         "track",
