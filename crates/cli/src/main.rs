@@ -24,6 +24,7 @@ macro_rules! out {
 
 mod assess;
 mod budgets;
+mod capacity;
 mod demo;
 mod indicators;
 mod info;
@@ -197,6 +198,10 @@ enum Command {
     /// Monte Carlo stress tests.
     #[command(subcommand)]
     Budgets(budgets::BudgetsCommand),
+    /// Heads and beds: beds by pool, workforce by staff group, and whether each system's
+    /// plan adds up against projected demand.
+    #[command(subcommand)]
+    Capacity(capacity::CapacityCommand),
     /// Generate a synthetic England, or report how a generated one compares with England.
     ///
     /// Writes a full dataset (every table of the data contract) on the real England skeleton:
@@ -386,6 +391,7 @@ fn main() -> ExitCode {
             check,
         } => reference::run(&raw, &rules, &out, check),
         Command::Budgets(cmd) => budgets::run(cmd),
+        Command::Capacity(cmd) => capacity::run(cmd),
         Command::Assess(args) => assess::run(args),
         Command::Regime(args) => regime::run(args),
         Command::Packs(cmd) => assess::packs(cmd),

@@ -272,6 +272,15 @@ impl<'a> Checker<'a> {
                                 .join(" or ")
                         )),
                         Ok(p) => match window {
+                            Some((from, _)) if col.window == Window::NotBeforeStart => {
+                                if p.last_month() < from {
+                                    Err(format!(
+                                        "before the dataset's window starts ({from}, manifest.toml)"
+                                    ))
+                                } else {
+                                    Ok(p)
+                                }
+                            }
                             Some((from, to)) if !p.overlaps(from, to) => Err(format!(
                                 "outside the dataset's window {from} to {to} (manifest.toml)"
                             )),
@@ -642,6 +651,8 @@ impl Refs {
             Ref::Lsoa => (!self.lsoas.contains(code)).then(|| "unknown lsoa_code; not in lsoa.csv".into()),
             Ref::AnyOrg => (!self.orgs.contains_key(code))
                 .then(|| "unknown organisation; not in organisations.csv".into()),
+            Ref::OrgOrSystem => (!self.orgs.contains_key(code) && !self.systems.contains_key(code))
+                .then(|| "unknown organisation or system; not in organisations.csv or systems.csv".into()),
             Ref::Org(kinds) => match self.orgs.get(code) {
                 None => Some("unknown organisation; not in organisations.csv".into()),
                 Some(None) => None,

@@ -6,7 +6,7 @@
 use arrow::datatypes::{DataType, Field, Schema, TimeUnit};
 use model::vocab::{
     ADMISSION_METHODS, AGE_BANDS, CQC_RATINGS, DEPARTMENT_TYPES, DISCHARGE_DESTINATIONS, PAYMENT_BASES,
-    SEXES, SPEND_SETTINGS,
+    PLAN_MEASURES, SEXES, SPEND_SETTINGS,
 };
 use model::{Grain, OrgKind};
 use std::sync::Arc;
@@ -20,6 +20,8 @@ pub enum Ref {
     Org(&'static [OrgKind]),
     /// An organisation of any kind.
     AnyOrg,
+    /// An organisation of any kind, or a system (plans are made by both).
+    OrgOrSystem,
     Lsoa,
 }
 
@@ -555,6 +557,21 @@ pub static TABLES: &[TableSpec] = &[
             nullable("wte_in_post", ColType::NonNeg),
             nullable("wte_vacant", ColType::NonNeg),
             nullable("wte_agency", ColType::NonNeg),
+        ],
+        rules: &[],
+        reference: false,
+    },
+    TableSpec {
+        name: "plans",
+        required: false,
+        key: &["period", "org_code", "measure", "category"],
+        columns: &[
+            // A plan is for a year to come: it may lie after the window, not before it.
+            windowed("period", FIN_YEAR, Window::NotBeforeStart),
+            col("org_code", ColType::Code(Some(Ref::OrgOrSystem))),
+            col("measure", ColType::Enum(&PLAN_MEASURES)),
+            col("category", ColType::Text),
+            col("value", ColType::NonNeg),
         ],
         rules: &[],
         reference: false,

@@ -36,3 +36,6 @@ pub const SURVEY_ANSWERS: [&str; 5] = ["1", "2", "3", "4", "5"];
 pub fn age_band(age: u32) -> &'static str {
     AGE_BANDS[(age / 5).min(18) as usize]
 }
+
+/// What a line of a capacity plan (`plans`) gives: beds or activity by bed group, or staff.
+pub const PLAN_MEASURES: [&str; 4] = ["beds", "bed_days", "admissions", "wte"];

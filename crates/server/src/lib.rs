@@ -10,6 +10,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod capacity;
 pub mod feed;
 pub mod forms;
 pub mod map;

@@ -503,6 +503,36 @@ pub const ROUTES: &[Route] = &[
         csv: true,
         answer: Answer::One(schema::<api::ConflictsPage>),
     },
+    Route {
+        id: "capacity",
+        method: "get",
+        path: "/api/v1/capacity",
+        summary: "Heads and beds: every system's beds and workforce against projected demand, which add up, rolled up to regions and England",
+        access: Access::Public,
+        params: &[],
+        csv: false,
+        answer: Answer::One(schema::<crate::capacity::England>),
+    },
+    Route {
+        id: "capacity_system",
+        method: "get",
+        path: "/api/v1/capacity/systems/{code}",
+        summary: "One system's heads and beds: each bed group and staff group against the requirement (p10, mean, p90), its trusts, the waterfall from baseline, and why it does or does not add up",
+        access: Access::Public,
+        params: &[path("code", Kind::Code, "a system code")],
+        csv: false,
+        answer: Answer::One(schema::<capacity::plan::SystemReport>),
+    },
+    Route {
+        id: "capacity_check",
+        method: "post",
+        path: "/api/v1/capacity/check",
+        summary: "Check a plan (CSV of beds, bed days, admissions and WTE by organisation) against projected demand: the systems it touches, with every flag's arithmetic",
+        access: Access::Public,
+        params: &[],
+        csv: false,
+        answer: Answer::One(schema::<crate::capacity::Checked>),
+    },
 ];
 
 fn handler(id: &str) -> MethodRouter<Shared> {
@@ -546,6 +576,9 @@ fn handler(id: &str) -> MethodRouter<Shared> {
         "returns" => get(returns::list),
         "create_return" => post(returns::create),
         "budgets_settle" => post(api::budgets_settle),
+        "capacity" => get(crate::capacity::england),
+        "capacity_system" => get(crate::capacity::system),
+        "capacity_check" => post(crate::capacity::check_route),
         other => unreachable!("route {other} in ROUTES has no handler"),
     }
 }
@@ -594,8 +627,8 @@ pub fn document_for(s: &crate::State) -> Value {
         for (i, p) in route.params.iter().enumerate() {
             let example = match (route.id, p.name) {
                 (
-                    "system" | "systems" | "cases" | "interventions" | "conflicts" | "organisations"
-                    | "returns",
+                    "system" | "systems" | "capacity_system" | "cases" | "interventions" | "conflicts"
+                    | "organisations" | "returns",
                     "code" | "system",
                 ) => system.clone(),
                 (_, "region") => region.clone(),
@@ -652,6 +685,7 @@ fn request_schema<T: JsonSchema>() -> Value {
 fn request_body(id: &str) -> (&'static str, fn() -> Value) {
     match id {
         "budgets_settle" => ("SettleRequest", request_schema::<api::SettleRequest>),
+        "capacity_check" => ("CapacityCheck", request_schema::<crate::capacity::CheckRequest>),
         "create_intervention" => ("NewIntervention", request_schema::<store::NewIntervention>),
         "close_intervention" => ("CloseIntervention", request_schema::<write::CloseIntervention>),
         "create_case" => ("NewCase", request_schema::<write::NewCase>),
@@ -680,6 +714,10 @@ fn error_statuses(r: &Route) -> Vec<&'static str> {
     }
     if r.method == "post" {
         out.extend(["413", "415", "422"]);
+    }
+    if r.id.starts_with("capacity") {
+        // A dataset without spells or a whole year has no heads-and-beds figures.
+        out.push("404");
     }
     if r.id == "create_case" {
         // The system already has an open case.

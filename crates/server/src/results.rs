@@ -16,7 +16,7 @@ use std::sync::Arc;
 pub const PACKS: [&str; 4] = ["sof-2016", "nof-2025", "ccg-iaf-2016", "system-2015"];
 
 /// Bumped when the folder's layout changes: older folders are recomputed.
-const LAYOUT: u32 = 2;
+const LAYOUT: u32 = 3;
 
 #[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Region {
@@ -110,6 +110,12 @@ pub struct Results {
     /// What each pack assessed and left out (and why), by pack id.
     pub coverage: BTreeMap<String, policy::assess::Coverage>,
     pub regime: Option<regime::Assessed>,
+    /// Heads and beds: every system's current capacity against projected demand, as
+    /// published (bed days rounded); `None` when the dataset has no spells or no whole year.
+    pub capacity: Option<capacity::plan::Report>,
+    /// The baseline the projection starts from (patient-derived: kept to check plans against,
+    /// never served as it stands).
+    pub capacity_baseline: Option<capacity::baseline::Baseline>,
 }
 
 fn write_json(dir: &Path, name: &str, value: &impl Serialize) -> Result<(), Error> {
@@ -245,6 +251,17 @@ pub fn prepare_with(
     let assessed = regime::assess_table_with(ds, &table, register)?;
     write_json(dir, "regime.json", &assessed)?;
     write_json(dir, "decisions.json", &decisions)?;
+    progress("heads and beds");
+    match capacity_for(ds)? {
+        Some((baseline, report)) => {
+            write_json(dir, "capacity_baseline.json", &baseline)?;
+            write_json(dir, "capacity.json", &report)?;
+        }
+        None => {
+            let _ = std::fs::remove_file(dir.join("capacity.json"));
+            let _ = std::fs::remove_file(dir.join("capacity_baseline.json"));
+        }
+    }
 
     let system_region: HashMap<&str, &str> = ds
         .systems
@@ -313,6 +330,28 @@ pub fn prepare_with(
     )
 }
 
+/// The heads-and-beds baseline and the published report of current capacity (no plan) for a
+/// dataset with spells and a whole financial year in its window.
+fn capacity_for(
+    ds: &dataset::Dataset,
+) -> Result<Option<(capacity::baseline::Baseline, capacity::plan::Report)>, Error> {
+    let year = capacity::baseline::baseline_year(ds.manifest.from, ds.manifest.to);
+    let whole =
+        model::Month::new(year, 4).is_some_and(|s| s >= ds.manifest.from && s.plus(11) <= ds.manifest.to);
+    if !whole || !ds.tables.contains_key("admissions") {
+        tracing::info!("heads and beds: no spells or no whole financial year in the dataset; not computed");
+        return Ok(None);
+    }
+    let engine = engine::Engine::new(ds)?;
+    let baseline = capacity::baseline::read(&engine, ds, year).map_err(|e| Error::Results(e.to_string()))?;
+    let a = capacity::assumptions::Assumptions::default_set();
+    // The dataset's own plans (its latest year), or current capacity when it has none.
+    let plan = capacity::baseline::read_plan(ds, None).map_err(|e| Error::Results(e.to_string()))?;
+    let report = capacity::assess(&baseline, &a, &[], plan.as_ref(), None, capacity::DEFAULT_RUNS, 1)
+        .map_err(|e| Error::Results(e.to_string()))?;
+    Ok(Some((baseline, capacity::plan::publish(report))))
+}
+
 #[derive(Default)]
 struct Interner(HashMap<String, Arc<str>>);
 
@@ -353,6 +392,14 @@ impl Results {
         let assessments = read_json(dir, "assessments.json")?;
         let coverage = read_json(dir, "coverage.json")?;
         let regime: regime::Assessed = read_json(dir, "regime.json")?;
+        let (capacity, capacity_baseline) = if dir.join("capacity.json").exists() {
+            (
+                Some(read_json(dir, "capacity.json")?),
+                Some(read_json(dir, "capacity_baseline.json")?),
+            )
+        } else {
+            (None, None)
+        };
         let mut strings = Interner::default();
         let mut values = Vec::new();
         let mut position: HashMap<[Arc<str>; 5], u32> = HashMap::new();
@@ -498,6 +545,8 @@ impl Results {
             assessments,
             coverage,
             regime: Some(regime),
+            capacity,
+            capacity_baseline,
         })
     }
 

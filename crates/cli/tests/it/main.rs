@@ -300,6 +300,7 @@ fn no_stubs_in_source() {
 
 mod assess;
 mod budgets;
+mod capacity;
 mod indicators;
 mod regime;
 mod stats;

@@ -101,6 +101,11 @@ impl Browser {
         })
     }
 
+    /// Where screenshots go.
+    pub fn shots_dir(&self) -> &std::path::Path {
+        &self.shots
+    }
+
     /// Ends the browser session (and so the browser chromedriver started).
     pub async fn close(self) {
         self.client.close().await.unwrap();

@@ -5,6 +5,7 @@
 mod api;
 mod attack;
 mod browser;
+mod capacity;
 mod cycle;
 mod dashboard;
 mod hygiene;

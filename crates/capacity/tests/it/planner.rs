@@ -1,0 +1,323 @@
+//! The projection and the plan check on hand-built baselines: arithmetic by hand, determinism
+//! whatever the thread count, and precise errors for bad assumptions and plans.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use capacity::assumptions::{Assumptions, DEFAULT, POOLS, Pool};
+use capacity::baseline::{Baseline, MAX_AGE, PoolBase, Provider};
+use capacity::plan::Plan;
+use capacity::project::{self, CareModel, Draw, Request};
+
+/// One acute trust in system S1 whose G&A non-elective spells are all of 70-year-olds.
+fn baseline() -> Baseline {
+    let mut pools: Vec<PoolBase> = POOLS
+        .iter()
+        .map(|_| PoolBase {
+            admissions_by_age: vec![0.0; MAX_AGE + 1],
+            nights_by_age: vec![0.0; MAX_AGE + 1],
+            short_elective_nights: 0.0,
+            peak_factor: 1.0,
+        })
+        .collect();
+    let ne = &mut pools[Pool::GaNonElective.index()];
+    ne.admissions_by_age[70] = 20_000.0;
+    ne.nights_by_age[70] = 120_000.0;
+    let el = &mut pools[Pool::GaElective.index()];
+    el.admissions_by_age[50] = 10_000.0;
+    el.nights_by_age[50] = 20_000.0;
+    el.short_elective_nights = 8_000.0;
+    Baseline {
+        year: 2024,
+        days: 365.0,
+        providers: vec![Provider {
+            code: "RAA".into(),
+            name: "A Trust".into(),
+            kind: model::OrgKind::AcuteTrust,
+            system: Some("S1".into()),
+            region: Some("R1".into()),
+            pools,
+            beds_available: Some(450.0),
+            beds_occupied: Some(400.0),
+            wte: BTreeMap::from([("medical".to_string(), 300.0)]),
+        }],
+        systems: BTreeMap::from([("S1".to_string(), ("System One".to_string(), "R1".to_string()))]),
+        regions: BTreeMap::from([("R1".to_string(), "Region One".to_string())]),
+    }
+}
+
+#[test]
+fn the_embedded_assumptions_are_valid_and_every_pool_is_given() {
+    let a = Assumptions::default_set();
+    for p in POOLS {
+        assert!(a.pools.contains_key(&p), "{}", p.name());
+    }
+    assert!(a.heads.group.iter().any(|g| g.staff_group == "nursing"));
+}
+
+#[test]
+fn bad_assumptions_are_refused_with_the_key_and_the_rule() {
+    let broken = DEFAULT.replace("los_reduction = [0.00, 0.06]", "los_reduction = [0.06, 0.00]");
+    let e = Assumptions::parse(&broken, "mine.toml")
+        .expect_err("refused")
+        .to_string();
+    assert!(
+        e.starts_with("mine.toml: pools.ga_elective.los_reduction: [0.06, 0]:"),
+        "{e}"
+    );
+    let broken = DEFAULT.replace("from = 15\nto = 65", "from = 16\nto = 65");
+    let e = Assumptions::parse(&broken, "mine.toml")
+        .expect_err("refused")
+        .to_string();
+    assert!(e.contains("without gaps"), "{e}");
+    let broken = DEFAULT.replace("headroom = 0.22", "headroom = 1.5");
+    let e = Assumptions::parse(&broken, "mine.toml")
+        .expect_err("refused")
+        .to_string();
+    assert!(e.contains("heads.group[0] (nursing).headroom: 1.5"), "{e}");
+    let broken = DEFAULT.replace("version = 1", "version = 1\nsurprise = true");
+    assert!(Assumptions::parse(&broken, "mine.toml").is_err());
+}
+
+#[test]
+fn the_central_projection_is_the_arithmetic_by_hand() {
+    let a = Assumptions::default_set();
+    let b = baseline();
+    let care = vec![CareModel {
+        system: "S1".into(),
+        care_model: "pacs".into(),
+        share: 0.5,
+    }];
+    let p = project::project(&Request {
+        baseline: &b,
+        assumptions: &a,
+        care_models: &care,
+        year: 2026,
+        runs: 50,
+        seed: 7,
+    });
+    assert_eq!(p.years, 2.0);
+    // Non-elective: 4% of nights go to critical care; then demography for 65–84 (central
+    // 1.9% a year), non-demographic growth 1.25%, PACS over half the population avoids 2%
+    // (central of [0, 4%]) → 1%, LOS reduction 4% (central of [0, 8%]); no day cases.
+    let ne = &p.central[0][Pool::GaNonElective.index()];
+    let base = 120_000.0 * 0.96;
+    let d = base * 1.019f64.powi(2);
+    let g = d * 1.0125f64.powi(2);
+    let m = g * (1.0 - 0.5 * 0.02);
+    let l = m * (1.0 - 0.04);
+    let want = [base, d, g, m, l, l];
+    for (k, w) in want.iter().enumerate() {
+        assert!(
+            (ne.nights[k] - w).abs() < 1e-6,
+            "step {k}: {} vs {w}",
+            ne.nights[k]
+        );
+    }
+    assert!((ne.beds - (l / 365.0 / 0.92).ceil()).abs() < 1e-9);
+    // Elective at age 50 (15–64: 0.2%), LOS 3%, then 2.5% of the short-stay nights removed.
+    let el = &p.central[0][Pool::GaElective.index()];
+    let f = 1.002f64.powi(2) * 1.0125f64.powi(2) * 0.97;
+    let want = 20_000.0 * f - 0.025 * 8_000.0 * f;
+    assert!((el.nights[5] - want).abs() < 1e-6, "{} vs {want}", el.nights[5]);
+    // Critical care: its share of non-elective nights at 2% growth, Erlang B at 1% blocking.
+    let cc = &p.central[0][Pool::CriticalCare.index()];
+    let load = 120_000.0 * 0.04 * 1.019f64.powi(2) * 1.02f64.powi(2) * 0.985 / 365.0;
+    assert!((cc.nights[5] / 365.0 - load).abs() < 1e-9);
+    assert_eq!(cc.beds, capacity::beds::erlang_b_beds(load, 0.01).0 as f64);
+    // Heads: nursing from CHPPD 8 over 1,955 paid hours less 22% headroom; medical scales the
+    // 300 WTE in post with admissions.
+    let nights: f64 = p.central[0].iter().map(|x| x.nights[5]).sum();
+    let nursing = p.central_wte[0][0].expect("nursing");
+    assert!((nursing - nights * 8.0 / (1955.0 * 0.78)).abs() < 1e-6);
+    let adm0: f64 = 30_000.0;
+    let adm1: f64 = p.central[0].iter().map(|x| x.admissions).sum();
+    let medical = p.central_wte[0][1].expect("medical");
+    assert!((medical - 300.0 * adm1 / adm0).abs() < 1e-9);
+    // No baseline for other_clinical: no figure rather than a made-up one.
+    assert_eq!(p.central_wte[0][2], None);
+}
+
+#[test]
+fn runs_are_the_same_whatever_the_thread_count() {
+    let a = Assumptions::default_set();
+    let b = baseline();
+    let run = |threads: usize| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .expect("pool")
+            .install(|| {
+                project::project(&Request {
+                    baseline: &b,
+                    assumptions: &a,
+                    care_models: &[],
+                    year: 2027,
+                    runs: 200,
+                    seed: 42,
+                })
+            })
+    };
+    let (one, two) = (run(1), run(2));
+    assert_eq!(one.beds, two.beds);
+    assert_eq!(one.wte, two.wte);
+    // A different seed gives different runs; the runs spread.
+    let other = project::project(&Request {
+        baseline: &b,
+        assumptions: &a,
+        care_models: &[],
+        year: 2027,
+        runs: 200,
+        seed: 43,
+    });
+    assert_ne!(one.beds, other.beds);
+    let mut ne: Vec<f64> = one
+        .beds
+        .iter()
+        .map(|r| r[0][Pool::GaNonElective.index()])
+        .collect();
+    let [p10, mean, p90] = project::summary(&mut ne).expect("runs");
+    assert!(p10 < mean && mean < p90, "{p10} {mean} {p90}");
+    // The draws' mean of an interval is near its centre: 200 runs of a normal with sd
+    // (0.02 − 0.005)/2.563 ≈ 0.0059 have a mean within 0.002 of 0.0125 (3.4 standard errors).
+    let m: f64 = (0..200)
+        .map(|r| Draw::run(&a, 42, r).non_demographic[0])
+        .sum::<f64>()
+        / 200.0;
+    assert!((m - 0.0125).abs() < 0.002, "{m}");
+}
+
+fn orgs() -> (BTreeSet<String>, BTreeSet<String>) {
+    (
+        BTreeSet::from(["RAA".to_string()]),
+        BTreeSet::from(["S1".to_string()]),
+    )
+}
+
+#[test]
+fn bad_plans_are_refused_with_file_line_column_value_and_rule() {
+    let (o, s) = orgs();
+    let parse = |text: &str| {
+        Plan::parse(text.as_bytes(), "plan.csv", &o, &s)
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    };
+    let head = "period,org_code,measure,category,value\n";
+    assert_eq!(
+        parse(&format!("{head}2026/27,RAA,beds,ga,-4\n")),
+        Err("plan.csv:2:value: -4: must be a number ≥ 0".into())
+    );
+    let e = parse(&format!("{head}2026/27,RAA,beds,ga,400\n2026/27,RZZ,beds,ga,1\n")).expect_err("refused");
+    assert!(e.starts_with("plan.csv:3:org_code: RZZ:"), "{e}");
+    let e = parse(&format!("{head}2026/27,RAA,beds,surgery,4\n")).expect_err("refused");
+    assert!(
+        e.starts_with("plan.csv:2:category: surgery: must be a bed group"),
+        "{e}"
+    );
+    let e = parse(&format!(
+        "{head}2026/27,RAA,beds,ga,4\n2027/28,RAA,wte,medical,4\n"
+    ))
+    .expect_err("refused");
+    assert!(e.starts_with("plan.csv:3:period: 2027/28"), "{e}");
+    let e = parse(&format!("{head}2026/27,RAA,beds,ga,4\n2026/27,RAA,beds,ga,5\n")).expect_err("refused");
+    assert!(e.contains("repeats line 2"), "{e}");
+    let e = parse("period,org_code,measure,value\n").expect_err("refused");
+    assert!(e.starts_with("plan.csv:1:category:"), "{e}");
+    assert!(parse(&format!("\u{feff}{head}2026/27,S1,beds,ga,400\n")).is_ok());
+}
+
+#[test]
+fn a_plan_that_cuts_beds_does_not_add_up_and_says_why() {
+    let a = Assumptions::default_set();
+    let b = baseline();
+    let (o, s) = orgs();
+    let p = project::project(&Request {
+        baseline: &b,
+        assumptions: &a,
+        care_models: &[],
+        year: 2026,
+        runs: 300,
+        seed: 3,
+    });
+    // G&A now: 450 available beds shared by bed days (140,000 of the 144,800 after critical
+    // care takes 4,800) → 435.1 G&A beds. Demand grows: cut to 380 and occupancy passes 95%.
+    let cut = Plan::parse(
+        b"period,org_code,measure,category,value\n2026/27,RAA,beds,ga,380\n",
+        "p.csv",
+        &o,
+        &s,
+    )
+    .expect("plan");
+    let r = capacity::plan::check(&b, &a, &p, Some(&cut), 3);
+    let sys = &r.systems[0];
+    assert!(!sys.unit.adds_up);
+    assert_eq!(sys.short, vec!["RAA".to_string()]);
+    let ga = sys.providers[0]
+        .beds
+        .iter()
+        .find(|x| x.group == "ga")
+        .expect("ga");
+    let projected: f64 = p.central[0][..2].iter().map(|x| x.nights[5]).sum();
+    assert!((ga.implied_occupancy.expect("occupancy") - projected / 365.0 / 380.0).abs() < 1e-12);
+    assert!(
+        ga.flags.contains(&"occupancy_above_max".to_string()),
+        "{:?}",
+        ga.flags
+    );
+    assert!(
+        sys.unit
+            .reasons
+            .iter()
+            .any(|x| x.starts_with("RAA: ga") && x.contains("occupancy")),
+        "{:?}",
+        sys.unit.reasons
+    );
+    assert_eq!(r.england.systems_adding_up, 0);
+    // Enough beds for the p90 requirement and no other change adds up.
+    let enough = ga.required_beds.p90.ceil() + 5.0;
+    let text = format!("period,org_code,measure,category,value\n2026/27,RAA,beds,ga,{enough}\n");
+    let ok = Plan::parse(text.as_bytes(), "p.csv", &o, &s).expect("plan");
+    let r = capacity::plan::check(&b, &a, &p, Some(&ok), 3);
+    let ga = r.systems[0].providers[0]
+        .beds
+        .iter()
+        .find(|x| x.group == "ga")
+        .expect("ga");
+    assert!(ga.flags.is_empty(), "{:?}", ga.flags);
+    // The waterfall adds up: baseline plus every step is the projection.
+    let w = &r.systems[0].waterfall;
+    let total: f64 = w[..w.len() - 1].iter().map(|s| s.bed_days).sum();
+    assert!((total - w[w.len() - 1].bed_days).abs() < 1e-6);
+    assert_eq!(w[0].step, "baseline");
+}
+
+#[test]
+fn care_models_files_are_checked() {
+    let a = Assumptions::default_set();
+    let s = BTreeSet::from(["S1".to_string()]);
+    let ok = project::read_care_models(
+        b"system_code,care_model,share\nS1,pacs,0.3\nS1,mcp,0.2\n",
+        "cm.csv",
+        &s,
+        &a,
+    )
+    .expect("reads");
+    assert_eq!(ok.len(), 2);
+    let e = project::read_care_models(
+        b"system_code,care_model,share\nS1,pacs,0.7\nS1,mcp,0.4\n",
+        "cm.csv",
+        &s,
+        &a,
+    )
+    .expect_err("refused")
+    .to_string();
+    assert!(e.starts_with("cm.csv:3:share: 0.4:"), "{e}");
+    let e = project::read_care_models(
+        b"system_code,care_model,share\nS1,hospice,0.1\n",
+        "cm.csv",
+        &s,
+        &a,
+    )
+    .expect_err("refused")
+    .to_string();
+    assert!(e.starts_with("cm.csv:2:care_model: hospice:"), "{e}");
+}
