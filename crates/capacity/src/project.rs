@@ -180,19 +180,29 @@ fn avoided(a: &Assumptions, d: &Draw, care: &[CareModel], system: Option<&str>, 
     total.min(1.0)
 }
 
-/// Projects one provider-pool `years` years ahead under draw `d`.
+/// Each age's demographic growth factor over `years` under draw `d`.
+pub fn demography_factors(d: &Draw, years: f64) -> Vec<f64> {
+    d.demography.iter().map(|g| (1.0 + g).powf(years)).collect()
+}
+
+/// Projects one provider-pool `years` years ahead under draw `d`; `factors` are
+/// [`demography_factors`] of the same draw and years. The winter-peak beds are sized only
+/// when `peak` is asked for (the central projection).
+#[allow(clippy::too_many_arguments)]
 pub fn project_pool(
     a: &Assumptions,
     d: &Draw,
+    factors: &[f64],
     base: &PoolBase,
     pool: Pool,
     avoided_share: f64,
     years: f64,
     days: f64,
+    peak: bool,
 ) -> PoolProjection {
     let (mut adm0, mut adm1, mut n0, mut n1) = (0.0, 0.0, 0.0, 0.0);
     for age in 0..=MAX_AGE {
-        let g = (1.0 + d.demography[age]).powf(years);
+        let g = factors[age];
         adm0 += base.admissions_by_age[age];
         adm1 += base.admissions_by_age[age] * g;
         n0 += base.nights_by_age[age];
@@ -215,7 +225,11 @@ pub fn project_pool(
         admissions: adm1 * growth * mitigation,
         nights,
         beds: beds_for(a, pool, nights[5] / days),
-        beds_peak: beds_for(a, pool, nights[5] / days * base.peak_factor.max(1.0)),
+        beds_peak: if peak {
+            beds_for(a, pool, nights[5] / days * base.peak_factor.max(1.0))
+        } else {
+            0.0
+        },
     }
 }
 
@@ -294,15 +308,25 @@ pub fn project(r: &Request<'_>) -> Projection {
             )
         })
         .collect();
-    let one = |d: &Draw| -> (Vec<[PoolProjection; 6]>, Vec<Vec<Option<f64>>>) {
+    let one = |d: &Draw, peak: bool| -> (Vec<[PoolProjection; 6]>, Vec<Vec<Option<f64>>>) {
+        let factors = demography_factors(d, years);
         let mut all = Vec::with_capacity(pools.len());
         let mut wte = Vec::with_capacity(pools.len());
         for (i, prov) in r.baseline.providers.iter().enumerate() {
             let mut out = [PoolProjection::default(); 6];
             for pool in POOLS {
                 let share = avoided(a, d, r.care_models, prov.system.as_deref(), pool);
-                out[pool.index()] =
-                    project_pool(a, d, &pools[i][pool.index()], pool, share, years, r.baseline.days);
+                out[pool.index()] = project_pool(
+                    a,
+                    d,
+                    &factors,
+                    &pools[i][pool.index()],
+                    pool,
+                    share,
+                    years,
+                    r.baseline.days,
+                    peak,
+                );
             }
             wte.push(heads(a, prov, base_drivers[i], drivers(&out)));
             all.push(out);
@@ -310,12 +334,12 @@ pub fn project(r: &Request<'_>) -> Projection {
         (all, wte)
     };
     let central_draw = Draw::central(a);
-    let (central, central_wte) = one(&central_draw);
+    let (central, central_wte) = one(&central_draw, true);
     let per_run: Vec<RunResult> = (0..r.runs)
         .into_par_iter()
         .map(|run| {
             let d = Draw::run(a, r.seed, run as u64);
-            let (proj, wte) = one(&d);
+            let (proj, wte) = one(&d, false);
             (
                 proj.iter().map(|p| std::array::from_fn(|k| p[k].beds)).collect(),
                 wte,

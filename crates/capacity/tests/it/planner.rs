@@ -321,3 +321,76 @@ fn care_models_files_are_checked() {
     .to_string();
     assert!(e.starts_with("cm.csv:2:care_model: hospice:"), "{e}");
 }
+
+#[test]
+fn activity_moved_to_a_trust_without_beds_for_it_leaves_that_trust_short() {
+    let a = Assumptions::default_set();
+    let mut b = baseline();
+    let mut second = b.providers[0].clone();
+    second.code = "RBB".into();
+    second.name = "B Trust".into();
+    b.providers.push(second);
+    let o = BTreeSet::from(["RAA".to_string(), "RBB".to_string()]);
+    let s = BTreeSet::from(["S1".to_string()]);
+    let p = project::project(&Request {
+        baseline: &b,
+        assumptions: &a,
+        care_models: &[],
+        year: 2024,
+        runs: 100,
+        seed: 5,
+    });
+    // In the baseline year itself (no growth): move 30% of A's G&A bed days to B, and give A
+    // and B their current beds.
+    let ga: f64 = p.central[0][..2].iter().map(|x| x.nights[5]).sum();
+    let moved = ga * 0.3;
+    let text = format!(
+        "period,org_code,measure,category,value\n2024/25,RAA,bed_days,ga,{}\n2024/25,RBB,bed_days,ga,{}\n",
+        ga - moved,
+        ga + moved
+    );
+    let plan = Plan::parse(text.as_bytes(), "shift.csv", &o, &s).expect("plan");
+    let r = capacity::plan::check(&b, &a, &p, Some(&plan), 5);
+    let sys = &r.systems[0];
+    let rbb = sys.providers.iter().find(|x| x.code == "RBB").expect("RBB");
+    let all = rbb.beds.iter().find(|x| x.group == "all").expect("all");
+    assert!(all.flags.contains(&"occupancy_above_max".to_string()), "{all:?}");
+    assert!(sys.short.contains(&"RBB".to_string()));
+    // A gave its activity away; nothing is unplaced across the system.
+    let raa = sys.providers.iter().find(|x| x.code == "RAA").expect("RAA");
+    assert!(
+        raa.beds
+            .iter()
+            .any(|x| x.flags.contains(&"activity_below_projection".to_string()))
+    );
+    assert!(
+        !sys.unit
+            .beds
+            .iter()
+            .any(|x| x.flags.contains(&"unplaced_demand".to_string()))
+    );
+    // Moving it to nobody is unplaced demand.
+    let text = format!(
+        "period,org_code,measure,category,value\n2024/25,RAA,bed_days,ga,{}\n",
+        ga - moved
+    );
+    let plan = Plan::parse(text.as_bytes(), "drop.csv", &o, &s).expect("plan");
+    let r = capacity::plan::check(&b, &a, &p, Some(&plan), 5);
+    let ga_sys = r.systems[0]
+        .unit
+        .beds
+        .iter()
+        .find(|x| x.group == "ga")
+        .expect("ga");
+    assert!(
+        ga_sys.flags.contains(&"unplaced_demand".to_string()),
+        "{ga_sys:?}"
+    );
+    assert!(
+        r.systems[0]
+            .unit
+            .reasons
+            .iter()
+            .any(|x| x.contains("demand the plan sends nowhere"))
+    );
+}

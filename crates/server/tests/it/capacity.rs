@@ -75,8 +75,10 @@ async fn the_england_view_and_every_systems_verdict_are_served_published() {
                     let v = b[f].as_f64().unwrap();
                     assert_eq!(v % 10.0, 0.0, "{} {f} {v}", u["code"]);
                 }
+                // Beds are whole numbers, so a skewed run distribution's mean may lie outside
+                // [p10, p90] (mostly 1 bed, now and then 2: p90 = 1, mean 1.05).
                 let r = &b["required_beds"];
-                assert!(r["p10"].as_f64() <= r["mean"].as_f64() && r["mean"].as_f64() <= r["p90"].as_f64());
+                assert!(r["p10"].as_f64() <= r["p90"].as_f64(), "{r}");
             }
         }
         // The waterfall's steps add up to the projection.
