@@ -200,13 +200,15 @@ pub fn project_pool(
     days: f64,
     peak: bool,
 ) -> PoolProjection {
-    let (mut adm0, mut adm1, mut n0, mut n1) = (0.0, 0.0, 0.0, 0.0);
-    for age in 0..=MAX_AGE {
-        let g = factors[age];
-        adm0 += base.admissions_by_age[age];
-        adm1 += base.admissions_by_age[age] * g;
-        n0 += base.nights_by_age[age];
-        n1 += base.nights_by_age[age] * g;
+    let (mut adm1, mut n0, mut n1) = (0.0, 0.0, 0.0);
+    for ((g, adm), nights) in factors
+        .iter()
+        .zip(&base.admissions_by_age)
+        .zip(&base.nights_by_age)
+    {
+        adm1 += adm * g;
+        n0 += nights;
+        n1 += nights * g;
     }
     let demog_nights = if n0 > 0.0 { n1 / n0 } else { 1.0 };
     let growth = (1.0 + d.non_demographic[pool.index()]).powf(years);
@@ -220,7 +222,6 @@ pub fn project_pool(
     nights[4] = nights[3] * los;
     let short = base.short_elective_nights * demog_nights * growth * mitigation * los;
     nights[5] = (nights[4] - d.day_case[pool.index()] * short).max(0.0);
-    let _ = adm0;
     PoolProjection {
         admissions: adm1 * growth * mitigation,
         nights,
