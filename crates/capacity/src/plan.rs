@@ -370,6 +370,7 @@ pub fn check(
         })
         .collect();
     let max_occ = |pools: &[Pool]| pools.iter().map(|p| a.pool(*p).max_occupancy).fold(0.0, f64::max);
+    let ga_max = max_occ(&[Pool::GaElective, Pool::GaNonElective]);
 
     let provider_unit = |i: usize| -> ProviderUnit {
         let p = &baseline.providers[i];
@@ -455,17 +456,7 @@ pub fn check(
                 flags,
             });
         }
-        if let Some(total) = total_check(
-            &beds,
-            &per_run_groups,
-            days,
-            max_occ(&[Pool::GaElective, Pool::GaNonElective]),
-        ) {
-            for f in &total.flags {
-                reasons.push(total_reason(&p.code, &total, f));
-            }
-            beds.push(total);
-        }
+        add_total(&p.code, &mut beds, &per_run_groups, days, ga_max, &mut reasons);
         let mut heads = Vec::new();
         for (k, group) in proj.groups.iter().enumerate() {
             let runs_wte: Option<Vec<f64>> = (0..runs).map(|r| proj.wte[r][i][k]).collect();
@@ -613,17 +604,7 @@ pub fn check(
                 flags,
             });
         }
-        if let Some(total) = total_check(
-            &beds,
-            &sys_runs,
-            days,
-            max_occ(&[Pool::GaElective, Pool::GaNonElective]),
-        ) {
-            for f in &total.flags {
-                reasons.push(total_reason(code, &total, f));
-            }
-            beds.push(total);
-        }
+        add_total(code, &mut beds, &sys_runs, days, ga_max, &mut reasons);
         let mut heads = Vec::new();
         for (k, group) in proj.groups.iter().enumerate() {
             let mut runs_wte = vec![0.0; runs];
@@ -829,6 +810,23 @@ fn total_check(groups: &[BedCheck], runs_by_group: &[Vec<f64>], days: f64, max: 
         max_occupancy: max,
         flags,
     })
+}
+
+/// Adds the `all` row of a trust or system to its groups, with the reasons for its flags.
+fn add_total(
+    code: &str,
+    beds: &mut Vec<BedCheck>,
+    runs_by_group: &[Vec<f64>],
+    days: f64,
+    max: f64,
+    reasons: &mut Vec<String>,
+) {
+    if let Some(total) = total_check(beds, runs_by_group, days, max) {
+        for f in &total.flags {
+            reasons.push(total_reason(code, &total, f));
+        }
+        beds.push(total);
+    }
 }
 
 fn total_reason(code: &str, t: &BedCheck, flag: &str) -> String {
