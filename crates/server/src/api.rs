@@ -650,8 +650,10 @@ pub(crate) async fn case_of(
     id: &str,
 ) -> Result<store::Case, ApiError> {
     who.require()?;
+    // A path that names no case is Not Found, whatever it holds ("None" from a client that
+    // followed a null link included).
     let id: i64 = id.parse().ok().filter(|n| *n >= 1).ok_or_else(|| {
-        ApiError::bad(format!(
+        ApiError::not_found(format!(
             "case {:?}: not a case number",
             id.chars().take(40).collect::<String>()
         ))
@@ -758,6 +760,12 @@ pub(crate) fn visible_intervention(
 
 /// A JSON body must say so: `Content-Type: application/json` (which a cross-site HTML form
 /// cannot send).
+/// A code sent in a request body: [`check_code`]'s rule, but a body that parsed and breaks a
+/// rule on its values is 422 Unprocessable Entity (the request itself was well formed).
+pub(crate) fn body_code(name: &str, v: &str) -> Result<String, ApiError> {
+    check_code(name, v).map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "refused", e.message))
+}
+
 pub(crate) fn require_json(headers: &axum::http::HeaderMap) -> Result<(), ApiError> {
     let json = headers
         .get(axum::http::header::CONTENT_TYPE)
@@ -810,7 +818,7 @@ pub(crate) async fn open_intervention(
     let t = who
         .token()
         .ok_or_else(|| ApiError::internal("a writer without a token"))?;
-    check_code("target_code", &n.target_code)?;
+    body_code("target_code", &n.target_code)?;
     crate::write::acting_as(t, &n.regulator)?;
     // Out of scope and not there answer alike: a caller learns nothing about what it may
     // not see.

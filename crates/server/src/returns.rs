@@ -106,8 +106,8 @@ pub async fn list(
 /// Checks a return to record and records it for `who` (a caller already allowed to write):
 /// the entity in scope (out of scope answers as missing), the calendar owing that return.
 pub async fn record(s: &crate::State, who: &Principal, n: &NewReturn) -> Result<store::Return, ApiError> {
-    crate::api::check_code("entity_code", &n.entity_code)?;
-    crate::api::check_code("pack", &n.pack)?;
+    crate::api::body_code("entity_code", &n.entity_code)?;
+    crate::api::body_code("pack", &n.pack)?;
     if n.period.trim().is_empty() || n.period.chars().count() > 24 {
         return Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,

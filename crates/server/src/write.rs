@@ -8,7 +8,7 @@
 //! and every organisation a lever names in scope too. The store makes each change in one
 //! transaction with its audit entry, so a refused change leaves nothing behind.
 
-use crate::api::{MAX_LEVERS, case_of, check_code, require_json};
+use crate::api::{MAX_LEVERS, body_code, case_of, require_json};
 use crate::auth::{Caller, Principal};
 use crate::{ApiError, Shared};
 use axum::extract::{Path, State};
@@ -120,7 +120,7 @@ pub fn levers_in_scope(
     sent: Vec<store::Lever>,
 ) -> Result<Vec<store::Lever>, ApiError> {
     if sent.len() > MAX_LEVERS {
-        return Err(ApiError::bad(format!(
+        return Err(refused(format!(
             "{} levers: at most {MAX_LEVERS} at once",
             sent.len()
         )));
@@ -137,7 +137,7 @@ pub fn levers_in_scope(
     }
     for l in &levers {
         for org in std::iter::once(&l.org_code).chain(l.to_org_code.as_ref()) {
-            check_code("lever organisation", org)?;
+            body_code("lever organisation", org)?;
             if !who.sees_org(s, org) {
                 return Err(hidden("organisation", org));
             }
@@ -149,7 +149,7 @@ pub fn levers_in_scope(
 /// A path's item number (a commitment or a criterion).
 fn item(v: &str, what: &str) -> Result<i64, ApiError> {
     v.parse().ok().filter(|n| *n >= 1).ok_or_else(|| {
-        ApiError::bad(format!(
+        ApiError::not_found(format!(
             "{what} {:?}: not a number",
             v.chars().take(40).collect::<String>()
         ))
@@ -172,7 +172,7 @@ async fn answer(
 
 /// Opens a case by hand; the new case's number.
 pub(crate) async fn open_case(s: &crate::State, who: &Principal, n: &NewCase) -> Result<i64, ApiError> {
-    check_code("system_code", &n.system_code)?;
+    body_code("system_code", &n.system_code)?;
     if !who.sees_system(s, &n.system_code) || s.results.system(&n.system_code).is_none() {
         return Err(hidden("system", &n.system_code));
     }
@@ -289,7 +289,7 @@ pub(crate) async fn trajectory(
     n: &NewTrajectory,
 ) -> Result<i64, ApiError> {
     let case = case_of(s, who, id).await?;
-    check_code("indicator", &n.indicator)?;
+    body_code("indicator", &n.indicator)?;
     let Some(ind) = s.results.indicator(&n.indicator) else {
         return Err(refused(format!(
             "indicator {:?}: not in the catalogue (GET /api/v1/indicators)",

@@ -54,6 +54,16 @@ const TERMS: &str = include_str!("../../../../examples/terms/gain_loss_share.tom
 fn post_body(app: &App, id: &str, target: &str) -> String {
     if id == "budgets_settle" {
         serde_json::json!({"terms": TERMS, "actual": 103_000_000.0}).to_string()
+    } else if id == "capacity_check" {
+        let year = app
+            .state
+            .results
+            .capacity
+            .as_ref()
+            .map(|r| r.plan_year.clone())
+            .unwrap_or_default();
+        let plan = format!("period,org_code,measure,category,value\n{year},{target},beds,ga,10\n");
+        serde_json::json!({"plan": plan, "runs": 20}).to_string()
     } else {
         body(app, target)
     }

@@ -511,7 +511,7 @@ async fn a_write_reaches_only_cases_and_levers_in_scope() {
         .map(|i| serde_json::json!({"org_code": app.trust, "lever": format!("lever_{i}"), "amount": 1.0}))
         .collect();
     let a = post(body(&app.trust, None, serde_json::Value::Array(many))).await;
-    assert_eq!(a.status, StatusCode::BAD_REQUEST, "{}", a.body);
+    assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", a.body);
     let same: Vec<serde_json::Value> = (0..server::api::MAX_LEVERS)
         .map(|_| serde_json::json!({"org_code": app.trust, "lever": "acute_beds", "amount": -1.0}))
         .collect();
