@@ -252,15 +252,15 @@ pub struct Request<'a> {
 pub struct Projection {
     pub years: f64,
     pub runs: usize,
-    /// [run][provider][pool] beds.
+    /// Indexed `[run][provider][pool]`: beds.
     pub beds: Vec<Vec<[f64; 6]>>,
-    /// [run][provider][group] WTE (None where a "baseline" group has no baseline).
+    /// Indexed `[run][provider][group]`: WTE (None where a "baseline" group has no baseline).
     pub wte: Vec<Vec<Vec<Option<f64>>>>,
-    /// [provider][pool] central projection.
+    /// Indexed `[provider][pool]`: central projection.
     pub central: Vec<[PoolProjection; 6]>,
-    /// [provider][group] central WTE.
+    /// Indexed `[provider][group]`: central WTE.
     pub central_wte: Vec<Vec<Option<f64>>>,
-    /// [provider][pool] baseline pools after the critical-care split.
+    /// Indexed `[provider][pool]`: baseline pools after the critical-care split.
     pub pools: Vec<Vec<PoolBase>>,
     /// Staff groups, in the assumptions' order.
     pub groups: Vec<String>,
