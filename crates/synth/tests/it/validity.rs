@@ -19,7 +19,9 @@ fn loads_through_the_validating_loader_with_no_problems() {
     });
     assert_eq!(loaded.report.error_count, 0);
     assert_eq!(loaded.report.warning_count, 0, "{:?}", loaded.report.warnings);
-    for table in dataset::schema::TABLES {
+    // Plans are a system's own input, not something the generator draws: synthetic England
+    // has none, so its heads-and-beds view checks each system's current capacity.
+    for table in dataset::schema::TABLES.iter().filter(|t| t.name != "plans") {
         assert!(
             loaded.dataset.tables.contains_key(table.name),
             "{} is missing",
