@@ -107,6 +107,7 @@ fn baseline() -> Baseline {
         providers,
         systems,
         regions,
+        bands: None,
     }
 }
 

@@ -200,6 +200,14 @@ fn interval(path: &str, key: &str, i: Interval, lo: f64, hi: f64) -> Result<(), 
 }
 
 impl Assumptions {
+    /// The demography's age bands `[from, to)`, youngest first: the cells a baseline is
+    /// published at (`Baseline::published`).
+    pub fn bands(&self) -> Vec<(u32, u32)> {
+        let mut b: Vec<(u32, u32)> = self.demography.band.iter().map(|b| (b.from, b.to)).collect();
+        b.sort_unstable();
+        b
+    }
+
     /// The embedded defaults.
     pub fn default_set() -> Assumptions {
         Assumptions::parse(DEFAULT, "assumptions.toml (embedded)")

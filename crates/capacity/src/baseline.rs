@@ -37,6 +37,9 @@ pub struct PoolBase {
     pub short_elective_nights: f64,
     /// The busiest month's nights over the mean month's (1 when flat), for winter peaks.
     pub peak_factor: f64,
+    /// Nights by month of admission, April first (what `peak_factor` is computed from).
+    #[serde(default)]
+    pub nights_by_month: Vec<f64>,
 }
 
 impl PoolBase {
@@ -47,6 +50,7 @@ impl PoolBase {
             nights_by_age: vec![0.0; MAX_AGE + 1],
             short_elective_nights: 0.0,
             peak_factor: 1.0,
+            nights_by_month: vec![0.0; 12],
         }
     }
     pub fn admissions(&self) -> f64 {
@@ -88,6 +92,11 @@ pub struct Baseline {
     pub systems: BTreeMap<String, (String, String)>,
     /// Region code → name.
     pub regions: BTreeMap<String, String>,
+    /// `None` for the baseline as read (by single year of age: the user's own); for a
+    /// published baseline ([`Baseline::published`]), the age bands its counts are held at
+    /// (each band's counts at its first age).
+    #[serde(default)]
+    pub bands: Option<Vec<(u32, u32)>>,
 }
 
 /// An organisation kind as its contract spelling.
@@ -136,6 +145,24 @@ fn num(b: &arrow::record_batch::RecordBatch, i: usize) -> Result<arrow::array::A
 #[cfg(feature = "dataset")]
 fn int(b: &arrow::record_batch::RecordBatch, i: usize) -> Result<arrow::array::ArrayRef, Error> {
     arrow::compute::cast(b.column(i), &DataType::Int64).map_err(runtime)
+}
+
+/// The busiest month's nights per day over the year's mean per day (1 when flat or empty):
+/// `months` in financial-year order from `start` (April).
+pub fn peak_factor(months: &[f64], start: Month) -> f64 {
+    let lens: Vec<f64> = (0..12)
+        .map(|i| {
+            let m = start.plus(i);
+            (m.last_day() - m.first_day() + 1) as f64
+        })
+        .collect();
+    let total: f64 = months.iter().sum();
+    let days: f64 = lens.iter().sum();
+    if total <= 0.0 {
+        return 1.0;
+    }
+    let peak = months.iter().zip(&lens).map(|(v, l)| v / l).fold(0.0, f64::max);
+    (peak / (total / days)).max(1.0)
 }
 
 #[cfg(feature = "dataset")]
@@ -250,27 +277,13 @@ pub fn read(engine: &engine::Engine, ds: &dataset::Dataset, year: i32) -> Result
         })
         .map_err(runtime)?;
     for ((code, pool), months) in monthly {
-        let total: f64 = months.iter().sum();
-        if total > 0.0 {
-            // Per day: months differ in length.
-            let lens: Vec<f64> = (0..12)
-                .map(|i| {
-                    let m = start.plus(i);
-                    (m.last_day() - m.first_day() + 1) as f64
-                })
-                .collect();
-            // Index of calendar month i (1-based month − 1) in the financial year.
-            let per_day: Vec<f64> = (0..12)
-                .map(|cal| {
-                    let fy_index = (cal + 12 - 3) % 12;
-                    months[cal] / lens[fy_index]
-                })
-                .collect();
-            let mean = total / days;
-            let peak = per_day.iter().cloned().fold(0.0, f64::max);
-            if let Some(p) = providers.get_mut(&code) {
-                p.pools[pool.index()].peak_factor = (peak / mean).max(1.0);
+        if let Some(p) = providers.get_mut(&code) {
+            // Calendar month (January = 0) to financial-year order (April = 0).
+            let base = &mut p.pools[pool.index()];
+            for (cal, v) in months.iter().enumerate() {
+                base.nights_by_month[(cal + 12 - 3) % 12] = *v;
             }
+            base.peak_factor = peak_factor(&base.nights_by_month, start);
         }
     }
     let periods: Vec<String> = (0..12)
@@ -344,6 +357,7 @@ pub fn read(engine: &engine::Engine, ds: &dataset::Dataset, year: i32) -> Result
         providers: providers.into_values().collect(),
         systems,
         regions,
+        bands: None,
     })
 }
 
@@ -407,5 +421,125 @@ pub fn read_plan(ds: &dataset::Dataset, year: Option<i32>) -> Result<Option<crat
         return Ok(None);
     };
     let lines: Vec<crate::plan::Line> = lines.into_iter().filter(|l| l.0 == year).map(|l| l.1).collect();
-    Ok((!lines.is_empty()).then_some(crate::plan::Plan { year, lines }))
+    Ok((!lines.is_empty()).then_some(crate::plan::Plan {
+        year,
+        lines,
+        changes: Vec::new(),
+    }))
+}
+
+/// What stands in for a suppressed count of spells in a published baseline: the middle of
+/// the suppressed range 1–7, whatever the count was.
+pub const SUPPRESSED_STAND_IN: f64 = 4.0;
+
+/// Nights (bed days) in a published baseline are rounded to a multiple of this.
+pub const NIGHTS_ROUNDING: f64 = 10.0;
+
+fn round_to(v: f64, step: f64) -> f64 {
+    (v / step).round() * step
+}
+
+impl Baseline {
+    /// The baseline as it may be published below national level, from which everything a
+    /// server shows or answers is then computed (so that an attacker who asks for every
+    /// projection and subtracts learns nothing the published cells do not say).
+    ///
+    /// Cells are a provider's pool in one age band of `bands` (`[from, to)`, the demography
+    /// file's bands, so the projection is unchanged by the banding). Spells follow the
+    /// indicator tables' rule (`policy`: a count of 1–7 is suppressed, others rounded to the
+    /// nearest 5) and a suppressed count stands in as [`SUPPRESSED_STAND_IN`] spells with the
+    /// pool's published length of stay (the provider's unsuppressed bands, else England's);
+    /// nights, short elective nights and nights by month are rounded to ten, the peak factor
+    /// recomputed from the rounded months. Totals are sums of published cells, never
+    /// rounded on their own. Beds and workforce are not counts of people: unchanged.
+    pub fn published(&self, bands: &[(u32, u32)], policy: &stats::disclosure::Policy) -> Baseline {
+        use stats::disclosure::{Cell, Level};
+        let band_of = |age: usize| {
+            bands
+                .iter()
+                .position(|&(f, t)| (f as usize..t as usize).contains(&age))
+        };
+        let start = Month::new(self.year, 4);
+        // Band sums per provider and pool: (spells, nights).
+        let sums: Vec<Vec<Vec<(f64, f64)>>> = self
+            .providers
+            .iter()
+            .map(|p| {
+                p.pools
+                    .iter()
+                    .map(|pb| {
+                        let mut cells = vec![(0.0, 0.0); bands.len()];
+                        for age in 0..pb.admissions_by_age.len() {
+                            // An age no band covers is left out of the projection too.
+                            if let Some(b) = band_of(age) {
+                                cells[b].0 += pb.admissions_by_age[age];
+                                cells[b].1 += pb.nights_by_age.get(age).copied().unwrap_or(0.0);
+                            }
+                        }
+                        cells
+                    })
+                    .collect()
+            })
+            .collect();
+        let publish = |n: f64| policy.count(n.round().max(0.0) as u64, Level::Subnational);
+        // England's published length of stay per pool, from unsuppressed cells.
+        let pools = self.providers.first().map_or(0, |p| p.pools.len());
+        let mut national = vec![(0.0, 0.0); pools];
+        for prov in &sums {
+            for (i, cells) in prov.iter().enumerate() {
+                for &(n, ni) in cells {
+                    if let Cell::Value(v) = publish(n) {
+                        national[i].0 += v as f64;
+                        national[i].1 += round_to(ni, NIGHTS_ROUNDING);
+                    }
+                }
+            }
+        }
+        let los = |(n, ni): (f64, f64)| if n > 0.0 { ni / n } else { 0.0 };
+        let providers = self
+            .providers
+            .iter()
+            .zip(&sums)
+            .map(|(p, prov)| {
+                let pools = p
+                    .pools
+                    .iter()
+                    .zip(prov)
+                    .enumerate()
+                    .map(|(i, (pb, cells))| {
+                        let own = cells.iter().fold((0.0, 0.0), |acc, &(n, ni)| match publish(n) {
+                            Cell::Value(v) => (acc.0 + v as f64, acc.1 + round_to(ni, NIGHTS_ROUNDING)),
+                            Cell::Suppressed => acc,
+                        });
+                        let stay = if own.0 > 0.0 { los(own) } else { los(national[i]) };
+                        let mut out = PoolBase::empty();
+                        for (&(n, ni), &(from, _)) in cells.iter().zip(bands) {
+                            let age = (from as usize).min(MAX_AGE);
+                            let (a, nights) = match publish(n) {
+                                Cell::Value(v) => (v as f64, round_to(ni, NIGHTS_ROUNDING)),
+                                Cell::Suppressed => (SUPPRESSED_STAND_IN, SUPPRESSED_STAND_IN * stay),
+                            };
+                            out.admissions_by_age[age] += a;
+                            out.nights_by_age[age] += nights;
+                        }
+                        out.short_elective_nights =
+                            round_to(pb.short_elective_nights, NIGHTS_ROUNDING).min(out.nights());
+                        out.nights_by_month = pb
+                            .nights_by_month
+                            .iter()
+                            .map(|v| round_to(*v, NIGHTS_ROUNDING))
+                            .collect();
+                        out.peak_factor = start.map_or(1.0, |s| peak_factor(&out.nights_by_month, s));
+                        out
+                    })
+                    .collect();
+                Provider { pools, ..p.clone() }
+            })
+            .collect();
+        Baseline {
+            providers,
+            bands: Some(bands.to_vec()),
+            ..self.clone()
+        }
+    }
 }

@@ -69,6 +69,14 @@ pub fn assess(
             model::Period::Year(baseline.year)
         )));
     }
+    if let Some(bands) = &baseline.bands {
+        let own = a.bands();
+        if &own != bands {
+            return Err(Error::Request(format!(
+                "the baseline is published at age bands {bands:?} and the assumptions' demography bands are {own:?}: a published baseline is projected with the bands it was published at"
+            )));
+        }
+    }
     if runs == 0 || runs > 100_000 {
         return Err(Error::Request(format!("runs {runs}: must be from 1 to 100000")));
     }

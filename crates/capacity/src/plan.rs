@@ -45,12 +45,42 @@ pub struct Line {
     pub value: f64,
 }
 
+/// A change to a provider's figure that a plan line does not state: a recovery plan's
+/// commitment (a lever amount from the register), added to the current beds, the in-post
+/// WTE, or the projected activity. Where the plan has a line for the same provider, measure
+/// and category, the line stands: it is the fuller statement.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, schemars::JsonSchema)]
+pub struct Change {
+    pub org_code: String,
+    /// `beds`, `admissions` or `wte`.
+    pub measure: String,
+    /// A bed group, or a staff group for `wte`.
+    pub category: String,
+    pub delta: f64,
+    /// Where it comes from (`case 3, commitment 7: acute_beds -40`).
+    pub source: String,
+}
+
 /// A whole plan.
 #[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct Plan {
     /// Financial year (start year).
     pub year: i32,
     pub lines: Vec<Line>,
+    /// Changes from the register's commitments (none in a plan file).
+    #[serde(default)]
+    pub changes: Vec<Change>,
+}
+
+/// One lever of a recovery plan's commitment, as the register holds it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Commitment {
+    pub source: String,
+    pub org_code: String,
+    /// `acute_beds`, `workforce_wte`, `activity_moved`; other levers are not heads or beds.
+    pub lever: String,
+    pub amount: f64,
+    pub to_org_code: Option<String>,
 }
 
 fn at(file: &str, line: u64, column: &str, value: &str, rule: &str) -> Error {
@@ -216,7 +246,11 @@ impl Plan {
             });
         }
         let year = year.ok_or_else(|| at(file, 2, "(row)", "", "the plan has no lines"))?;
-        Ok(Plan { year, lines })
+        Ok(Plan {
+            year,
+            lines,
+            changes: Vec::new(),
+        })
     }
 
     fn get(&self, org: &str, measure: &str, category: &str) -> Option<f64> {
@@ -224,6 +258,95 @@ impl Plan {
             .iter()
             .find(|l| l.org_code == org && l.measure == measure && l.category == category)
             .map(|l| l.value)
+    }
+
+    /// A provider's figure: the plan's line, else `default` with the changes for it added
+    /// (never below 0), else `default`. The flag says whether the plan or a change set it.
+    fn value(&self, org: &str, measure: &str, category: &str, default: Option<f64>) -> (Option<f64>, bool) {
+        if let Some(v) = self.get(org, measure, category) {
+            return (Some(v), true);
+        }
+        let mut any = false;
+        let delta: f64 = self
+            .changes
+            .iter()
+            .filter(|c| c.org_code == org && c.measure == measure && c.category == category)
+            .inspect(|_| any = true)
+            .map(|c| c.delta)
+            .sum();
+        if any {
+            (Some((default.unwrap_or(0.0) + delta).max(0.0)), true)
+        } else {
+            (default, false)
+        }
+    }
+
+    /// Whether the plan says anything of `org`.
+    fn mentions(&self, org: &str) -> bool {
+        self.lines.iter().any(|l| l.org_code == org) || self.changes.iter().any(|c| c.org_code == org)
+    }
+
+    /// Adds a recovery plan's commitments as changes: `acute_beds` to the provider's G&A beds,
+    /// `workforce_wte` shared over its staff groups by their WTE in post (the lever names no
+    /// group), `activity_moved` as G&A spells taken from one provider and given to the other.
+    /// A commitment naming an organisation the baseline has no provider for is refused.
+    pub fn with_commitments(
+        mut self,
+        commitments: &[Commitment],
+        baseline: &Baseline,
+    ) -> Result<Plan, Error> {
+        let provider = |code: &str, c: &Commitment| {
+            baseline.providers.iter().find(|p| p.code == code).ok_or_else(|| {
+                Error::Request(format!(
+                    "{}: {} names {code}, which has no inpatient activity in the baseline",
+                    c.source, c.lever
+                ))
+            })
+        };
+        for c in commitments {
+            let change = |org: &str, measure: &str, category: &str, delta: f64| Change {
+                org_code: org.to_string(),
+                measure: measure.to_string(),
+                category: category.to_string(),
+                delta,
+                source: format!("{}: {} {}", c.source, c.lever, c.amount),
+            };
+            match c.lever.as_str() {
+                "acute_beds" => {
+                    provider(&c.org_code, c)?;
+                    self.changes.push(change(&c.org_code, "beds", "ga", c.amount));
+                }
+                "workforce_wte" => {
+                    let p = provider(&c.org_code, c)?;
+                    let total: f64 = p.wte.values().sum();
+                    if total <= 0.0 {
+                        return Err(Error::Request(format!(
+                            "{}: workforce_wte at {} cannot be shared over staff groups: the workforce table has none in post there",
+                            c.source, c.org_code
+                        )));
+                    }
+                    for (group, wte) in &p.wte {
+                        self.changes
+                            .push(change(&c.org_code, "wte", group, c.amount * wte / total));
+                    }
+                }
+                "activity_moved" => {
+                    provider(&c.org_code, c)?;
+                    let to = c.to_org_code.as_deref().ok_or_else(|| {
+                        Error::Request(format!(
+                            "{}: activity_moved names no receiving organisation",
+                            c.source
+                        ))
+                    })?;
+                    provider(to, c)?;
+                    self.changes
+                        .push(change(&c.org_code, "admissions", "ga", -c.amount));
+                    self.changes.push(change(to, "admissions", "ga", c.amount));
+                }
+                _ => {}
+            }
+        }
+        Ok(self)
     }
 }
 
@@ -353,6 +476,7 @@ pub fn check(
     let empty = Plan {
         year: baseline.year + proj.years as i32,
         lines: Vec::new(),
+        changes: Vec::new(),
     };
     let plan_ref = plan.unwrap_or(&empty);
     let runs = proj.beds.len();
@@ -367,6 +491,22 @@ pub fn check(
                 let avail = p.beds_available?;
                 (total > 0.0).then(|| avail * proj.pools[i][k].nights() / total)
             })
+        })
+        .collect();
+    // England's projected stay per bed group (bed days per spell), for spells a plan moves to
+    // a trust that has none of that group.
+    let gi_of = |g: &str| GROUPS.iter().position(|(n, _)| *n == g).unwrap_or(0);
+    let england_stay: Vec<f64> = GROUPS
+        .iter()
+        .map(|(_, pools)| {
+            let (mut n, mut d) = (0.0, 0.0);
+            for c in &proj.central {
+                for k in pools.iter() {
+                    n += c[k.index()].admissions;
+                    d += c[k.index()].nights[5];
+                }
+            }
+            if n > 0.0 { d / n } else { 0.0 }
         })
         .collect();
     let max_occ = |pools: &[Pool]| pools.iter().map(|p| a.pool(*p).max_occupancy).fold(0.0, f64::max);
@@ -387,14 +527,27 @@ pub fn check(
             let cur: Option<f64> = pools
                 .iter()
                 .try_fold(0.0, |acc, k| Some(acc + current[i][k.index()]?));
-            let planned_beds_line = plan_ref.get(&p.code, "beds", g);
-            let planned_days = plan_ref.get(&p.code, "bed_days", g);
+            let (planned, beds_from_plan) = plan_ref.value(&p.code, "beds", g, cur);
+            let planned_beds_line = planned.filter(|_| beds_from_plan);
+            // Planned activity: bed days, else spells at the projected stay (England's where
+            // the trust has none of this group), else the projection.
+            let projected_spells: f64 = pools.iter().map(|k| proj.central[i][k.index()].admissions).sum();
+            let (spells, spells_planned) = plan_ref.value(&p.code, "admissions", g, Some(projected_spells));
+            let planned_days = plan_ref.get(&p.code, "bed_days", g).or_else(|| {
+                let stay = if projected_spells > 0.0 {
+                    projected / projected_spells
+                } else {
+                    england_stay[gi_of(g)]
+                };
+                // A group without spells (critical care is a share of bed days) keeps its
+                // projected bed days.
+                (spells_planned && stay > 0.0).then(|| spells.unwrap_or(0.0) * stay)
+            });
             if base <= 0.0 && projected <= 0.0 && planned_beds_line.is_none() && planned_days.is_none() {
                 per_run_groups.push(vec![0.0; runs]);
                 sums.push([0.0, 0.0, 0.0, 0.0]);
                 continue;
             }
-            let planned = planned_beds_line.or(cur);
             let planned_bed_days = planned_days.unwrap_or(projected);
             let peak: f64 = pools.iter().map(|k| proj.central[i][k.index()].beds_peak).sum();
             let required = Range::of(runs_beds.clone()).unwrap_or(Range {
@@ -448,7 +601,7 @@ pub fn check(
                 planned_bed_days,
                 current_beds: cur,
                 planned_beds: planned,
-                beds_from_plan: planned_beds_line.is_some(),
+                beds_from_plan,
                 required_beds: required,
                 winter_peak_beds: peak,
                 implied_occupancy: occ,
@@ -462,7 +615,8 @@ pub fn check(
             let runs_wte: Option<Vec<f64>> = (0..runs).map(|r| proj.wte[r][i][k]).collect();
             let required = runs_wte.and_then(Range::of);
             let in_post = p.wte.get(group).copied();
-            let planned = plan_ref.get(&p.code, "wte", group);
+            let (planned, from_plan) = plan_ref.value(&p.code, "wte", group, in_post);
+            let planned = planned.filter(|_| from_plan);
             if required.is_none() && in_post.is_none() && planned.is_none() {
                 continue;
             }
@@ -508,9 +662,7 @@ pub fn check(
             .filter(|&i| baseline.providers[i].system.as_deref() == Some(code.as_str()))
             .collect();
         let has_plan = plan.is_some_and(|p| {
-            p.lines.iter().any(|l| {
-                &l.org_code == code || members.iter().any(|&i| baseline.providers[i].code == l.org_code)
-            })
+            p.mentions(code) || members.iter().any(|&i| p.mentions(&baseline.providers[i].code))
         });
         let mut beds = Vec::new();
         let mut reasons: Vec<String> = members.iter().flat_map(|&i| units[i].0.reasons.clone()).collect();
@@ -621,11 +773,17 @@ pub fn check(
                 .iter()
                 .filter_map(|&i| baseline.providers[i].wte.get(group))
                 .fold(None, |a, v| Some(a.unwrap_or(0.0) + v));
+            // The system's own line, else its members' plans (a member the plan leaves
+            // alone keeps its WTE in post) when the plan or a change speaks of any of them.
             let planned = plan_ref.get(code, "wte", group).or_else(|| {
+                let member = |i: usize| {
+                    let p = &baseline.providers[i];
+                    plan_ref.value(&p.code, "wte", group, p.wte.get(group).copied())
+                };
                 members
                     .iter()
-                    .filter_map(|&i| plan_ref.get(&baseline.providers[i].code, "wte", group))
-                    .fold(None, |a, v| Some(a.unwrap_or(0.0) + v))
+                    .any(|&i| member(i).1)
+                    .then(|| members.iter().filter_map(|&i| member(i).0).sum())
             });
             let required = if any { Range::of(runs_wte) } else { None };
             let mut flags = Vec::new();

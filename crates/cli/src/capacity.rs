@@ -75,6 +75,10 @@ pub enum CapacityCommand {
         /// Only these systems in the output (repeatable).
         #[arg(long)]
         system: Vec<String>,
+        /// Project from the spells as they are, not from the published baseline (spells by
+        /// age band under disclosure control): for your own analysis, not for publication.
+        #[arg(long)]
+        exact: bool,
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
@@ -125,6 +129,7 @@ pub fn run(cmd: CapacityCommand) -> anyhow::Result<ExitCode> {
             runs,
             seed,
             system,
+            exact,
             format,
         } => {
             let report = plan_report(&PlanArgs {
@@ -136,6 +141,7 @@ pub fn run(cmd: CapacityCommand) -> anyhow::Result<ExitCode> {
                 care_models: care_models.as_deref(),
                 runs,
                 seed,
+                exact,
             })?;
             let mut report = report;
             if !system.is_empty() {
@@ -168,6 +174,7 @@ pub struct PlanArgs<'a> {
     pub care_models: Option<&'a Path>,
     pub runs: usize,
     pub seed: u64,
+    pub exact: bool,
 }
 
 fn financial_year(flag: &str, y: &str) -> anyhow::Result<i32> {
@@ -225,7 +232,14 @@ pub fn plan_report(args: &PlanArgs<'_>) -> anyhow::Result<Report> {
     }
     let year = args.year.map(|y| financial_year("--year", y)).transpose()?;
     let engine = engine::Engine::new(&ds)?;
-    let baseline = capacity::baseline::read(&engine, &ds, base_year)?;
+    let read = capacity::baseline::read(&engine, &ds, base_year)?;
+    // What is written is for others to read: computed from the published baseline unless the
+    // user asks for the spells as they are.
+    let baseline = if args.exact {
+        read
+    } else {
+        read.published(&a.bands(), &stats::disclosure::Policy::default())
+    };
     Ok(capacity::plan::publish(capacity::assess(
         &baseline,
         &a,

@@ -3,9 +3,12 @@
 //! and waterfall (`/api/v1/capacity/systems/{code}`, `/capacity/{code}`), and a plan checked
 //! on request (`POST /api/v1/capacity/check`, and the form on a system's page).
 //!
-//! Everything served is the published report (`capacity::plan::publish`: bed days rounded to
-//! the nearest ten); the baseline by age that the projection starts from never leaves the
-//! server.
+//! Everything served, and every plan checked here, is computed from the published baseline
+//! (`capacity::baseline::Baseline::published`: a provider's pool by age band, spells of 1–7
+//! suppressed and standing in as a fixed count, other spells rounded to five, nights to ten),
+//! never from the spells as they are: an attacker who asks for projections under every seed
+//! and subtracts recovers at most the published cells. The report is then published
+//! (`capacity::plan::publish`: bed days rounded to the nearest ten).
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;

@@ -16,7 +16,7 @@ use std::sync::Arc;
 pub const PACKS: [&str; 4] = ["sof-2016", "nof-2025", "ccg-iaf-2016", "system-2015"];
 
 /// Bumped when the folder's layout changes: older folders are recomputed.
-const LAYOUT: u32 = 3;
+const LAYOUT: u32 = 4;
 
 #[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Region {
@@ -113,8 +113,8 @@ pub struct Results {
     /// Heads and beds: every system's current capacity against projected demand, as
     /// published (bed days rounded); `None` when the dataset has no spells or no whole year.
     pub capacity: Option<capacity::plan::Report>,
-    /// The baseline the projection starts from (patient-derived: kept to check plans against,
-    /// never served as it stands).
+    /// The published baseline the projection starts from (`Baseline::published`: age bands,
+    /// spells under the disclosure rule, nights rounded), to check plans against.
     pub capacity_baseline: Option<capacity::baseline::Baseline>,
 }
 
@@ -343,8 +343,12 @@ fn capacity_for(
         return Ok(None);
     }
     let engine = engine::Engine::new(ds)?;
-    let baseline = capacity::baseline::read(&engine, ds, year).map_err(|e| Error::Results(e.to_string()))?;
     let a = capacity::assumptions::Assumptions::default_set();
+    // Only the published baseline is kept or used: every figure served, and every plan checked
+    // over HTTP, is computed from disclosure-controlled cells.
+    let baseline = capacity::baseline::read(&engine, ds, year)
+        .map_err(|e| Error::Results(e.to_string()))?
+        .published(&a.bands(), &stats::disclosure::Policy::default());
     // The dataset's own plans (its latest year), or current capacity when it has none.
     let plan = capacity::baseline::read_plan(ds, None).map_err(|e| Error::Results(e.to_string()))?;
     let report = capacity::assess(&baseline, &a, &[], plan.as_ref(), None, capacity::DEFAULT_RUNS, 1)

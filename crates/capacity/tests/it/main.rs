@@ -3,4 +3,5 @@
 
 mod calculators;
 mod planner;
+mod published;
 mod synthetic;

@@ -17,6 +17,7 @@ fn baseline() -> Baseline {
             nights_by_age: vec![0.0; MAX_AGE + 1],
             short_elective_nights: 0.0,
             peak_factor: 1.0,
+            nights_by_month: vec![0.0; 12],
         })
         .collect();
     let ne = &mut pools[Pool::GaNonElective.index()];
@@ -42,6 +43,7 @@ fn baseline() -> Baseline {
         }],
         systems: BTreeMap::from([("S1".to_string(), ("System One".to_string(), "R1".to_string()))]),
         regions: BTreeMap::from([("R1".to_string(), "Region One".to_string())]),
+        bands: None,
     }
 }
 

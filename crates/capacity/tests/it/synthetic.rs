@@ -191,3 +191,32 @@ fn closing_a_tenth_of_ga_beds_does_not_add_up_and_a_sized_plan_does() {
         r.england.systems
     );
 }
+
+#[test]
+fn the_published_baseline_projects_within_a_few_percent_of_the_spells_themselves() {
+    let f = fixture();
+    let a = Assumptions::default_set();
+    let published = f
+        .baseline
+        .published(&a.bands(), &stats::disclosure::Policy::default());
+    let raw = capacity::assess(&f.baseline, &a, &[], None, None, 200, 9).expect("raw");
+    let shown = capacity::assess(&published, &a, &[], None, None, 200, 9).expect("published");
+    let mut compared = 0;
+    for (r, s) in raw.systems.iter().zip(&shown.systems) {
+        assert_eq!(r.unit.code, s.unit.code);
+        for (rb, sb) in r.unit.beds.iter().zip(&s.unit.beds) {
+            assert_eq!(rb.group, sb.group);
+            // Pools big enough for rounding and stand-ins to be small beside them.
+            if rb.projected_bed_days >= 20_000.0 {
+                let rel = (sb.projected_bed_days - rb.projected_bed_days).abs() / rb.projected_bed_days;
+                assert!(rel < 0.03, "{} {}: {rel}", r.unit.code, rb.group);
+                compared += 1;
+            }
+        }
+    }
+    assert!(compared >= 10, "{compared}");
+    // England's required beds (the sum of every pool at every trust) within 2%.
+    let rel = (shown.england.required_beds.mean - raw.england.required_beds.mean).abs()
+        / raw.england.required_beds.mean;
+    assert!(rel < 0.02, "{rel}");
+}

@@ -93,8 +93,32 @@ async fn the_england_view_and_every_systems_verdict_are_served_published() {
             s["code"]
         );
     }
-    // The baseline by age never leaves the server.
+    // The baseline by age never leaves the server, and the one it computes from is the
+    // published one: the demography's bands, spells 0, the stand-in for 1–7, or a multiple
+    // of five from 10; nights by month multiples of ten.
     assert!(!a.body.contains("nights_by_age"));
+    let base = app.state.results.capacity_baseline.as_ref().expect("a baseline");
+    let bands = base.bands.as_ref().expect("published at bands");
+    let firsts: Vec<usize> = bands.iter().map(|b| b.0 as usize).collect();
+    let mut cells = 0;
+    for p in &base.providers {
+        for pool in &p.pools {
+            for (age, &n) in pool.admissions_by_age.iter().enumerate() {
+                if !firsts.contains(&age) {
+                    assert_eq!(n, 0.0, "{} age {age}", p.code);
+                    continue;
+                }
+                cells += 1;
+                assert!(
+                    n == 0.0 || n == capacity::baseline::SUPPRESSED_STAND_IN || (n >= 10.0 && n % 5.0 == 0.0),
+                    "{} age {age}: {n}",
+                    p.code
+                );
+            }
+            assert!(pool.nights_by_month.iter().all(|v| v % 10.0 == 0.0), "{}", p.code);
+        }
+    }
+    assert!(cells > 100, "{cells}");
     assert_eq!(get(&app, "/api/v1/capacity/systems/NOPE", None).await.status, 404);
 }
 
