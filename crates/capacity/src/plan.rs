@@ -83,6 +83,24 @@ pub struct Commitment {
     pub to_org_code: Option<String>,
 }
 
+impl Commitment {
+    pub fn new(
+        source: String,
+        org_code: &str,
+        lever: &str,
+        amount: f64,
+        to_org_code: Option<&str>,
+    ) -> Commitment {
+        Commitment {
+            source,
+            org_code: org_code.to_string(),
+            lever: lever.to_string(),
+            amount,
+            to_org_code: to_org_code.map(str::to_string),
+        }
+    }
+}
+
 fn at(file: &str, line: u64, column: &str, value: &str, rule: &str) -> Error {
     Error::Located {
         file: file.to_string(),

@@ -79,6 +79,11 @@ pub enum CapacityCommand {
         /// age band under disclosure control): for your own analysis, not for publication.
         #[arg(long)]
         exact: bool,
+        /// Add the recovery plans' commitments from this register (`sqlite://PATH` or
+        /// `postgres://…`): every open case's acute_beds, workforce_wte and activity_moved
+        /// levers, where the plan has no line of its own for them.
+        #[arg(long)]
+        register: Option<String>,
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
@@ -130,6 +135,7 @@ pub fn run(cmd: CapacityCommand) -> anyhow::Result<ExitCode> {
             seed,
             system,
             exact,
+            register,
             format,
         } => {
             let report = plan_report(&PlanArgs {
@@ -142,6 +148,7 @@ pub fn run(cmd: CapacityCommand) -> anyhow::Result<ExitCode> {
                 runs,
                 seed,
                 exact,
+                register: register.as_deref(),
             })?;
             let mut report = report;
             if !system.is_empty() {
@@ -175,6 +182,28 @@ pub struct PlanArgs<'a> {
     pub runs: usize,
     pub seed: u64,
     pub exact: bool,
+    pub register: Option<&'a str>,
+}
+
+/// Every open case's levers in a register, as the planner reads them.
+fn register_commitments(database: &str) -> anyhow::Result<Vec<capacity::plan::Commitment>> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the runtime")?;
+    let cases = runtime.block_on(async {
+        let db = store::Store::open(database)
+            .await
+            .map_err(|e| anyhow::anyhow!("{database}: {e}"))?;
+        db.cases().await.map_err(|e| anyhow::anyhow!("{database}: {e}"))
+    })?;
+    Ok(cases
+        .iter()
+        .flat_map(|c| c.levers_in_force())
+        .map(|(source, l)| {
+            capacity::plan::Commitment::new(source, &l.org_code, &l.lever, l.amount, l.to_org_code.as_deref())
+        })
+        .collect())
 }
 
 fn financial_year(flag: &str, y: &str) -> anyhow::Result<i32> {
@@ -239,6 +268,18 @@ pub fn plan_report(args: &PlanArgs<'_>) -> anyhow::Result<Report> {
         read
     } else {
         read.published(&a.bands(), &stats::disclosure::Policy::default())
+    };
+    let plan = match args.register {
+        Some(db) => {
+            let commitments = register_commitments(db)?;
+            let plan = plan.unwrap_or(Plan {
+                year: year.unwrap_or(baseline.year + 2),
+                lines: Vec::new(),
+                changes: Vec::new(),
+            });
+            Some(plan.with_commitments(&commitments, &baseline)?)
+        }
+        None => plan,
     };
     Ok(capacity::plan::publish(capacity::assess(
         &baseline,

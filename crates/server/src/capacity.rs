@@ -70,6 +70,11 @@ pub struct CheckRequest {
     pub runs: Option<usize>,
     #[serde(default)]
     pub seed: Option<u64>,
+    /// Add the recovery plans' commitments of the open cases the caller may see (their
+    /// `acute_beds`, `workforce_wte` and `activity_moved` levers) where the plan has no line
+    /// of its own; the plan may then be empty.
+    #[serde(default)]
+    pub register: bool,
 }
 
 /// A checked plan: the systems it touches and England's roll-up.
@@ -145,7 +150,11 @@ pub async fn system(State(s): State<Shared>, Path(code): Path<String>) -> Result
 
 /// Checks a plan against the server's baseline: the core of `POST /api/v1/capacity/check`
 /// and of the form on a system's page. Blocking (the projection is CPU work).
-pub fn check(s: &Shared, req: &CheckRequest) -> Result<Checked, ApiError> {
+pub fn check(
+    s: &Shared,
+    req: &CheckRequest,
+    commitments: &[capacity::plan::Commitment],
+) -> Result<Checked, ApiError> {
     let refused = |m: String| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "refused", m);
     let baseline = s.results.capacity_baseline.as_ref().ok_or_else(|| {
         ApiError::not_found(
@@ -161,7 +170,18 @@ pub fn check(s: &Shared, req: &CheckRequest) -> Result<Checked, ApiError> {
     }
     let orgs: BTreeSet<String> = s.results.organisations.iter().map(|o| o.code.clone()).collect();
     let systems: BTreeSet<String> = s.results.systems.iter().map(|o| o.code.clone()).collect();
-    let plan = capacity::plan::Plan::parse(req.plan.as_bytes(), "plan", &orgs, &systems)
+    let plan = if req.register && req.plan.trim().is_empty() {
+        capacity::plan::Plan {
+            year: baseline.year + 2,
+            lines: Vec::new(),
+            changes: Vec::new(),
+        }
+    } else {
+        capacity::plan::Plan::parse(req.plan.as_bytes(), "plan", &orgs, &systems)
+            .map_err(|e| refused(e.to_string()))?
+    };
+    let plan = plan
+        .with_commitments(commitments, baseline)
         .map_err(|e| refused(e.to_string()))?;
     let a = capacity::assumptions::Assumptions::default_set();
     let r = capacity::assess(baseline, &a, &[], Some(&plan), None, runs, req.seed.unwrap_or(1))
@@ -177,9 +197,32 @@ pub fn check(s: &Shared, req: &CheckRequest) -> Result<Checked, ApiError> {
     })
 }
 
+/// The levers of the open cases `who` may see, when asked for.
+async fn register_commitments(
+    s: &Shared,
+    who: &crate::auth::Principal,
+    asked: bool,
+) -> Result<Vec<capacity::plan::Commitment>, ApiError> {
+    if !asked {
+        return Ok(Vec::new());
+    }
+    who.require()?;
+    Ok(s.db
+        .cases()
+        .await?
+        .iter()
+        .filter(|c| who.sees_system(s, &c.system_code))
+        .flat_map(|c| c.levers_in_force())
+        .map(|(source, l)| {
+            capacity::plan::Commitment::new(source, &l.org_code, &l.lever, l.amount, l.to_org_code.as_deref())
+        })
+        .collect())
+}
+
 /// `POST /api/v1/capacity/check`.
 pub async fn check_route(
     State(s): State<Shared>,
+    Caller(who): Caller,
     headers: axum::http::HeaderMap,
     body: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
@@ -187,7 +230,8 @@ pub async fn check_route(
     let req: CheckRequest = serde_json::from_slice(&body).map_err(|e| {
         ApiError::bad(format!("the body: {e}")).hint("a JSON object: plan (CSV text), runs, seed")
     })?;
-    let answer = tokio::task::spawn_blocking(move || check(&s, &req))
+    let commitments = register_commitments(&s, &who, req.register).await?;
+    let answer = tokio::task::spawn_blocking(move || check(&s, &req, &commitments))
         .await
         .map_err(ApiError::internal)??;
     Ok(axum::Json(answer).into_response())
@@ -472,7 +516,7 @@ pub async fn england_page(State(s): State<Shared>, Caller(who): Caller) -> Respo
 
 fn plan_form(code: &str, plan: &str) -> String {
     format!(
-        "<h2>Check a plan</h2><form method=\"post\" action=\"/capacity/{c}\"><p><label for=\"plan\">Plan (CSV: period, org_code, measure, category, value)</label><br><textarea id=\"plan\" name=\"plan\" rows=\"8\" cols=\"70\">{}</textarea></p><p><label for=\"runs\">Monte Carlo runs</label> <input id=\"runs\" name=\"runs\" value=\"1000\" size=\"6\"></p><p><button type=\"submit\">Check the plan</button></p></form>",
+        "<h2>Check a plan</h2><form method=\"post\" action=\"/capacity/{c}\"><p><label for=\"plan\">Plan (CSV: period, org_code, measure, category, value)</label><br><textarea id=\"plan\" name=\"plan\" rows=\"8\" cols=\"70\">{}</textarea></p><p><label for=\"runs\">Monte Carlo runs</label> <input id=\"runs\" name=\"runs\" value=\"1000\" size=\"6\"></p><p><input type=\"checkbox\" id=\"register\" name=\"register\" value=\"on\"> <label for=\"register\">with the register's open commitments (beds, WTE, activity moved) where the plan is silent</label></p><p><button type=\"submit\">Check the plan</button></p></form>",
         esc(plan),
         c = esc(code)
     )
@@ -522,6 +566,8 @@ pub async fn system_page(State(s): State<Shared>, Caller(who): Caller, Path(code
 pub struct PlanForm {
     plan: String,
     runs: String,
+    #[serde(default)]
+    register: Option<String>,
 }
 
 /// `POST /capacity/{code}`: the plan typed into the system page, checked.
@@ -552,9 +598,21 @@ pub async fn system_check(
         plan: f.plan.clone(),
         runs,
         seed: None,
+        register: f.register.is_some(),
+    };
+    let commitments = match register_commitments(&s, &who, req.register).await {
+        Ok(c) => c,
+        Err(e) => {
+            let body = format!(
+                "<h1>Heads and beds: {}</h1><p class=\"note\" role=\"alert\">Not checked: {}</p>",
+                esc(&code),
+                esc(&e.message)
+            );
+            return layout("Heads and beds", &who, &body).into_response();
+        }
     };
     let shared = s.clone();
-    let result = tokio::task::spawn_blocking(move || check(&shared, &req)).await;
+    let result = tokio::task::spawn_blocking(move || check(&shared, &req, &commitments)).await;
     let mut b = format!("<h1>Heads and beds: {} — a plan checked</h1>", esc(&code));
     match result {
         Ok(Ok(c)) => match c.systems.iter().find(|x| x.unit.code == code) {

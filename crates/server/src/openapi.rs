@@ -527,7 +527,7 @@ pub const ROUTES: &[Route] = &[
         id: "capacity_check",
         method: "post",
         path: "/api/v1/capacity/check",
-        summary: "Check a plan (CSV of beds, bed days, admissions and WTE by organisation) against projected demand: the systems it touches, with every flag's arithmetic",
+        summary: "Check a plan (CSV of beds, bed days, admissions and WTE by organisation; with register: true, also the open cases' commitments a token may see) against projected demand from the published baseline: the systems it touches, with every flag's arithmetic",
         access: Access::Public,
         params: &[],
         csv: false,

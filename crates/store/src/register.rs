@@ -214,6 +214,27 @@ pub struct Case {
     pub version: i64,
 }
 
+impl Case {
+    /// The levers of an open case's recovery plan, each with where it comes from
+    /// (`case 3 (S01), commitment 7`); none for a closed case.
+    pub fn levers_in_force(&self) -> Vec<(String, &Lever)> {
+        if self.status != "open" {
+            return Vec::new();
+        }
+        self.commitments
+            .iter()
+            .flat_map(|c| {
+                c.levers.iter().map(move |l| {
+                    (
+                        format!("case {} ({}), commitment {}", self.id, self.system_code, c.id),
+                        l,
+                    )
+                })
+            })
+            .collect()
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Trajectory {
     pub id: i64,

@@ -396,3 +396,147 @@ fn activity_moved_to_a_trust_without_beds_for_it_leaves_that_trust_short() {
             .any(|x| x.contains("demand the plan sends nowhere"))
     );
 }
+
+#[test]
+fn register_commitments_change_beds_staff_and_activity_where_the_plan_is_silent() {
+    use capacity::plan::Commitment;
+    let a = Assumptions::default_set();
+    let mut b = baseline();
+    let mut second = b.providers[0].clone();
+    second.code = "RBB".into();
+    second.wte = BTreeMap::from([("medical".to_string(), 100.0), ("nursing".to_string(), 300.0)]);
+    b.providers.push(second);
+    let p = project::project(&Request {
+        baseline: &b,
+        assumptions: &a,
+        care_models: &[],
+        year: 2024,
+        runs: 100,
+        seed: 5,
+    });
+    let none = capacity::plan::check(&b, &a, &p, None, 5);
+    let ga_of = |u: &capacity::plan::Unit| u.beds.iter().find(|x| x.group == "ga").cloned().expect("ga");
+    let current = ga_of(&none.systems[0].providers[0])
+        .current_beds
+        .expect("current");
+    let commitments = vec![
+        Commitment::new(
+            "case 1 (S1), commitment 1".into(),
+            "RAA",
+            "acute_beds",
+            -40.0,
+            None,
+        ),
+        Commitment::new(
+            "case 1 (S1), commitment 2".into(),
+            "RBB",
+            "workforce_wte",
+            20.0,
+            None,
+        ),
+        Commitment::new(
+            "case 1 (S1), commitment 3".into(),
+            "RAA",
+            "activity_moved",
+            2_000.0,
+            Some("RBB"),
+        ),
+        Commitment::new("case 1 (S1), commitment 4".into(), "RAA", "spending", -1e6, None),
+    ];
+    // The plan itself states B's G&A beds: that line stands.
+    let plan = Plan::parse(
+        b"period,org_code,measure,category,value\n2024/25,RBB,beds,ga,600\n",
+        "p.csv",
+        &BTreeSet::from(["RAA".to_string(), "RBB".to_string()]),
+        &BTreeSet::from(["S1".to_string()]),
+    )
+    .expect("plan")
+    .with_commitments(&commitments, &b)
+    .expect("commitments");
+    // Four changes: beds at A, WTE shared 1:3 over B's groups, spells out of A and into B.
+    assert_eq!(plan.changes.len(), 5);
+    let r = capacity::plan::check(&b, &a, &p, Some(&plan), 5);
+    let sys = &r.systems[0];
+    assert!(sys.has_plan);
+    let (raa, rbb) = (&sys.providers[0], &sys.providers[1]);
+    let ga = ga_of(raa);
+    assert!(ga.beds_from_plan);
+    assert!((ga.planned_beds.expect("planned") - (current - 40.0)).abs() < 1e-9);
+    assert_eq!(ga_of(rbb).planned_beds, Some(600.0));
+    let wte = |u: &capacity::plan::Unit, g: &str| {
+        u.heads
+            .iter()
+            .find(|h| h.staff_group == g)
+            .and_then(|h| h.planned)
+    };
+    assert_eq!(wte(rbb, "medical"), Some(105.0));
+    assert_eq!(wte(rbb, "nursing"), Some(315.0));
+    // The system's medical WTE: A keeps its 300 in post, B plans 105.
+    assert_eq!(wte(&sys.unit, "medical"), Some(405.0));
+    // 2,000 G&A spells at the projected stay (A and B are alike) leave A and reach B.
+    let spells: f64 = p.central[0][..2].iter().map(|x| x.admissions).sum();
+    let nights: f64 = p.central[0][..2].iter().map(|x| x.nights[5]).sum();
+    let moved = 2_000.0 * nights / spells;
+    assert!(
+        (ga.planned_bed_days - (nights - moved)).abs() < 1e-6,
+        "{}",
+        ga.planned_bed_days
+    );
+    assert!((ga_of(rbb).planned_bed_days - (nights + moved)).abs() < 1e-6);
+    assert!(ga.flags.contains(&"activity_below_projection".to_string()));
+    // A commitment naming a trust the baseline does not have is refused, naming it.
+    let e = Plan::parse(
+        b"period,org_code,measure,category,value\n2024/25,RBB,beds,ga,600\n",
+        "p.csv",
+        &BTreeSet::from(["RBB".to_string()]),
+        &BTreeSet::new(),
+    )
+    .expect("plan")
+    .with_commitments(
+        &[Commitment::new(
+            "case 2 (S1), commitment 9".into(),
+            "RZZ",
+            "acute_beds",
+            5.0,
+            None,
+        )],
+        &b,
+    )
+    .expect_err("unknown trust");
+    assert!(
+        e.to_string()
+            .contains("case 2 (S1), commitment 9: acute_beds names RZZ"),
+        "{e}"
+    );
+}
+
+#[test]
+fn planned_spells_become_bed_days_at_the_projected_stay() {
+    let a = Assumptions::default_set();
+    let b = baseline();
+    let (o, s) = orgs();
+    let p = project::project(&Request {
+        baseline: &b,
+        assumptions: &a,
+        care_models: &[],
+        year: 2025,
+        runs: 50,
+        seed: 2,
+    });
+    let spells: f64 = p.central[0][..2].iter().map(|x| x.admissions).sum();
+    let nights: f64 = p.central[0][..2].iter().map(|x| x.nights[5]).sum();
+    let plan = Plan::parse(
+        b"period,org_code,measure,category,value\n2025/26,RAA,admissions,ga,15000\n",
+        "p.csv",
+        &o,
+        &s,
+    )
+    .expect("plan");
+    let r = capacity::plan::check(&b, &a, &p, Some(&plan), 2);
+    let ga = r.systems[0].providers[0]
+        .beds
+        .iter()
+        .find(|x| x.group == "ga")
+        .expect("ga");
+    assert!((ga.planned_bed_days - 15_000.0 * nights / spells).abs() < 1e-6);
+}

@@ -180,4 +180,33 @@ fn a_plan_is_imported_validated_and_checked_on_a_synthetic_england() {
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("DOES NOT ADD UP"), "{text}");
+    // By default the output is computed from the published baseline; --exact uses the
+    // spells as they are, and the two differ (rounded cells, stand-ins for small ones).
+    let exact = footprint()
+        .args(["-q", "capacity", "plan"])
+        .arg(&data)
+        .args([
+            "--runs", "100", "--format", "json", "--system", &system, "--exact",
+        ])
+        .output()
+        .unwrap();
+    assert!(exact.status.success());
+    let e: Value = serde_json::from_slice(&exact.stdout).unwrap();
+    assert_eq!(e["systems"][0]["code"], system.as_str());
+    assert_ne!(e["systems"][0]["beds"], r["systems"][0]["beds"]);
+    // A register that cannot be opened (its folder is a file) is an error naming it, not an
+    // empty set of commitments.
+    let register = format!("sqlite://{}/fp.db", plan.display());
+    let out = footprint()
+        .args(["-q", "capacity", "plan"])
+        .arg(&data)
+        .args(["--runs", "10", "--register", &register])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains(&register),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

@@ -304,3 +304,58 @@ async fn a_plan_checked_through_the_dashboard_in_chromium() {
     .unwrap();
     b.close().await;
 }
+
+#[tokio::test]
+async fn the_registers_commitments_are_checked_as_part_of_the_plan() {
+    let app = app().await;
+    // The case's recovery plan keeps 30 more acute beds at the trust (see `app`).
+    let body = serde_json::json!({"plan": "", "runs": 100, "register": true}).to_string();
+    let anonymous = call(&app.router, "POST", "/api/v1/capacity/check", None, Some(&body)).await;
+    assert_eq!(anonymous.status, 401, "{}", anonymous.body);
+    let a = call(
+        &app.router,
+        "POST",
+        "/api/v1/capacity/check",
+        Some(app.token("national")),
+        Some(&body),
+    )
+    .await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    let checked: Value = serde_json::from_str(&a.body).unwrap();
+    let sys = checked["systems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["code"] == app.system.as_str())
+        .expect("the case's system");
+    let trust = sys["providers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["code"] == app.trust.as_str())
+        .expect("the trust");
+    let ga = trust["beds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["group"] == "ga")
+        .expect("ga");
+    let (current, planned) = (
+        ga["current_beds"].as_f64().unwrap(),
+        ga["planned_beds"].as_f64().unwrap(),
+    );
+    assert!((planned - (current + 30.0)).abs() < 1e-6, "{ga}");
+    assert_eq!(ga["beds_from_plan"], true);
+    // Only the case's system is touched; without the register an empty plan is refused.
+    assert_eq!(checked["systems"].as_array().unwrap().len(), 1);
+    let body = serde_json::json!({"plan": "", "runs": 100}).to_string();
+    let a = call(
+        &app.router,
+        "POST",
+        "/api/v1/capacity/check",
+        Some(app.token("national")),
+        Some(&body),
+    )
+    .await;
+    assert_eq!(a.status, 422, "{}", a.body);
+}
