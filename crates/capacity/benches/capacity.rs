@@ -98,6 +98,7 @@ fn baseline() -> Baseline {
                 beds_available: Some(occupied * 1.2 / 0.92),
                 beds_occupied: Some(occupied * 1.2),
                 wte,
+                catchment_by_age: Vec::new(),
             });
         }
     }
@@ -107,6 +108,8 @@ fn baseline() -> Baseline {
         providers,
         systems,
         regions,
+        flows: Vec::new(),
+        lists: BTreeMap::new(),
         bands: None,
     }
 }

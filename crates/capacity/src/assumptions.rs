@@ -133,6 +133,9 @@ pub struct Mitigator {
 pub enum Driver {
     OccupiedBedDays,
     Admissions,
+    /// The provider's registered catchment (`Provider::catchment_by_age`), grown by the
+    /// demography: for staff whose work follows the population served rather than spells.
+    RegisteredList,
 }
 
 #[derive(Debug, Clone, Deserialize)]

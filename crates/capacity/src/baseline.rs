@@ -77,6 +77,11 @@ pub struct Provider {
     pub beds_occupied: Option<f64>,
     /// Mean WTE in post by staff group over the baseline year (the `workforce` table).
     pub wte: BTreeMap<String, f64>,
+    /// The registered population the provider serves, by age (each five-year band of the
+    /// `population` table at its first age): every practice's list shared over the providers
+    /// its patients' spells went to ([`catchments`]). Empty without a `population` table.
+    #[serde(default)]
+    pub catchment_by_age: Vec<f64>,
 }
 
 /// The baseline of every provider with inpatient activity in the year. Patient-derived
@@ -92,6 +97,14 @@ pub struct Baseline {
     pub systems: BTreeMap<String, (String, String)>,
     /// Region code → name.
     pub regions: BTreeMap<String, String>,
+    /// Spells by the patient's practice and the provider (`(practice, provider, spells)`),
+    /// which the catchments are computed from.
+    #[serde(default)]
+    pub flows: Vec<(String, String, f64)>,
+    /// Each practice's mean registered list over the year by five-year band (the
+    /// `population` table; published data, not patient records).
+    #[serde(default)]
+    pub lists: BTreeMap<String, Vec<f64>>,
     /// `None` for the baseline as read (by single year of age: the user's own); for a
     /// published baseline ([`Baseline::published`]), the age bands its counts are held at
     /// (each band's counts at its first age).
@@ -147,6 +160,52 @@ fn int(b: &arrow::record_batch::RecordBatch, i: usize) -> Result<arrow::array::A
     arrow::compute::cast(b.column(i), &DataType::Int64).map_err(runtime)
 }
 
+/// Each provider's registered catchment by age: every practice's list (by five-year band,
+/// held at the band's first age) shared over the providers its patients' spells went to, in
+/// proportion to the spells — the patient-flow method of OHID's NHS acute trust catchment
+/// populations, with practices for areas. A practice none of whose patients had a spell is in
+/// no catchment. Providers with no flows get an empty catchment.
+pub fn catchments(
+    providers: &mut [Provider],
+    flows: &[(String, String, f64)],
+    lists: &BTreeMap<String, Vec<f64>>,
+) {
+    for p in providers.iter_mut() {
+        p.catchment_by_age.clear();
+    }
+    if lists.is_empty() {
+        return;
+    }
+    let index: BTreeMap<String, usize> = providers
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (p.code.clone(), i))
+        .collect();
+    let mut totals: BTreeMap<&str, f64> = BTreeMap::new();
+    for (practice, _, n) in flows {
+        *totals.entry(practice.as_str()).or_default() += n;
+    }
+    for (practice, provider, n) in flows {
+        let (Some(&i), Some(list), Some(&total)) = (
+            index.get(provider),
+            lists.get(practice),
+            totals.get(practice.as_str()),
+        ) else {
+            continue;
+        };
+        if total <= 0.0 {
+            continue;
+        }
+        let c = &mut providers[i].catchment_by_age;
+        if c.is_empty() {
+            c.resize(MAX_AGE + 1, 0.0);
+        }
+        for (k, persons) in list.iter().enumerate() {
+            c[(k * 5).min(MAX_AGE)] += persons * n / total;
+        }
+    }
+}
+
 /// The busiest month's nights per day over the year's mean per day (1 when flat or empty):
 /// `months` in financial-year order from `start` (April).
 pub fn peak_factor(months: &[f64], start: Month) -> f64 {
@@ -195,6 +254,7 @@ pub fn read(engine: &engine::Engine, ds: &dataset::Dataset, year: i32) -> Result
             beds_available: None,
             beds_occupied: None,
             wte: BTreeMap::new(),
+            catchment_by_age: Vec::new(),
         })
     };
     let pool_of = |kind: OrgKind, method: &str, age: i64| -> Pool {
@@ -341,6 +401,56 @@ pub fn read(engine: &engine::Engine, ds: &dataset::Dataset, year: i32) -> Result
             }
         }
     }
+    let mut flows = Vec::new();
+    let mut lists: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+    if has_patients && engine.has_table("population") {
+        for b in engine
+            .query(&format!(
+                "SELECT CAST(p.practice_code AS VARCHAR), CAST(a.provider_code AS VARCHAR), count(*) \
+                 FROM admissions a JOIN patients p ON p.patient_id = a.patient_id \
+                 WHERE a.admission_date >= DATE '{d0}' AND a.admission_date <= DATE '{d1}' GROUP BY 1, 2 ORDER BY 1, 2"
+            ))
+            .map_err(runtime)?
+        {
+            let (pr, pv, n) = (text(&b, 0)?, text(&b, 1)?, num(&b, 2)?);
+            let (pr, pv, n) = (
+                pr.as_string::<i32>(),
+                pv.as_string::<i32>(),
+                n.as_primitive::<Float64Type>(),
+            );
+            for i in 0..b.num_rows() {
+                if providers.contains_key(pv.value(i)) {
+                    flows.push((pr.value(i).to_string(), pv.value(i).to_string(), n.value(i)));
+                }
+            }
+        }
+        let months: Vec<String> = (0..12).map(|i| format!("'{}'", start.plus(i))).collect();
+        for b in engine
+            .query(&format!(
+                "SELECT CAST(practice_code AS VARCHAR), CAST(age_band AS VARCHAR), \
+                        CAST(sum(persons) AS DOUBLE) / count(DISTINCT CAST(period AS VARCHAR)) \
+                 FROM population WHERE CAST(period AS VARCHAR) IN ({}) GROUP BY 1, 2",
+                months.join(", ")
+            ))
+            .map_err(runtime)?
+        {
+            let (pr, band, n) = (text(&b, 0)?, text(&b, 1)?, num(&b, 2)?);
+            let (pr, band, n) = (
+                pr.as_string::<i32>(),
+                band.as_string::<i32>(),
+                n.as_primitive::<Float64Type>(),
+            );
+            for i in 0..b.num_rows() {
+                if let Some(k) = model::vocab::AGE_BANDS.iter().position(|x| *x == band.value(i)) {
+                    lists
+                        .entry(pr.value(i).to_string())
+                        .or_insert_with(|| vec![0.0; model::vocab::AGE_BANDS.len()])[k] += n.value(i);
+                }
+            }
+        }
+    }
+    let mut providers: Vec<Provider> = providers.into_values().collect();
+    catchments(&mut providers, &flows, &lists);
     let systems = ds
         .systems
         .iter()
@@ -354,9 +464,11 @@ pub fn read(engine: &engine::Engine, ds: &dataset::Dataset, year: i32) -> Result
     Ok(Baseline {
         year,
         days,
-        providers: providers.into_values().collect(),
+        providers,
         systems,
         regions,
+        flows,
+        lists,
         bands: None,
     })
 }
@@ -535,9 +647,24 @@ impl Baseline {
                     .collect();
                 Provider { pools, ..p.clone() }
             })
+            .collect::<Vec<_>>();
+        // Spells from a practice to a provider under the same rule; catchments recomputed.
+        let flows: Vec<(String, String, f64)> = self
+            .flows
+            .iter()
+            .map(|(pr, pv, n)| {
+                let v = match publish(*n) {
+                    Cell::Value(v) => v as f64,
+                    Cell::Suppressed => SUPPRESSED_STAND_IN,
+                };
+                (pr.clone(), pv.clone(), v)
+            })
             .collect();
+        let mut providers = providers;
+        catchments(&mut providers, &flows, &self.lists);
         Baseline {
             providers,
+            flows,
             bands: Some(bands.to_vec()),
             ..self.clone()
         }

@@ -266,13 +266,20 @@ pub struct Projection {
     pub groups: Vec<String>,
 }
 
-fn drivers(proj: &[PoolProjection; 6]) -> (f64, f64) {
+/// Occupied bed days, admissions and registered catchment after projection.
+fn drivers(proj: &[PoolProjection; 6], prov: &Provider, factors: &[f64]) -> (f64, f64, f64) {
     let nights: f64 = proj.iter().map(|p| p.nights[5]).sum();
     let admissions: f64 = proj.iter().map(|p| p.admissions).sum();
-    (nights, admissions)
+    let list: f64 = prov
+        .catchment_by_age
+        .iter()
+        .zip(factors)
+        .map(|(n, f)| n * f)
+        .sum();
+    (nights, admissions, list)
 }
 
-fn heads(a: &Assumptions, prov: &Provider, base: (f64, f64), proj: (f64, f64)) -> Vec<Option<f64>> {
+fn heads(a: &Assumptions, prov: &Provider, base: (f64, f64, f64), proj: (f64, f64, f64)) -> Vec<Option<f64>> {
     a.heads
         .group
         .iter()
@@ -280,6 +287,13 @@ fn heads(a: &Assumptions, prov: &Provider, base: (f64, f64), proj: (f64, f64)) -
             let (b, p) = match g.driver {
                 Driver::OccupiedBedDays => (base.0, proj.0),
                 Driver::Admissions => (base.1, proj.1),
+                Driver::RegisteredList => {
+                    // No catchment (no `population` table): no requirement from this driver.
+                    if prov.catchment_by_age.is_empty() {
+                        return None;
+                    }
+                    (base.2, proj.2)
+                }
             };
             match g.hours_per_unit {
                 HoursPerUnit::Fixed(h) => Some(p * h / (a.heads.paid_hours_per_wte * (1.0 - g.headroom))),
@@ -300,12 +314,14 @@ pub fn project(r: &Request<'_>) -> Projection {
     let a = r.assumptions;
     let years = (r.year - r.baseline.year).max(0) as f64;
     let pools: Vec<Vec<PoolBase>> = r.baseline.providers.iter().map(|p| split_pools(a, p)).collect();
-    let base_drivers: Vec<(f64, f64)> = pools
+    let base_drivers: Vec<(f64, f64, f64)> = pools
         .iter()
-        .map(|ps| {
+        .zip(&r.baseline.providers)
+        .map(|(ps, prov)| {
             (
                 ps.iter().map(PoolBase::nights).sum(),
                 ps.iter().map(PoolBase::admissions).sum(),
+                prov.catchment_by_age.iter().sum(),
             )
         })
         .collect();
@@ -329,7 +345,7 @@ pub fn project(r: &Request<'_>) -> Projection {
                     peak,
                 );
             }
-            wte.push(heads(a, prov, base_drivers[i], drivers(&out)));
+            wte.push(heads(a, prov, base_drivers[i], drivers(&out, prov, &factors)));
             all.push(out);
         }
         (all, wte)

@@ -40,9 +40,12 @@ fn baseline() -> Baseline {
             beds_available: Some(450.0),
             beds_occupied: Some(400.0),
             wte: BTreeMap::from([("medical".to_string(), 300.0)]),
+            catchment_by_age: Vec::new(),
         }],
         systems: BTreeMap::from([("S1".to_string(), ("System One".to_string(), "R1".to_string()))]),
         regions: BTreeMap::from([("R1".to_string(), "Region One".to_string())]),
+        flows: Vec::new(),
+        lists: BTreeMap::new(),
         bands: None,
     }
 }
@@ -539,4 +542,81 @@ fn planned_spells_become_bed_days_at_the_projected_stay() {
         .find(|x| x.group == "ga")
         .expect("ga");
     assert!((ga.planned_bed_days - 15_000.0 * nights / spells).abs() < 1e-6);
+}
+
+#[test]
+fn catchments_share_each_practice_list_by_its_patients_spells() {
+    use capacity::baseline::catchments;
+    let mut b = baseline();
+    let mut second = b.providers[0].clone();
+    second.code = "RBB".into();
+    b.providers.push(second);
+    // Practice A: 100 aged 0–4 and 200 aged 65–69; 30 spells at RAA, 10 at RBB.
+    // Practice B: 50 aged 5–9; 5 spells at RBB. Practice C: a list and no spells.
+    let mut a = vec![0.0; 19];
+    a[0] = 100.0;
+    a[13] = 200.0;
+    let mut bl = vec![0.0; 19];
+    bl[1] = 50.0;
+    let lists = BTreeMap::from([
+        ("A".to_string(), a),
+        ("B".to_string(), bl),
+        ("C".to_string(), vec![10.0; 19]),
+    ]);
+    let flows = vec![
+        ("A".to_string(), "RAA".to_string(), 30.0),
+        ("A".to_string(), "RBB".to_string(), 10.0),
+        ("B".to_string(), "RBB".to_string(), 5.0),
+        ("B".to_string(), "RZZ".to_string(), 5.0),
+    ];
+    catchments(&mut b.providers, &flows, &lists);
+    let (raa, rbb) = (&b.providers[0].catchment_by_age, &b.providers[1].catchment_by_age);
+    assert_eq!((raa[0], raa[65], raa.iter().sum::<f64>()), (75.0, 150.0, 225.0));
+    // B's spells went half to a provider the baseline does not have: half its list is RBB's.
+    assert_eq!(
+        (rbb[0], rbb[5], rbb[65], rbb.iter().sum::<f64>()),
+        (25.0, 25.0, 50.0, 100.0)
+    );
+}
+
+#[test]
+fn a_staff_group_driven_by_the_registered_list_grows_with_its_demography() {
+    let text = format!(
+        "{DEFAULT}\n[[heads.group]]\nstaff_group = \"district_nursing\"\ndriver = \"registered_list\"\nhours_per_unit = 2.0\nheadroom = 0.2\n"
+    );
+    let a = Assumptions::parse(&text, "a.toml").expect("valid");
+    let mut b = baseline();
+    let mut c = vec![0.0; MAX_AGE + 1];
+    c[0] = 75.0;
+    c[65] = 150.0;
+    b.providers[0].catchment_by_age = c;
+    let p = project::project(&Request {
+        baseline: &b,
+        assumptions: &a,
+        care_models: &[],
+        year: 2026,
+        runs: 10,
+        seed: 1,
+    });
+    let k = p
+        .groups
+        .iter()
+        .position(|g| g == "district_nursing")
+        .expect("group");
+    // Central: each band's growth at its interval's mean, two years on.
+    let list = 75.0 * (1.0f64 - 0.001).powi(2) + 150.0 * (1.0f64 + 0.019).powi(2);
+    let expected = list * 2.0 / (1955.0 * 0.8);
+    let got = p.central_wte[0][k].expect("wte");
+    assert!((got - expected).abs() < 1e-9, "{got} {expected}");
+    // Without a catchment the driver gives no requirement.
+    b.providers[0].catchment_by_age.clear();
+    let p = project::project(&Request {
+        baseline: &b,
+        assumptions: &a,
+        care_models: &[],
+        year: 2026,
+        runs: 10,
+        seed: 1,
+    });
+    assert_eq!(p.central_wte[0][k], None);
 }

@@ -50,9 +50,12 @@ fn baseline(small: f64, small_nights: f64) -> Baseline {
             beds_available: Some(450.0),
             beds_occupied: Some(400.0),
             wte: BTreeMap::from([("medical".to_string(), 300.0)]),
+            catchment_by_age: Vec::new(),
         }],
         systems: BTreeMap::from([("S1".to_string(), ("System One".to_string(), "R1".to_string()))]),
         regions: BTreeMap::from([("R1".to_string(), "Region One".to_string())]),
+        flows: Vec::new(),
+        lists: BTreeMap::new(),
         bands: None,
     }
 }

@@ -220,3 +220,42 @@ fn the_published_baseline_projects_within_a_few_percent_of_the_spells_themselves
         / raw.england.required_beds.mean;
     assert!(rel < 0.02, "{rel}");
 }
+
+#[test]
+fn catchments_cover_the_registered_population_whose_patients_were_admitted() {
+    let f = fixture();
+    let b = &f.baseline;
+    assert!(!b.lists.is_empty() && !b.flows.is_empty());
+    let with_spells: BTreeSet<&str> = b.flows.iter().map(|x| x.0.as_str()).collect();
+    let listed: f64 = b
+        .lists
+        .iter()
+        .filter(|(k, _)| with_spells.contains(k.as_str()))
+        .map(|(_, v)| v.iter().sum::<f64>())
+        .sum();
+    let served: f64 = b
+        .providers
+        .iter()
+        .map(|p| p.catchment_by_age.iter().sum::<f64>())
+        .sum();
+    // Every practice with a spell is shared out whole (flows name only the baseline's providers).
+    assert!((served - listed).abs() < 1e-6 * listed, "{served} {listed}");
+    for p in b
+        .providers
+        .iter()
+        .filter(|p| p.kind == model::OrgKind::AcuteTrust)
+    {
+        assert!(p.catchment_by_age.iter().sum::<f64>() > 0.0, "{}", p.code);
+    }
+    // The published baseline's catchments (flows under the disclosure rule) stay within 2%.
+    let published = b.published(
+        &Assumptions::default_set().bands(),
+        &stats::disclosure::Policy::default(),
+    );
+    let shown: f64 = published
+        .providers
+        .iter()
+        .map(|p| p.catchment_by_age.iter().sum::<f64>())
+        .sum();
+    assert!((shown - served).abs() < 0.02 * served, "{shown} {served}");
+}
