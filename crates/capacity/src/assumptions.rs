@@ -84,6 +84,10 @@ pub enum Method {
     FixedOccupancy,
     ErlangB,
     PoissonPeak,
+    /// The New Hospital Programme's bed scaling: the pool's share of the trust's KH03
+    /// occupied beds (the `beds` table) grown with its bed days, at the target occupancy
+    /// (`formula::bed_scaling`); fixed occupancy where the trust has no `beds` rows.
+    NhpBedScaling,
 }
 
 /// An 80% interval [p10, p90].
@@ -255,7 +259,7 @@ impl Assumptions {
                 ));
             }
             match (p.method, p.target_blocking) {
-                (Method::FixedOccupancy, _) => {}
+                (Method::FixedOccupancy | Method::NhpBedScaling, _) => {}
                 (_, None) => {
                     return Err(bad(
                         path,

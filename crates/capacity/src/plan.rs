@@ -931,7 +931,7 @@ pub fn check(
         systems,
         regions,
         england,
-        method: "Demand per trust and pool from the baseline year's spells, projected by demography (by single year of age), non-demographic growth, care-model mitigation, length-of-stay reduction and day-case conversion, each an 80% interval sampled in a seeded Monte Carlo; beds per pool by its method (fixed occupancy, Erlang loss or Poisson peak) and summed over pools and trusts, never pooled into one queue; WTE by staff group from drivers".into(),
+        method: "Demand per trust and pool from the baseline year's spells, projected by demography (by single year of age), non-demographic growth, care-model mitigation, length-of-stay reduction and day-case conversion, each an 80% interval sampled in a seeded Monte Carlo; beds per pool by its method (fixed occupancy, Erlang loss, Poisson peak or NHP bed scaling) and summed over pools and trusts, never pooled into one queue; WTE by staff group from drivers".into(),
     }
 }
 

@@ -154,12 +154,25 @@ pub fn split_pools(a: &Assumptions, p: &Provider) -> Vec<PoolBase> {
 }
 
 /// Beds for a load by the pool's method.
-pub fn beds_for(a: &Assumptions, pool: Pool, load: f64) -> f64 {
+///
+/// `kh03` is, for the NHP method, the trust's occupied beds per unit of baseline load (KH03
+/// occupied beds over the spells' mean nightly bed days, the same for every pool: the `beds`
+/// table has no pools) and the pool's baseline load.
+pub fn beds_for(a: &Assumptions, pool: Pool, load: f64, kh03: Option<(f64, f64)>) -> f64 {
     let pa = a.pool(pool);
     if load <= 0.0 {
         return 0.0;
     }
     match pa.method {
+        Method::NhpBedScaling => match kh03 {
+            Some((ratio, base)) if base > 0.0 => {
+                let beds = crate::formula::bed_scaling(load, ratio * base, base, pa.target_occupancy);
+                beds.round_ties_even()
+            }
+            // New activity at the pool: the same calibration on the load itself.
+            Some((ratio, _)) => (load * ratio / pa.target_occupancy).round_ties_even(),
+            None => (load / pa.target_occupancy).ceil(),
+        },
         Method::FixedOccupancy => (load / pa.target_occupancy).ceil(),
         Method::ErlangB => erlang_b_beds(load, pa.target_blocking.unwrap_or(0.01)).0 as f64,
         Method::PoissonPeak => poisson_peak_beds(load, pa.target_blocking.unwrap_or(0.01)).0 as f64,
@@ -199,6 +212,7 @@ pub fn project_pool(
     years: f64,
     days: f64,
     peak: bool,
+    kh03_ratio: Option<f64>,
 ) -> PoolProjection {
     let (mut adm1, mut n0, mut n1) = (0.0, 0.0, 0.0);
     for ((g, adm), nights) in factors
@@ -225,9 +239,14 @@ pub fn project_pool(
     PoolProjection {
         admissions: adm1 * growth * mitigation,
         nights,
-        beds: beds_for(a, pool, nights[5] / days),
+        beds: beds_for(a, pool, nights[5] / days, kh03_ratio.map(|r| (r, n0 / days))),
         beds_peak: if peak {
-            beds_for(a, pool, nights[5] / days * base.peak_factor.max(1.0))
+            beds_for(
+                a,
+                pool,
+                nights[5] / days * base.peak_factor.max(1.0),
+                kh03_ratio.map(|r| (r, n0 / days)),
+            )
         } else {
             0.0
         },
@@ -325,6 +344,17 @@ pub fn project(r: &Request<'_>) -> Projection {
             )
         })
         .collect();
+    // KH03 occupied beds per unit of the spells' baseline load, per trust (NHP bed scaling).
+    let kh03: Vec<Option<f64>> = r
+        .baseline
+        .providers
+        .iter()
+        .zip(&base_drivers)
+        .map(|(p, d)| {
+            let load = d.0 / r.baseline.days;
+            p.beds_occupied.filter(|_| load > 0.0).map(|o| o / load)
+        })
+        .collect();
     let one = |d: &Draw, peak: bool| -> (Vec<[PoolProjection; 6]>, Vec<Vec<Option<f64>>>) {
         let factors = demography_factors(d, years);
         let mut all = Vec::with_capacity(pools.len());
@@ -343,6 +373,7 @@ pub fn project(r: &Request<'_>) -> Projection {
                     years,
                     r.baseline.days,
                     peak,
+                    kh03[i],
                 );
             }
             wte.push(heads(a, prov, base_drivers[i], drivers(&out, prov, &factors)));

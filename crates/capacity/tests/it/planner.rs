@@ -620,3 +620,38 @@ fn a_staff_group_driven_by_the_registered_list_grows_with_its_demography() {
     });
     assert_eq!(p.central_wte[0][k], None);
 }
+
+#[test]
+fn the_nhp_bed_scaling_method_grows_kh03_occupied_beds_with_bed_days() {
+    let text = DEFAULT.replacen(
+        "[pools.ga_non_elective]\nmethod = \"fixed_occupancy\"",
+        "[pools.ga_non_elective]\nmethod = \"nhp_bed_scaling\"",
+        1,
+    );
+    assert_ne!(text, DEFAULT);
+    let a = Assumptions::parse(&text, "a.toml").expect("valid");
+    let mut b = baseline();
+    let req = |b: &Baseline| {
+        project::project(&Request {
+            baseline: b,
+            assumptions: &a,
+            care_models: &[],
+            year: 2026,
+            runs: 5,
+            seed: 1,
+        })
+    };
+    let p = req(&b);
+    let ne = Pool::GaNonElective.index();
+    // KH03: 400 occupied beds over the trust's mean nightly bed days (every pool).
+    let load_all: f64 = p.pools[0].iter().map(|x| x.nights()).sum::<f64>() / 365.0;
+    let base = p.pools[0][ne].nights() / 365.0;
+    let kh03_pool = 400.0 / load_all * base;
+    let model = p.central[0][ne].nights[5] / 365.0;
+    let expected = capacity::formula::bed_scaling(model, kh03_pool, base, 0.92).round_ties_even();
+    assert_eq!(p.central[0][ne].beds, expected);
+    // Without KH03 figures the pool falls back to fixed occupancy.
+    b.providers[0].beds_occupied = None;
+    let p = req(&b);
+    assert_eq!(p.central[0][ne].beds, (model / 0.92).ceil());
+}
