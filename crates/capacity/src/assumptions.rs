@@ -121,6 +121,20 @@ pub struct Band {
 pub struct Demography {
     pub source: String,
     pub band: Vec<Band>,
+    /// Subnational projections: a system's or a region's own growth per band (a system's
+    /// overrides its region's; England's bands elsewhere).
+    #[serde(default)]
+    pub area: Vec<Area>,
+}
+
+/// One area's demographic growth: one interval per band of `demography.band`, youngest first.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Area {
+    /// A system or region code of the dataset.
+    pub code: String,
+    pub source: String,
+    pub growth: Vec<Interval>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -337,6 +351,27 @@ impl Assumptions {
                 "none",
                 "at least one band is needed",
             ));
+        }
+        let mut codes = std::collections::BTreeSet::new();
+        for (i, ar) in self.demography.area.iter().enumerate() {
+            let key = format!("demography.area[{i}] (code = {:?})", ar.code);
+            if !codes.insert(ar.code.as_str()) {
+                return Err(bad(path, &key, &ar.code, "an area is given once"));
+            }
+            if ar.growth.len() != bands.len() {
+                return Err(bad(
+                    path,
+                    &format!("{key}.growth"),
+                    ar.growth.len(),
+                    &format!(
+                        "one interval per demography band, youngest first: {} bands",
+                        bands.len()
+                    ),
+                ));
+            }
+            for (j, g) in ar.growth.iter().enumerate() {
+                interval(path, &format!("{key}.growth[{j}]"), *g, -1.0, 1.0)?;
+            }
         }
         for (i, m) in self.mitigator.iter().enumerate() {
             interval(

@@ -77,6 +77,14 @@ pub fn assess(
             )));
         }
     }
+    for (i, ar) in a.demography.area.iter().enumerate() {
+        if !baseline.systems.contains_key(&ar.code) && !baseline.regions.contains_key(&ar.code) {
+            return Err(Error::Request(format!(
+                "demography.area[{i}]: code {:?} is neither a system nor a region of the dataset",
+                ar.code
+            )));
+        }
+    }
     if runs == 0 || runs > 100_000 {
         return Err(Error::Request(format!("runs {runs}: must be from 1 to 100000")));
     }

@@ -35,6 +35,8 @@ pub struct Draw {
     pub demography: Vec<f64>,
     /// Admissions avoided per (mitigator index).
     pub avoided: Vec<f64>,
+    /// Growth by single year of age per subnational area (`demography.area` index).
+    pub areas: Vec<Vec<f64>>,
 }
 
 fn splitmix(mut z: u64) -> u64 {
@@ -83,6 +85,7 @@ impl Draw {
             day_case: [0.0; 6],
             demography: vec![0.0; MAX_AGE + 1],
             avoided: Vec::new(),
+            areas: Vec::new(),
         };
         for p in POOLS {
             let pa = a.pool(p);
@@ -92,7 +95,7 @@ impl Draw {
         }
         let mut bands: Vec<_> = a.demography.band.iter().collect();
         bands.sort_by_key(|b| b.from);
-        for b in bands {
+        for b in &bands {
             let g = f(b.growth, -1.0, 1.0);
             for age in (b.from as usize)..(b.to as usize).min(MAX_AGE + 1) {
                 d.demography[age] = g;
@@ -103,6 +106,17 @@ impl Draw {
             .iter()
             .map(|m| f(m.admissions_avoided, 0.0, 1.0))
             .collect();
+        // Areas last, so that adding one leaves every other draw of a seed as it was.
+        for area in &a.demography.area {
+            let mut by_age = vec![0.0; MAX_AGE + 1];
+            for (b, growth) in bands.iter().zip(&area.growth) {
+                let g = f(*growth, -1.0, 1.0);
+                for age in (b.from as usize)..(b.to as usize).min(MAX_AGE + 1) {
+                    by_age[age] = g;
+                }
+            }
+            d.areas.push(by_age);
+        }
         d
     }
 }
@@ -355,11 +369,29 @@ pub fn project(r: &Request<'_>) -> Projection {
             p.beds_occupied.filter(|_| load > 0.0).map(|o| o / load)
         })
         .collect();
+    // Each provider's demography: its system's own, else its region's, else England's.
+    let area_of: Vec<Option<usize>> = r
+        .baseline
+        .providers
+        .iter()
+        .map(|p| {
+            let find = |code: Option<&String>| {
+                code.and_then(|c| a.demography.area.iter().position(|x| &x.code == c))
+            };
+            find(p.system.as_ref()).or_else(|| find(p.region.as_ref()))
+        })
+        .collect();
     let one = |d: &Draw, peak: bool| -> (Vec<[PoolProjection; 6]>, Vec<Vec<Option<f64>>>) {
         let factors = demography_factors(d, years);
+        let area_factors: Vec<Vec<f64>> = d
+            .areas
+            .iter()
+            .map(|g| g.iter().map(|g| (1.0 + g).powf(years)).collect())
+            .collect();
         let mut all = Vec::with_capacity(pools.len());
         let mut wte = Vec::with_capacity(pools.len());
         for (i, prov) in r.baseline.providers.iter().enumerate() {
+            let factors = area_of[i].map_or(&factors, |k| &area_factors[k]);
             let mut out = [PoolProjection::default(); 6];
             for pool in POOLS {
                 let share = avoided(a, d, r.care_models, prov.system.as_deref(), pool);

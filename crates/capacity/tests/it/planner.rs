@@ -655,3 +655,39 @@ fn the_nhp_bed_scaling_method_grows_kh03_occupied_beds_with_bed_days() {
     let p = req(&b);
     assert_eq!(p.central[0][ne].beds, (model / 0.92).ceil());
 }
+
+#[test]
+fn a_systems_own_demography_replaces_englands_for_its_trusts() {
+    let area = "\n[[demography.area]]\ncode = \"S1\"\nsource = \"a local authority's projection\"\ngrowth = [[0.0, 0.0], [0.0, 0.0], [0.05, 0.05], [0.0, 0.0]]\n";
+    let text = DEFAULT.replacen(
+        "\n# Mitigators by care model",
+        &format!("{area}\n# Mitigators by care model"),
+        1,
+    );
+    assert_ne!(text, DEFAULT);
+    let a = Assumptions::parse(&text, "a.toml").expect("valid");
+    let b = baseline();
+    let p = project::project(&Request {
+        baseline: &b,
+        assumptions: &a,
+        care_models: &[],
+        year: 2026,
+        runs: 5,
+        seed: 1,
+    });
+    // The non-elective spells are all of 70-year-olds: 5% a year for two years.
+    let ne = Pool::GaNonElective.index();
+    let step = p.central[0][ne].nights;
+    assert!((step[1] / step[0] - 1.05f64.powi(2)).abs() < 1e-12, "{step:?}");
+    // An area the dataset does not have is refused by name; so is a wrong number of bands.
+    let other = text.replace("code = \"S1\"", "code = \"S9\"");
+    let a9 = Assumptions::parse(&other, "a.toml").expect("valid");
+    let e = capacity::assess(&b, &a9, &[], None, None, 5, 1).expect_err("unknown area");
+    assert!(
+        e.to_string().contains("\"S9\" is neither a system nor a region"),
+        "{e}"
+    );
+    let short = text.replace("[0.05, 0.05], [0.0, 0.0]]", "[0.05, 0.05]]");
+    let e = Assumptions::parse(&short, "a.toml").expect_err("three bands");
+    assert!(e.to_string().contains("one interval per demography band"), "{e}");
+}
