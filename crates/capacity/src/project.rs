@@ -111,9 +111,8 @@ impl Draw {
             let mut by_age = vec![0.0; MAX_AGE + 1];
             for (b, growth) in bands.iter().zip(&area.growth) {
                 let g = f(*growth, -1.0, 1.0);
-                for age in (b.from as usize)..(b.to as usize).min(MAX_AGE + 1) {
-                    by_age[age] = g;
-                }
+                let (from, to) = ((b.from as usize).min(MAX_AGE + 1), (b.to as usize).min(MAX_AGE + 1));
+                by_age[from..to].fill(g);
             }
             d.areas.push(by_age);
         }
@@ -398,7 +397,7 @@ pub fn project(r: &Request<'_>) -> Projection {
                 out[pool.index()] = project_pool(
                     a,
                     d,
-                    &factors,
+                    factors,
                     &pools[i][pool.index()],
                     pool,
                     share,
@@ -408,7 +407,7 @@ pub fn project(r: &Request<'_>) -> Projection {
                     kh03[i],
                 );
             }
-            wte.push(heads(a, prov, base_drivers[i], drivers(&out, prov, &factors)));
+            wte.push(heads(a, prov, base_drivers[i], drivers(&out, prov, factors)));
             all.push(out);
         }
         (all, wte)

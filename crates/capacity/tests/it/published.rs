@@ -6,17 +6,11 @@
 use std::collections::BTreeMap;
 
 use capacity::assumptions::{Assumptions, POOLS, Pool};
-use capacity::baseline::{Baseline, MAX_AGE, PoolBase, Provider, SUPPRESSED_STAND_IN};
+use capacity::baseline::{Baseline, PoolBase, Provider, SUPPRESSED_STAND_IN};
 use stats::disclosure::Policy;
 
 fn pool() -> PoolBase {
-    PoolBase {
-        admissions_by_age: vec![0.0; MAX_AGE + 1],
-        nights_by_age: vec![0.0; MAX_AGE + 1],
-        short_elective_nights: 0.0,
-        peak_factor: 1.0,
-        nights_by_month: vec![0.0; 12],
-    }
+    PoolBase::empty()
 }
 
 /// One trust: G&A non-elective spells of 30- and 40-year-olds (one band), `small` spells of
