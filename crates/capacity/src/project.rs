@@ -111,7 +111,10 @@ impl Draw {
             let mut by_age = vec![0.0; MAX_AGE + 1];
             for (b, growth) in bands.iter().zip(&area.growth) {
                 let g = f(*growth, -1.0, 1.0);
-                let (from, to) = ((b.from as usize).min(MAX_AGE + 1), (b.to as usize).min(MAX_AGE + 1));
+                let (from, to) = (
+                    (b.from as usize).min(MAX_AGE + 1),
+                    (b.to as usize).min(MAX_AGE + 1),
+                );
                 by_age[from..to].fill(g);
             }
             d.areas.push(by_age);
