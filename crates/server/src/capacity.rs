@@ -67,8 +67,11 @@ pub struct CheckRequest {
     pub plan: String,
     /// Monte Carlo runs (default 1,000; at most 2,000).
     #[serde(default)]
+    #[schemars(range(min = 1, max = 2000))]
     pub runs: Option<usize>,
+    /// The Monte Carlo seed (default 1; a JSON-safe integer).
     #[serde(default)]
+    #[schemars(range(min = 0, max = 9_007_199_254_740_991u64))]
     pub seed: Option<u64>,
     /// Add the recovery plans' commitments of the open cases the caller may see (their
     /// `acute_beds`, `workforce_wte` and `activity_moved` levers) where the plan has no line
