@@ -9,7 +9,7 @@ use capacity::plan::Plan;
 use capacity::project::{self, CareModel, Draw, Request};
 
 /// One acute trust in system S1 whose G&A non-elective spells are all of 70-year-olds.
-fn baseline() -> Baseline {
+pub(crate) fn baseline() -> Baseline {
     let mut pools: Vec<PoolBase> = POOLS
         .iter()
         .map(|_| PoolBase {
@@ -48,6 +48,18 @@ fn baseline() -> Baseline {
         lists: BTreeMap::new(),
         bands: None,
     }
+}
+
+/// The projection of `b` to `year` (start year) under `a`, with no care models.
+fn projected(b: &Baseline, a: &Assumptions, year: i32, runs: usize, seed: u64) -> project::Projection {
+    project::project(&Request {
+        baseline: b,
+        assumptions: a,
+        care_models: &[],
+        year,
+        runs,
+        seed,
+    })
 }
 
 #[test]
@@ -151,29 +163,13 @@ fn runs_are_the_same_whatever_the_thread_count() {
             .num_threads(threads)
             .build()
             .expect("pool")
-            .install(|| {
-                project::project(&Request {
-                    baseline: &b,
-                    assumptions: &a,
-                    care_models: &[],
-                    year: 2027,
-                    runs: 200,
-                    seed: 42,
-                })
-            })
+            .install(|| projected(&b, &a, 2027, 200, 42))
     };
     let (one, two) = (run(1), run(2));
     assert_eq!(one.beds, two.beds);
     assert_eq!(one.wte, two.wte);
     // A different seed gives different runs; the runs spread.
-    let other = project::project(&Request {
-        baseline: &b,
-        assumptions: &a,
-        care_models: &[],
-        year: 2027,
-        runs: 200,
-        seed: 43,
-    });
+    let other = projected(&b, &a, 2027, 200, 43);
     assert_ne!(one.beds, other.beds);
     let mut ne: Vec<f64> = one
         .beds
@@ -235,14 +231,7 @@ fn a_plan_that_cuts_beds_does_not_add_up_and_says_why() {
     let a = Assumptions::default_set();
     let b = baseline();
     let (o, s) = orgs();
-    let p = project::project(&Request {
-        baseline: &b,
-        assumptions: &a,
-        care_models: &[],
-        year: 2026,
-        runs: 300,
-        seed: 3,
-    });
+    let p = projected(&b, &a, 2026, 300, 3);
     // G&A now: 450 available beds shared by bed days (140,000 of the 144,800 after critical
     // care takes 4,800) → 435.1 G&A beds. Demand grows: cut to 380 and occupancy passes 95%.
     let cut = Plan::parse(
@@ -337,14 +326,7 @@ fn activity_moved_to_a_trust_without_beds_for_it_leaves_that_trust_short() {
     b.providers.push(second);
     let o = BTreeSet::from(["RAA".to_string(), "RBB".to_string()]);
     let s = BTreeSet::from(["S1".to_string()]);
-    let p = project::project(&Request {
-        baseline: &b,
-        assumptions: &a,
-        care_models: &[],
-        year: 2024,
-        runs: 100,
-        seed: 5,
-    });
+    let p = projected(&b, &a, 2024, 100, 5);
     // In the baseline year itself (no growth): move 30% of A's G&A bed days to B, and give A
     // and B their current beds.
     let ga: f64 = p.central[0][..2].iter().map(|x| x.nights[5]).sum();
@@ -409,14 +391,7 @@ fn register_commitments_change_beds_staff_and_activity_where_the_plan_is_silent(
     second.code = "RBB".into();
     second.wte = BTreeMap::from([("medical".to_string(), 100.0), ("nursing".to_string(), 300.0)]);
     b.providers.push(second);
-    let p = project::project(&Request {
-        baseline: &b,
-        assumptions: &a,
-        care_models: &[],
-        year: 2024,
-        runs: 100,
-        seed: 5,
-    });
+    let p = projected(&b, &a, 2024, 100, 5);
     let none = capacity::plan::check(&b, &a, &p, None, 5);
     let ga_of = |u: &capacity::plan::Unit| u.beds.iter().find(|x| x.group == "ga").cloned().expect("ga");
     let current = ga_of(&none.systems[0].providers[0])
@@ -518,14 +493,7 @@ fn planned_spells_become_bed_days_at_the_projected_stay() {
     let a = Assumptions::default_set();
     let b = baseline();
     let (o, s) = orgs();
-    let p = project::project(&Request {
-        baseline: &b,
-        assumptions: &a,
-        care_models: &[],
-        year: 2025,
-        runs: 50,
-        seed: 2,
-    });
+    let p = projected(&b, &a, 2025, 50, 2);
     let spells: f64 = p.central[0][..2].iter().map(|x| x.admissions).sum();
     let nights: f64 = p.central[0][..2].iter().map(|x| x.nights[5]).sum();
     let plan = Plan::parse(
@@ -590,14 +558,7 @@ fn a_staff_group_driven_by_the_registered_list_grows_with_its_demography() {
     c[0] = 75.0;
     c[65] = 150.0;
     b.providers[0].catchment_by_age = c;
-    let p = project::project(&Request {
-        baseline: &b,
-        assumptions: &a,
-        care_models: &[],
-        year: 2026,
-        runs: 10,
-        seed: 1,
-    });
+    let p = projected(&b, &a, 2026, 10, 1);
     let k = p
         .groups
         .iter()
@@ -610,14 +571,7 @@ fn a_staff_group_driven_by_the_registered_list_grows_with_its_demography() {
     assert!((got - expected).abs() < 1e-9, "{got} {expected}");
     // Without a catchment the driver gives no requirement.
     b.providers[0].catchment_by_age.clear();
-    let p = project::project(&Request {
-        baseline: &b,
-        assumptions: &a,
-        care_models: &[],
-        year: 2026,
-        runs: 10,
-        seed: 1,
-    });
+    let p = projected(&b, &a, 2026, 10, 1);
     assert_eq!(p.central_wte[0][k], None);
 }
 
@@ -631,16 +585,7 @@ fn the_nhp_bed_scaling_method_grows_kh03_occupied_beds_with_bed_days() {
     assert_ne!(text, DEFAULT);
     let a = Assumptions::parse(&text, "a.toml").expect("valid");
     let mut b = baseline();
-    let req = |b: &Baseline| {
-        project::project(&Request {
-            baseline: b,
-            assumptions: &a,
-            care_models: &[],
-            year: 2026,
-            runs: 5,
-            seed: 1,
-        })
-    };
+    let req = |b: &Baseline| projected(b, &a, 2026, 5, 1);
     let p = req(&b);
     let ne = Pool::GaNonElective.index();
     // KH03: 400 occupied beds over the trust's mean nightly bed days (every pool).
@@ -667,14 +612,7 @@ fn a_systems_own_demography_replaces_englands_for_its_trusts() {
     assert_ne!(text, DEFAULT);
     let a = Assumptions::parse(&text, "a.toml").expect("valid");
     let b = baseline();
-    let p = project::project(&Request {
-        baseline: &b,
-        assumptions: &a,
-        care_models: &[],
-        year: 2026,
-        runs: 5,
-        seed: 1,
-    });
+    let p = projected(&b, &a, 2026, 5, 1);
     // The non-elective spells are all of 70-year-olds: 5% a year for two years.
     let ne = Pool::GaNonElective.index();
     let step = p.central[0][ne].nights;

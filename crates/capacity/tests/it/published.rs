@@ -3,20 +3,21 @@
 //! within one rounding step, give the same published baseline and so the same answer to every
 //! projection, seed and plan a caller can ask for.
 
-use std::collections::BTreeMap;
-
-use capacity::assumptions::{Assumptions, POOLS, Pool};
-use capacity::baseline::{Baseline, PoolBase, Provider, SUPPRESSED_STAND_IN};
+use capacity::assumptions::{Assumptions, Pool};
+use capacity::baseline::{Baseline, PoolBase, SUPPRESSED_STAND_IN};
 use stats::disclosure::Policy;
 
 fn pool() -> PoolBase {
     PoolBase::empty()
 }
 
-/// One trust: G&A non-elective spells of 30- and 40-year-olds (one band), `small` spells of
-/// 90-year-olds staying `small_nights`, and paediatric spells at age 5.
+/// The planner's trust (RAA in S1: 450 beds, 300 medical WTE) with these pools: G&A
+/// non-elective spells of 30- and 40-year-olds (one band), `small` spells of 90-year-olds
+/// staying `small_nights`, and paediatric spells at age 5.
 fn baseline(small: f64, small_nights: f64) -> Baseline {
-    let mut pools: Vec<PoolBase> = POOLS.iter().map(|_| pool()).collect();
+    let mut b = crate::planner::baseline();
+    let pools = &mut b.providers[0].pools;
+    pools.iter_mut().for_each(|p| *p = pool());
     let ne = &mut pools[Pool::GaNonElective.index()];
     ne.admissions_by_age[30] = 1_000.0;
     ne.nights_by_age[30] = 4_004.0;
@@ -31,27 +32,7 @@ fn baseline(small: f64, small_nights: f64) -> Baseline {
     let pa = &mut pools[Pool::Paediatric.index()];
     pa.admissions_by_age[5] = 52.0;
     pa.nights_by_age[5] = 88.0;
-    Baseline {
-        year: 2024,
-        days: 365.0,
-        providers: vec![Provider {
-            code: "RAA".into(),
-            name: "A Trust".into(),
-            kind: model::OrgKind::AcuteTrust,
-            system: Some("S1".into()),
-            region: Some("R1".into()),
-            pools,
-            beds_available: Some(450.0),
-            beds_occupied: Some(400.0),
-            wte: BTreeMap::from([("medical".to_string(), 300.0)]),
-            catchment_by_age: Vec::new(),
-        }],
-        systems: BTreeMap::from([("S1".to_string(), ("System One".to_string(), "R1".to_string()))]),
-        regions: BTreeMap::from([("R1".to_string(), "Region One".to_string())]),
-        flows: Vec::new(),
-        lists: BTreeMap::new(),
-        bands: None,
-    }
+    b
 }
 
 #[test]
