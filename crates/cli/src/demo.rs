@@ -85,3 +85,46 @@ pub fn run(
         None => Ok(code),
     }
 }
+
+/// `footprint demo --real`: the real England dataset from the shipped real publications,
+/// validated, computed and served like the synthetic one.
+pub fn run_real(
+    out: &Path,
+    real_data: &Path,
+    format: Format,
+    progress: bool,
+    serve: Option<&str>,
+) -> anyhow::Result<ExitCode> {
+    let dir = out.join("real");
+    let done = reference::import::real::build(real_data, &dir)?;
+    if format == Format::Text {
+        for (what, imported) in &done {
+            crate::output::emit(&format!("\n# import {what}\n{}", imported.summary(&dir)));
+        }
+    }
+    let bars = crate::progress::Bars::default();
+    let options = dataset::Options {
+        progress: progress.then_some(&bars as &dyn dataset::Progress),
+        ..Default::default()
+    };
+    let result = validate::load_for_use(&dir, &options);
+    let code = validate::print(&result, format);
+    if result.is_err() {
+        return Ok(code);
+    }
+    drop(result);
+    let results = out.join("results-real");
+    let database = format!("sqlite://{}", out.join("footprint-real.db").display());
+    crate::serve::prepare(&dir, &results, &database, false, progress)?;
+    if format == Format::Text {
+        crate::output::emit(&format!(
+            "\nthe real England dataset is in {}; results in {}\n",
+            dir.display(),
+            results.display()
+        ));
+    }
+    match serve {
+        Some(addr) => crate::serve::serve(&results, &database, addr, server::Options::default(), None),
+        None => Ok(code),
+    }
+}

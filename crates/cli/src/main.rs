@@ -87,6 +87,14 @@ enum Command {
         /// Where the dashboard listens.
         #[arg(long, default_value = "127.0.0.1:8080")]
         addr: String,
+        /// Build and serve the real England dataset instead: the reference skeleton with every
+        /// shipped real publication (RTT 2015, workforce 2017–18, registered lists, payments to
+        /// general practice, Fingertips) imported, in OUT/real.
+        #[arg(long)]
+        real: bool,
+        /// The shipped real publications (the repository's data/real).
+        #[arg(long, default_value = "data/real")]
+        real_data: PathBuf,
     },
     /// Serve the HTTP API and the dashboard for a dataset.
     ///
@@ -269,6 +277,78 @@ enum ImportCommand {
         #[arg(long)]
         into: PathBuf,
     },
+    /// NHS England's referral-to-treatment publications → rtt.csv and rtt_specialty.csv.
+    ///
+    /// Reads the commissioner-level workbooks (.xls/.xlsx: incomplete, admitted and
+    /// non-admitted pathways by CCG and treatment function) and today's Full CSV (provider ×
+    /// commissioner × RTT part × treatment function). Incomplete pathways' totals go to rtt
+    /// (provider_code empty for a commissioner-level publication); every treatment function of
+    /// every pathway type to rtt_specialty. Rows for the months and pathway types the files
+    /// bring replace those already there; codes the dataset lacks are resolved through
+    /// code_crosswalk.csv (written by gp-payments and gp-lists) and reported.
+    ///
+    /// Example: footprint import rtt Incomplete-Commissioner-Apr15.xls --into my-dataset
+    Rtt {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        #[arg(long)]
+        into: PathBuf,
+    },
+    /// NHS workforce statistics (FTE by organisation and staff group) → workforce.csv.
+    ///
+    /// Staff groups are mapped by [workforce.staff_groups] of the mappings file
+    /// (data/import/mappings.toml; pass your own copy with --mapping).
+    ///
+    /// Example: footprint import workforce hchs-staff-by-staff-group-….xlsx --into my-dataset
+    Workforce {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        #[arg(long)]
+        into: PathBuf,
+        /// A copy of data/import/mappings.toml to use instead of the built-in one.
+        #[arg(long)]
+        mapping: Option<PathBuf>,
+    },
+    /// Patients Registered at a GP Practice → population.csv (age band by sex) or
+    /// list_sizes.csv (practice totals), and the code crosswalk.
+    ///
+    /// Example: footprint import gp-lists gp-reg-pat-prac-all.csv --into my-dataset
+    GpLists {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        #[arg(long)]
+        into: PathBuf,
+    },
+    /// NHS Payments to General Practice → gp_payments.csv, and the code crosswalk.
+    ///
+    /// Columns are mapped by name ([gp_payments] of the mappings file); a file lacking a
+    /// required column is refused, naming it. Each file's financial year comes from its name
+    /// (…14-15…) or --year. Practices and old commissioner codes the dataset lacks are added
+    /// as organisations (closed, with their successor where the practices show one) and the
+    /// old codes' shares of today's commissioners go to code_crosswalk.csv.
+    ///
+    /// Example: footprint import gp-payments gp-payments-22-23.csv --into my-dataset
+    GpPayments {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        #[arg(long)]
+        into: PathBuf,
+        /// The financial year of every file given (2022/23), if their names do not say.
+        #[arg(long)]
+        year: Option<String>,
+        /// A copy of data/import/mappings.toml to use instead of the built-in one.
+        #[arg(long)]
+        mapping: Option<PathBuf>,
+    },
+    /// Fingertips CSV exports → external_indicators.csv, kept as published.
+    ///
+    /// Example: footprint import fingertips indicator-data.csv --into my-dataset
+    Fingertips {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        #[arg(long)]
+        into: PathBuf,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -339,9 +419,25 @@ fn main() -> ExitCode {
         Command::Demo {
             out,
             format,
+            scale: _,
+            no_serve,
+            addr,
+            real,
+            real_data,
+        } if real => demo::run_real(
+            &out,
+            &real_data,
+            format,
+            progress,
+            (!no_serve).then_some(addr.as_str()),
+        ),
+        Command::Demo {
+            out,
+            format,
             scale,
             no_serve,
             addr,
+            ..
         } => demo::run(
             &out,
             format,
@@ -397,6 +493,7 @@ fn main() -> ExitCode {
         Command::Packs(cmd) => assess::packs(cmd),
         Command::Stats { method, input } => stats::run(method, input.as_deref()),
         Command::Import(ImportCommand::Sitrep { files, into }) => import_sitrep(&files, &into),
+        Command::Import(cmd) => import_publication(cmd),
         Command::Indicators(IndicatorsCommand::List { catalogue, format }) => {
             indicators::list(catalogue.as_deref(), format)
         }
@@ -454,6 +551,35 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+fn import_publication(cmd: ImportCommand) -> anyhow::Result<ExitCode> {
+    use ::reference::import::{self, mapping::Mappings};
+    let mappings = |m: &Option<PathBuf>| match m {
+        Some(p) => Mappings::read(p),
+        None => Ok(Mappings::builtin()),
+    };
+    let (done, into) = match cmd {
+        ImportCommand::Sitrep { .. } => unreachable!("handled by import_sitrep"),
+        ImportCommand::Rtt { files, into } => (import::rtt::import(&files, &into)?, into),
+        ImportCommand::Workforce { files, into, mapping } => (
+            import::workforce::import(&files, &into, &mappings(&mapping)?)?,
+            into,
+        ),
+        ImportCommand::GpLists { files, into } => (import::lists::import(&files, &into)?, into),
+        ImportCommand::GpPayments {
+            files,
+            into,
+            year,
+            mapping,
+        } => (
+            import::payments::import(&files, &into, year.as_deref(), &mappings(&mapping)?)?,
+            into,
+        ),
+        ImportCommand::Fingertips { files, into } => (import::fingertips::import(&files, &into)?, into),
+    };
+    output::emit(&done.describe(&into));
+    Ok(ExitCode::SUCCESS)
 }
 
 fn import_sitrep(files: &[PathBuf], into: &std::path::Path) -> anyhow::Result<ExitCode> {

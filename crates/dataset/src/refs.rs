@@ -177,11 +177,15 @@ pub(crate) fn check_organisations(
 ) {
     for (org, file, line) in orgs.iter_mut() {
         let loc = |column: &str| Location::file(&names[*file]).line(*line).column(column);
-        if org.system.is_none() && !org.kind.may_lack_system() {
+        // Closed organisations may predate today's systems (imports of old publications add
+        // them); a commissioner with neither system nor region commissions nationally (NHS
+        // England's direct commissioning, `X24`).
+        let national = org.kind == OrgKind::Commissioner && org.region.is_none();
+        if org.system.is_none() && !org.kind.may_lack_system() && org.closed.is_none() && !national {
             report.push(Diagnostic::error(
                 loc("system_code"),
                 Some(String::new()),
-                format!("missing system_code; only independent providers and third-sector bodies may have none, and this is {}", org.kind),
+                format!("missing system_code; only independent providers, third-sector bodies, closed organisations and national commissioners (no region_code) may have none, and this is {}", org.kind),
             ));
         }
         if org.kind == OrgKind::GpPractice && org.parent.is_none() {

@@ -6,7 +6,7 @@
 use arrow::datatypes::{DataType, Field, Schema, TimeUnit};
 use model::vocab::{
     ADMISSION_METHODS, AGE_BANDS, CQC_RATINGS, DEPARTMENT_TYPES, DISCHARGE_DESTINATIONS, PAYMENT_BASES,
-    PLAN_MEASURES, SEXES, SPEND_SETTINGS,
+    PLAN_MEASURES, RTT_PATHWAYS, SEXES, SPEND_SETTINGS,
 };
 use model::{Grain, OrgKind};
 use std::sync::Arc;
@@ -490,7 +490,8 @@ pub static TABLES: &[TableSpec] = &[
         key: &["period", "provider_code", "commissioner_code"],
         columns: &[
             col("period", MONTH),
-            col("provider_code", PROVIDER),
+            // Empty in a commissioner-level publication (all providers together).
+            nullable("provider_code", PROVIDER),
             col("commissioner_code", COMMISSIONER),
             nullable("waiting", COUNT),
             nullable("within_18_weeks", COUNT),
@@ -504,6 +505,40 @@ pub static TABLES: &[TableSpec] = &[
             RowRule::AtMost {
                 small: "over_52_weeks",
                 big: "waiting",
+            },
+        ],
+        reference: false,
+    },
+    TableSpec {
+        name: "rtt_specialty",
+        required: false,
+        key: &[
+            "period",
+            "provider_code",
+            "commissioner_code",
+            "pathway",
+            "treatment_function",
+        ],
+        columns: &[
+            col("period", MONTH),
+            nullable("provider_code", PROVIDER),
+            col("commissioner_code", COMMISSIONER),
+            col("pathway", ColType::Enum(&RTT_PATHWAYS)),
+            col("treatment_function", ColType::Text),
+            nullable("treatment_function_name", ColType::Text),
+            nullable("pathways", COUNT),
+            nullable("within_18_weeks", COUNT),
+            nullable("over_52_weeks", COUNT),
+            nullable("unknown_clock_start", COUNT),
+        ],
+        rules: &[
+            RowRule::AtMost {
+                small: "within_18_weeks",
+                big: "pathways",
+            },
+            RowRule::AtMost {
+                small: "over_52_weeks",
+                big: "pathways",
             },
         ],
         reference: false,
@@ -557,6 +592,88 @@ pub static TABLES: &[TableSpec] = &[
             nullable("wte_in_post", ColType::NonNeg),
             nullable("wte_vacant", ColType::NonNeg),
             nullable("wte_agency", ColType::NonNeg),
+        ],
+        rules: &[],
+        reference: false,
+    },
+    TableSpec {
+        name: "gp_payments",
+        required: false,
+        key: &["period", "practice_code"],
+        columns: &[
+            col("period", FIN_YEAR),
+            // Usually a practice; a few contracts are held by sites the reference data lists
+            // as other organisations (walk-in centres run as independent providers).
+            col("practice_code", ANY_ORG),
+            col("commissioner_code", COMMISSIONER),
+            nullable("registered_patients", ColType::NonNeg),
+            nullable("weighted_patients", ColType::NonNeg),
+            nullable("global_sum", ColType::Amount),
+            nullable("qof", ColType::Amount),
+            nullable("total_payments", ColType::Amount),
+        ],
+        rules: &[],
+        reference: false,
+    },
+    TableSpec {
+        name: "list_sizes",
+        required: false,
+        key: &["period", "practice_code"],
+        columns: &[
+            col("period", MONTH),
+            col("practice_code", PRACTICE),
+            col("commissioner_code", COMMISSIONER),
+            col("registered_patients", COUNT),
+        ],
+        rules: &[],
+        reference: false,
+    },
+    TableSpec {
+        name: "code_crosswalk",
+        required: false,
+        key: &["old_code", "new_code"],
+        columns: &[
+            col("old_code", ANY_ORG),
+            col("new_code", COMMISSIONER),
+            col("share", ColType::NonNeg),
+            nullable("registered_patients", ColType::NonNeg),
+            nullable("basis", ColType::Text),
+        ],
+        rules: &[],
+        reference: false,
+    },
+    TableSpec {
+        name: "external_indicators",
+        required: false,
+        key: &[
+            "indicator_id",
+            "parent_code",
+            "area_code",
+            "area_type",
+            "sex",
+            "age",
+            "category_type",
+            "category",
+            "period",
+        ],
+        columns: &[
+            col("source", ColType::Text),
+            col("indicator_id", ColType::Text),
+            nullable("indicator_name", ColType::Text),
+            nullable("parent_code", ColType::Text),
+            col("area_code", ColType::Text),
+            nullable("area_name", ColType::Text),
+            col("area_type", ColType::Text),
+            nullable("sex", ColType::Text),
+            nullable("age", ColType::Text),
+            nullable("category_type", ColType::Text),
+            nullable("category", ColType::Text),
+            col("period", ColType::Text),
+            nullable("value", ColType::Amount),
+            nullable("lower_ci95", ColType::Amount),
+            nullable("upper_ci95", ColType::Amount),
+            nullable("count", ColType::NonNeg),
+            nullable("denominator", ColType::NonNeg),
         ],
         rules: &[],
         reference: false,

@@ -39,3 +39,14 @@ pub fn age_band(age: u32) -> &'static str {
 
 /// What a line of a capacity plan (`plans`) gives: beds or activity by bed group, or staff.
 pub const PLAN_MEASURES: [&str; 4] = ["beds", "bed_days", "admissions", "wte"];
+
+/// `rtt_specialty.pathway`: NHS England's RTT parts 2 (incomplete), 2A (incomplete with a
+/// decision to admit), 1A (completed, admitted), 1B (completed, non-admitted) and 3 (new
+/// clock starts).
+pub const RTT_PATHWAYS: [&str; 5] = [
+    "incomplete",
+    "incomplete_dta",
+    "admitted",
+    "non_admitted",
+    "new_periods",
+];

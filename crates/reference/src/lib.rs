@@ -9,6 +9,7 @@
 
 mod build;
 pub mod embedded;
+pub mod import;
 mod raw;
 mod rules;
 pub mod sitrep;
@@ -38,6 +39,14 @@ pub enum Error {
     Rules { path: PathBuf, message: String },
     #[error("{path}: {message}")]
     Inconsistent { path: PathBuf, message: String },
+    /// A bad cell: `file:line:column: value: rule`, or `file:sheet!cell: value: rule`.
+    #[error("{path}:{at}: {value}: {rule}")]
+    Cell {
+        path: PathBuf,
+        at: String,
+        value: String,
+        rule: String,
+    },
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -310,16 +310,18 @@ pub fn import(files: &[PathBuf], dir: &Path) -> Result<Imported> {
     }
     let n = sitrep.rows.len();
     let table = table(sitrep.rows);
-    let ae_path = dir.join("ae_monthly.csv");
-    std::fs::write(&ae_path, table.to_csv()).map_err(io(ae_path))?;
+    // Both files are written to temporary files and renamed together: a failure leaves the
+    // dataset as it was.
+    let mut files = vec![(dir.join("ae_monthly.csv"), table.to_csv())];
     if !lines.is_empty() {
         let mut text = orgs_text;
         if !text.ends_with('\n') {
             text.push('\n');
         }
         text.extend(lines);
-        std::fs::write(&orgs_path, text).map_err(io(orgs_path))?;
+        files.push((orgs_path, text.into_bytes()));
     }
+    crate::import::write_all(&files)?;
     Ok(Imported {
         rows: n,
         from,

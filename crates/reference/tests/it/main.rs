@@ -1,5 +1,7 @@
 //! Building the England reference model from the raw files shipped in `data/england/raw`.
 
+mod import;
+
 use model::OrgKind;
 use reference::{Contract, Rules, build};
 use std::path::{Path, PathBuf};

@@ -1,0 +1,131 @@
+//! `footprint import rtt|workforce|gp-lists|gp-payments|fingertips` and `demo --real` end to
+//! end on the real publications in `data/real`: the dataset validates afterwards, a damaged
+//! file exits 2 and changes nothing.
+
+use super::{footprint, root};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+fn real(sub: &str) -> PathBuf {
+    root().join("data/real").join(sub)
+}
+
+/// The England skeleton `footprint demo` writes, with its window widened to April 2014.
+fn skeleton() -> tempfile::TempDir {
+    let d = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(root().join("data/england/contract")).unwrap() {
+        let p = entry.unwrap().path();
+        let text = std::fs::read_to_string(&p)
+            .unwrap()
+            .replace("from = \"2024-06\"", "from = \"2014-04\"");
+        std::fs::write(d.path().join(p.file_name().unwrap()), text).unwrap();
+    }
+    d
+}
+
+fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let p = e.unwrap().path();
+            (
+                p.file_name().unwrap().to_string_lossy().into_owned(),
+                std::fs::read(&p).unwrap(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn imports_of_real_files_validate_and_damaged_files_change_nothing() {
+    let d = skeleton();
+    let into = d.path().to_str().unwrap();
+    let run = |args: &[&str]| {
+        let out = footprint().args(args).output().unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr),
+        )
+    };
+    let pay = real("gp_payments/gp-payments-14-15.csv");
+    let (code, text) = run(&["import", "gp-payments", pay.to_str().unwrap(), "--into", into]);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(
+        text.contains(
+            "total gp_payments.registered_patients: published 56633982 · in the dataset 56633982 (equal)"
+        ),
+        "{text}"
+    );
+    let rtt = real("rtt/Incomplete-Commissioner-Apr15-revised-XLS-2101K.xls");
+    let (code, text) = run(&["import", "rtt", rtt.to_str().unwrap(), "--into", into]);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(
+        text.contains("published 3022512 · in the dataset 3022512 (equal)"),
+        "{text}"
+    );
+    let (code, text) = run(&["validate", into]);
+    assert_eq!(code, Some(0), "{text}");
+
+    // A damaged workbook: exit 2, nothing written.
+    let before = snapshot(d.path());
+    let work = tempfile::tempdir().unwrap();
+    let bad = work.path().join("Incomplete-Commissioner-Mar15.xls");
+    let bytes = std::fs::read(real("rtt/Incomplete-Commissioner-Mar15-revised-XLS-2357K.xls")).unwrap();
+    std::fs::write(&bad, &bytes[..bytes.len() / 2]).unwrap();
+    let (code, text) = run(&["import", "rtt", bad.to_str().unwrap(), "--into", into]);
+    assert_eq!(code, Some(2), "{text}");
+    assert!(text.contains("Incomplete-Commissioner-Mar15.xls"), "{text}");
+    assert_eq!(snapshot(d.path()), before);
+
+    // A payments file whose required column is missing: exit 2, the column named.
+    let text22 = std::fs::read_to_string(real("gp_payments/gp-payments-22-23.csv")).unwrap();
+    let bad = work.path().join("gp-payments-22-23.csv");
+    std::fs::write(
+        &bad,
+        text22.replacen("Number of Registered Patients (Last Known Figure)", "Patients", 1),
+    )
+    .unwrap();
+    let (code, text) = run(&["import", "gp-payments", bad.to_str().unwrap(), "--into", into]);
+    assert_eq!(code, Some(2), "{text}");
+    assert!(text.contains("registered_patients"), "{text}");
+    assert_eq!(snapshot(d.path()), before);
+}
+
+#[test]
+fn demo_real_builds_validates_and_computes_the_real_dataset() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = footprint()
+        .current_dir(dir.path())
+        .args(["demo", "--real", "--no-serve", "--real-data"])
+        .arg(root().join("data/real"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.contains("valid: every rule of the data contract holds"),
+        "{text}"
+    );
+    assert!(!text.contains("DIFFERENT"), "{text}");
+    let real = dir.path().join("footprint-demo/real");
+    for t in [
+        "rtt",
+        "rtt_specialty",
+        "gp_payments",
+        "code_crosswalk",
+        "workforce",
+        "population",
+        "list_sizes",
+        "external_indicators",
+    ] {
+        assert!(real.join(format!("{t}.csv")).exists(), "{t}");
+    }
+    // RTT from the 2015 workbooks computed at commissioner level.
+    let results = dir.path().join("footprint-demo/results-real/indicators.csv");
+    let csv = std::fs::read_to_string(results).unwrap();
+    assert!(
+        csv.lines()
+            .any(|l| l.starts_with("rtt_18w,") && l.contains("2015-04")),
+        "no rtt_18w for April 2015"
+    );
+}
