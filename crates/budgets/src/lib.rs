@@ -27,3 +27,4 @@ pub mod need;
 pub mod settle;
 pub mod simulate;
 pub mod terms;
+pub mod weighted;

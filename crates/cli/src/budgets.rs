@@ -72,6 +72,36 @@ pub enum BudgetsCommand {
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
+    /// Capitated budgets from published weighted populations (the Carr-Hill weighted list of
+    /// NHS Payments to General Practice, imported with `footprint import gp-payments`),
+    /// beside what practices were actually paid per weighted patient, by system.
+    ///
+    /// Example: footprint budgets weighted footprint-demo/real --year 2022/23
+    Weighted {
+        dataset: PathBuf,
+        /// The financial year of gp_payments (default: the latest in the table).
+        #[arg(long)]
+        year: Option<String>,
+        /// The areas: system (the practice's commissioner that year, in its system),
+        /// commissioner or region.
+        #[arg(long, value_enum, default_value_t = WeightedBy::System)]
+        by: WeightedBy,
+        /// The payment compared: a column of gp_payments (total_payments, global_sum, …).
+        #[arg(long, default_value = "total_payments")]
+        paid: String,
+        /// The pot shared by weighted population (default: the total paid).
+        #[arg(long)]
+        pot: Option<f64>,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WeightedBy {
+    System,
+    Commissioner,
+    Region,
 }
 
 pub fn run(cmd: BudgetsCommand) -> anyhow::Result<ExitCode> {
@@ -177,6 +207,14 @@ pub fn run(cmd: BudgetsCommand) -> anyhow::Result<ExitCode> {
             populations,
             format,
         } => capitate(&dataset, &model, &populations, format),
+        BudgetsCommand::Weighted {
+            dataset,
+            year,
+            by,
+            paid,
+            pot,
+            format,
+        } => weighted(&dataset, year.as_deref(), by, &paid, pot, format),
     }
 }
 
@@ -422,6 +460,155 @@ fn capitate(
                 for e in &b.explanation {
                     outln!("  {e}");
                 }
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A CSV table of the dataset as rows of named cells.
+fn csv_rows(path: &Path) -> anyhow::Result<Vec<std::collections::HashMap<String, String>>> {
+    let mut r = csv::Reader::from_path(path).with_context(|| format!("{}: cannot read", path.display()))?;
+    let headers = r.headers()?.clone();
+    let mut out = Vec::new();
+    for rec in r.records() {
+        let rec = rec.with_context(|| path.display().to_string())?;
+        out.push(
+            headers
+                .iter()
+                .zip(rec.iter())
+                .map(|(h, v)| (h.to_string(), v.to_string()))
+                .collect(),
+        );
+    }
+    Ok(out)
+}
+
+fn weighted(
+    dataset: &Path,
+    year: Option<&str>,
+    by: WeightedBy,
+    paid: &str,
+    pot: Option<f64>,
+    format: Format,
+) -> anyhow::Result<ExitCode> {
+    use budgets::weighted::{PracticeFigures, budgets};
+    let path = dataset.join("gp_payments.csv");
+    if !path.exists() {
+        bail!(
+            "{}: no gp_payments table; import NHS Payments to General Practice first (footprint import gp-payments FILE --into {})",
+            path.display(),
+            dataset.display()
+        );
+    }
+    let rows = csv_rows(&path)?;
+    if let Some(first) = rows.first() {
+        for col in [
+            "period",
+            "practice_code",
+            "commissioner_code",
+            "registered_patients",
+            "weighted_patients",
+            paid,
+        ] {
+            if !first.contains_key(col) {
+                bail!("{}: has no column {col}", path.display());
+            }
+        }
+    }
+    let year = match year {
+        Some(y) => y.to_string(),
+        None => rows
+            .iter()
+            .map(|r| r["period"].clone())
+            .max()
+            .with_context(|| format!("{}: has no rows", path.display()))?,
+    };
+    let orgs = csv_rows(&dataset.join("organisations.csv"))?;
+    let system_of: std::collections::HashMap<&str, &str> = orgs
+        .iter()
+        .filter(|o| !o["system_code"].is_empty())
+        .map(|o| (o["org_code"].as_str(), o["system_code"].as_str()))
+        .collect();
+    let systems = csv_rows(&dataset.join("systems.csv"))?;
+    let region_of: std::collections::HashMap<&str, &str> = systems
+        .iter()
+        .map(|s| (s["system_code"].as_str(), s["region_code"].as_str()))
+        .collect();
+    let mut practices = Vec::new();
+    for (i, r) in rows.iter().enumerate().filter(|(_, r)| r["period"] == year) {
+        let num = |col: &str| -> anyhow::Result<f64> {
+            let v = &r[col];
+            if v.is_empty() {
+                return Ok(0.0);
+            }
+            v.parse::<f64>()
+                .map_err(|_| anyhow::anyhow!("{}:{}:{col}: {v:?}: not a number", path.display(), i + 2))
+        };
+        let commissioner = r["commissioner_code"].as_str();
+        let area = match by {
+            WeightedBy::Commissioner => Some(commissioner.to_string()),
+            WeightedBy::System => system_of.get(commissioner).map(|s| s.to_string()),
+            WeightedBy::Region => system_of
+                .get(commissioner)
+                .and_then(|s| region_of.get(s))
+                .map(|s| s.to_string()),
+        };
+        practices.push(PracticeFigures {
+            practice: r["practice_code"].clone(),
+            area,
+            registered: num("registered_patients")?,
+            weighted: num("weighted_patients")?,
+            paid: num(paid)?,
+        });
+    }
+    if practices.is_empty() {
+        bail!("{}: no rows for {year}", path.display());
+    }
+    let b = budgets(&practices, pot).map_err(anyhow::Error::msg)?;
+    match format {
+        Format::Json => outln!("{}", serde_json::to_string_pretty(&b)?),
+        Format::Text => {
+            outln!(
+                "capitated budgets from weighted populations, {year}: pot £{:.0} shared by {} weighted patients; England paid £{:.2} per weighted patient ({paid})",
+                b.pot,
+                b.england_weighted.round(),
+                b.england_paid_per_weighted
+            );
+            outln!(
+                "{:<12} {:>9} {:>12} {:>12} {:>8} {:>15} {:>15} {:>9} {:>10} {:>7}",
+                "area",
+                "practices",
+                "registered",
+                "weighted",
+                "share",
+                "target £",
+                "paid £",
+                "distance",
+                "£/weighted",
+                "index"
+            );
+            for a in &b.areas {
+                outln!(
+                    "{:<12} {:>9} {:>12.0} {:>12.0} {:>7.2}% {:>15.0} {:>15.0} {:>8.1}% {:>10.2} {:>7.3}",
+                    a.area,
+                    a.practices,
+                    a.registered,
+                    a.weighted,
+                    a.share * 100.0,
+                    a.target,
+                    a.paid,
+                    a.distance_from_target * 100.0,
+                    a.paid_per_weighted,
+                    a.index
+                );
+            }
+            if !b.without_weight.is_empty() {
+                outln!(
+                    "{} practices have no weighted population and are left out: {}",
+                    b.without_weight.len(),
+                    b.without_weight.join(", ")
+                );
             }
         }
     }

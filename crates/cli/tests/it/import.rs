@@ -129,3 +129,47 @@ fn demo_real_builds_validates_and_computes_the_real_dataset() {
         "no rtt_18w for April 2015"
     );
 }
+
+#[test]
+fn capitated_budgets_from_the_published_weighted_list() {
+    let d = skeleton();
+    let into = d.path().to_str().unwrap();
+    let pay = real("gp_payments/gp-payments-22-23.csv");
+    let out = footprint()
+        .args(["import", "gp-payments", pay.to_str().unwrap(), "--into", into])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = footprint()
+        .args(["budgets", "weighted", into, "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    // Computed independently (Python, csv module, the skeleton's practice → system map): every
+    // practice with a weighted list, England £163.3874 per weighted patient; Lancashire and
+    // South Cumbria (QE1) weighted 1,936,933.78, paid £315,398,078.86, target £316,470,614.48.
+    let close = |a: f64, b: f64| (a - b).abs() <= 1e-6 * b.abs();
+    assert!(close(
+        v["england_paid_per_weighted"].as_f64().unwrap(),
+        163.387_420_751_847_97
+    ));
+    let qe1 = v["areas"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["area"] == "QE1")
+        .unwrap();
+    assert!(close(qe1["weighted"].as_f64().unwrap(), 1_936_933.78));
+    assert!(close(qe1["paid"].as_f64().unwrap(), 315_398_078.86));
+    assert!(close(qe1["target"].as_f64().unwrap(), 316_470_614.481_327_3));
+    assert!(close(qe1["index"].as_f64().unwrap(), 0.996_610_947_202_523));
+    // Without payments imported, a clear error.
+    let empty = skeleton();
+    let out = footprint()
+        .args(["budgets", "weighted", empty.path().to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("import gp-payments"));
+}
