@@ -296,7 +296,7 @@ enum ImportCommand {
     },
     /// NHS workforce statistics (FTE by organisation and staff group) → workforce.csv.
     ///
-    /// Staff groups are mapped by [workforce.staff_groups] of the mappings file
+    /// Staff groups are mapped by `[workforce.staff_groups]` of the mappings file
     /// (data/import/mappings.toml; pass your own copy with --mapping).
     ///
     /// Example: footprint import workforce hchs-staff-by-staff-group-….xlsx --into my-dataset
@@ -321,7 +321,7 @@ enum ImportCommand {
     },
     /// NHS Payments to General Practice → gp_payments.csv, and the code crosswalk.
     ///
-    /// Columns are mapped by name ([gp_payments] of the mappings file); a file lacking a
+    /// Columns are mapped by name (`[gp_payments]` of the mappings file); a file lacking a
     /// required column is refused, naming it. Each file's financial year comes from its name
     /// (…14-15…) or --year. Practices and old commissioner codes the dataset lacks are added
     /// as organisations (closed, with their successor where the practices show one) and the

@@ -40,6 +40,26 @@ pub struct PracticeRow {
 /// The shares of an old code over the dataset's commissioners, largest first.
 pub type Shares = Vec<(String, f64, f64)>;
 
+/// Resolves one practice-level file's codes (see [`from_practices`]) and merges its crosswalk
+/// rows into `walk`, replacing any earlier rows for the same old codes.
+pub fn merge_file(
+    target: &mut Target,
+    walk: &mut Vec<Vec<String>>,
+    rows: &[PracticeRow],
+    file: &std::path::Path,
+    period: &str,
+) -> Vec<Resolution> {
+    let basis = format!(
+        "registered patients of each practice in {} ({period})",
+        file.file_name().and_then(|n| n.to_str()).unwrap_or_default()
+    );
+    let (table, resolved) = from_practices(target, rows, &basis);
+    let new_old: std::collections::BTreeSet<&String> = table.iter().map(|t| &t[0]).collect();
+    walk.retain(|w| !new_old.contains(&w[0]));
+    walk.extend(table);
+    resolved
+}
+
 /// Maps every commissioner of `rows` the dataset does not know and adds it (and practices the
 /// dataset does not know) to the target; returns the crosswalk rows and the resolutions.
 pub fn from_practices(

@@ -240,15 +240,13 @@ pub fn import(files: &[PathBuf], dir: &Path) -> Result<Imported> {
     }
     let mut walk = target.existing("code_crosswalk", &crosswalk::HEADER)?;
     for r in read.iter().filter(|r| matches!(r.layout, Layout::Totals)) {
-        let basis = format!(
-            "registered patients of each practice in {} ({})",
-            r.path.file_name().and_then(|n| n.to_str()).unwrap_or_default(),
-            r.month
+        let resolved = crosswalk::merge_file(
+            &mut target,
+            &mut walk,
+            &r.practices,
+            &r.path,
+            &r.month.to_string(),
         );
-        let (table, resolved) = crosswalk::from_practices(&mut target, &r.practices, &basis);
-        let new_old: BTreeSet<&String> = table.iter().map(|t| &t[0]).collect();
-        walk.retain(|w| !new_old.contains(&w[0]));
-        walk.extend(table);
         imported.resolved.extend(resolved);
     }
     for r in read.iter().filter(|r| matches!(r.layout, Layout::Quinary)) {

@@ -236,15 +236,7 @@ pub fn import(files: &[PathBuf], dir: &Path, year: Option<&str>, mappings: &Mapp
     let mut order: Vec<&Read> = read.iter().collect();
     order.sort_by(|a, b| a.year.cmp(&b.year));
     for r in &order {
-        let basis = format!(
-            "registered patients of each practice in {} ({})",
-            r.path.file_name().and_then(|n| n.to_str()).unwrap_or_default(),
-            r.year
-        );
-        let (table, resolved) = crosswalk::from_practices(&mut target, &r.practices, &basis);
-        let new_old: BTreeSet<&String> = table.iter().map(|t| &t[0]).collect();
-        walk.retain(|w| !new_old.contains(&w[0]));
-        walk.extend(table);
+        let resolved = crosswalk::merge_file(&mut target, &mut walk, &r.practices, &r.path, &r.year);
         imported.resolved.extend(resolved);
         for row in &r.rows {
             rows.push(
