@@ -672,6 +672,8 @@ pub static TABLES: &[TableSpec] = &[
             nullable("value", ColType::Amount),
             nullable("lower_ci95", ColType::Amount),
             nullable("upper_ci95", ColType::Amount),
+            nullable("lower_ci998", ColType::Amount),
+            nullable("upper_ci998", ColType::Amount),
             nullable("count", ColType::NonNeg),
             nullable("denominator", ColType::NonNeg),
         ],

@@ -11,6 +11,7 @@
 pub mod audit;
 pub mod catalogue;
 pub mod disclosure;
+pub mod external;
 mod maps;
 pub mod output;
 mod plan;

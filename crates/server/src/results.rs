@@ -199,13 +199,14 @@ pub fn prepare_with(
     let catalogue = engine::Catalogue::default_catalogue()
         .map_err(|p| Error::Results(format!("the built-in catalogue: {} problems", p.len())))?;
     let computed = engine::compute(ds, &catalogue, &engine::Options::default(), progress)?;
-    engine::output::write(
-        dir,
-        "indicators",
-        &engine::published_schema(),
-        &computed.published,
-        false,
-    )?;
+    // Indicators published by others (Fingertips), as published, beside the computed ones.
+    let external = engine::external::published(ds)?;
+    for (why, n) in &external.left_out {
+        tracing::info!("external indicators: {n} rows left out: {why}");
+    }
+    let mut published = computed.published.clone();
+    published.extend(external.batches.iter().cloned());
+    engine::output::write(dir, "indicators", &engine::published_schema(), &published, false)?;
     engine::output::write(
         dir,
         "indicator_signals",
@@ -216,7 +217,7 @@ pub fn prepare_with(
     progress("assessing");
     // Assessed from the published table and its signals, so that every value, rule text,
     // explanation, league place and diagnosis served is one a caller could read anyway.
-    let table = policy::table::Table::from_batches(&computed.published, &computed.published_signals, &[])
+    let table = policy::table::Table::from_batches(&published, &computed.published_signals, &[])
         .map_err(|e| Error::Results(e.to_string()))?;
     let mut ctx = policy::assess::Context::default();
     for o in &ds.organisations {
@@ -315,6 +316,17 @@ pub fn prepare_with(
             ci: format!("{:?}", i.ci).to_lowercase(),
             target: i.target,
         })
+        .chain(external.meta.iter().map(|m| IndicatorMeta {
+            id: m.id.clone(),
+            title: m.title.clone(),
+            description: m.source.clone(),
+            domain: "external".into(),
+            unit: String::new(),
+            direction: "none".into(),
+            multiplier: 1.0,
+            ci: "none".into(),
+            target: None,
+        }))
         .collect();
     write_json(dir, "catalogue.json", &indicators)?;
     // The manifest last: a folder without it is recomputed.

@@ -128,6 +128,18 @@ fn demo_real_builds_validates_and_computes_the_real_dataset() {
             .any(|l| l.starts_with("rtt_18w,") && l.contains("2015-04")),
         "no rtt_18w for April 2015"
     );
+    // Fingertips indicators beside the computed ones, as published: dementia prevalence of a
+    // practice, and in the served catalogue with their source.
+    assert!(
+        csv.lines().any(|l| l.starts_with("fingertips_247,organisation,") && l.contains(",practice,financial_year,")),
+        "no practice-level fingertips_247"
+    );
+    let catalogue =
+        std::fs::read_to_string(dir.path().join("footprint-demo/results-real/catalogue.json")).unwrap();
+    assert!(
+        catalogue.contains("\"fingertips_93930\"") && catalogue.contains("OHID Fingertips, indicator 93930"),
+        "{catalogue}"
+    );
 }
 
 #[test]

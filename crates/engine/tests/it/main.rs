@@ -4,6 +4,7 @@
 
 mod attack;
 mod catalogue;
+mod external;
 mod planted;
 mod tiny;
 
