@@ -60,6 +60,16 @@ pub fn merge_file(
     resolved
 }
 
+/// Stages the merged crosswalk (if any) as `code_crosswalk.csv`, sorted.
+pub fn stage(target: &mut Target, mut walk: Vec<Vec<String>>, imported: &mut super::Imported) {
+    if walk.is_empty() {
+        return;
+    }
+    walk.sort();
+    target.stage("code_crosswalk", &HEADER, &walk);
+    imported.tables.push(("code_crosswalk".into(), walk.len()));
+}
+
 /// Maps every commissioner of `rows` the dataset does not know and adds it (and practices the
 /// dataset does not know) to the target; returns the crosswalk rows and the resolutions.
 pub fn from_practices(

@@ -297,12 +297,7 @@ pub fn import(files: &[PathBuf], dir: &Path) -> Result<Imported> {
         imported.tables.push((table.to_string(), n));
         imported.periods.extend(months[i].iter().cloned());
     }
-    if !walk.is_empty() {
-        walk.sort();
-        let k = walk.len();
-        target.stage("code_crosswalk", &crosswalk::HEADER, &walk);
-        imported.tables.push(("code_crosswalk".into(), k));
-    }
+    crosswalk::stage(&mut target, walk, &mut imported);
     target.commit()?;
     Ok(imported)
 }

@@ -446,13 +446,16 @@ pub(crate) fn column_sum(rows: &[Vec<String>], col: usize, keep: impl Fn(&[Strin
 
 /// The kind of a trust added from its name (the skeleton's own rules in `rules.toml`).
 pub(crate) fn trust_kind(name: &str) -> OrgKind {
-    let rules = crate::Rules::parse(include_str!("../../../../data/england/rules.toml"));
+    // The skeleton's rules, parsed once (a test checks the built-in file parses).
+    static RULES: std::sync::OnceLock<Option<crate::Rules>> = std::sync::OnceLock::new();
+    let rules =
+        RULES.get_or_init(|| crate::Rules::parse(include_str!("../../../../data/england/rules.toml")).ok());
     let upper = name.to_uppercase();
     if upper.contains("CCG") || upper.contains("CLINICAL COMMISSIONING") {
         return OrgKind::Commissioner;
     }
     match rules {
-        Ok(r) => r.trust_kind(name),
-        Err(_) => OrgKind::MentalHealthTrust,
+        Some(r) => r.trust_kind(name),
+        None => OrgKind::MentalHealthTrust,
     }
 }

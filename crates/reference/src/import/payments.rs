@@ -262,12 +262,7 @@ pub fn import(files: &[PathBuf], dir: &Path, year: Option<&str>, mappings: &Mapp
     }
     target.stage("gp_payments", &hdr, &rows);
     imported.tables.push(("gp_payments".into(), n));
-    if !walk.is_empty() {
-        walk.sort();
-        let k = walk.len();
-        target.stage("code_crosswalk", &crosswalk::HEADER, &walk);
-        imported.tables.push(("code_crosswalk".into(), k));
-    }
+    crosswalk::stage(&mut target, walk, &mut imported);
     target.commit()?;
     Ok(imported)
 }
