@@ -29,6 +29,7 @@ mod demo;
 mod indicators;
 mod info;
 mod output;
+mod programme;
 mod progress;
 mod reference;
 mod regime;
@@ -210,6 +211,16 @@ enum Command {
     /// plan adds up against projected demand.
     #[command(subcommand)]
     Capacity(capacity::CapacityCommand),
+    /// The transformation fund: portfolio selection under budget and quotas, appraisal and
+    /// eligibility of bids.
+    #[command(subcommand)]
+    Fund(programme::FundCommand),
+    /// Vanguard applications: peer-review scoring with leniency normalised.
+    #[command(subcommand)]
+    Vanguards(programme::VanguardsCommand),
+    /// The new care models programme office on the register's store: care models,
+    /// applications, reviews, selection, drawdown, flexibilities, and coverage of new terms.
+    Programme(programme::ProgrammeArgs),
     /// Generate a synthetic England, or report how a generated one compares with England.
     ///
     /// Writes a full dataset (every table of the data contract) on the real England skeleton:
@@ -488,6 +499,9 @@ fn main() -> ExitCode {
         } => reference::run(&raw, &rules, &out, check),
         Command::Budgets(cmd) => budgets::run(cmd),
         Command::Capacity(cmd) => capacity::run(cmd),
+        Command::Fund(cmd) => programme::fund(cmd),
+        Command::Vanguards(cmd) => programme::vanguards(cmd),
+        Command::Programme(args) => programme::run(args),
         Command::Assess(args) => assess::run(args),
         Command::Regime(args) => regime::run(args),
         Command::Packs(cmd) => assess::packs(cmd),

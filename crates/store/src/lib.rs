@@ -42,13 +42,14 @@ pub enum Backend {
     Postgres,
 }
 
-const MIGRATIONS: [(i64, &str); 6] = [
+const MIGRATIONS: [(i64, &str); 7] = [
     (1, include_str!("../migrations/0001_register.sql")),
     (2, include_str!("../migrations/0002_tracking.sql")),
     (3, include_str!("../migrations/0003_tokens.sql")),
     (4, include_str!("../migrations/0004_token_limits.sql")),
     (5, include_str!("../migrations/0005_intervention_details.sql")),
     (6, include_str!("../migrations/0006_reporting.sql")),
+    (7, include_str!("../migrations/0007_programme.sql")),
 ];
 
 /// A connection pool to the register.
@@ -161,8 +162,9 @@ impl Store {
         Ok(store)
     }
 
-    /// `?` placeholders in the dialect's form.
-    pub(crate) fn sql(&self, sql: &str) -> String {
+    /// `?` placeholders in the dialect's form (public for the crates that keep their records
+    /// in this store, such as the programme office).
+    pub fn sql(&self, sql: &str) -> String {
         match self.backend {
             Backend::Sqlite => sql.to_string(),
             Backend::Postgres => {
@@ -192,7 +194,7 @@ impl Store {
 
     /// Begins a write transaction: `BEGIN IMMEDIATE` on SQLite, so the write lock is taken
     /// (waiting on the busy timeout) before anything is read.
-    pub(crate) async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
+    pub async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
         Ok(match self.backend {
             Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
             Backend::Postgres => self.pool.begin().await?,
@@ -253,7 +255,8 @@ impl Store {
         Ok(())
     }
 
-    pub(crate) fn pool(&self) -> &AnyPool {
+    /// The connection pool, for reads by the crates that keep their records here.
+    pub fn pool(&self) -> &AnyPool {
         &self.pool
     }
 }

@@ -281,8 +281,9 @@ pub struct Organisation {
 }
 
 /// One change in progress: its transaction and its audit row (written first).
-pub(crate) struct Change {
-    pub(crate) tx: Transaction<'static, Any>,
+#[allow(missing_debug_implementations)]
+pub struct Change {
+    pub tx: Transaction<'static, Any>,
     audit: i64,
 }
 
@@ -299,7 +300,8 @@ fn opt(r: &AnyRow, i: usize) -> Result<Option<String>> {
 }
 
 impl Store {
-    pub(crate) async fn change(&self, actor: &str, action: &str, entity: &str) -> Result<Change> {
+    /// Starts a change: a write transaction that begins with its audit row.
+    pub async fn change(&self, actor: &str, action: &str, entity: &str) -> Result<Change> {
         if actor.trim().is_empty() {
             return Err(Error::Refused(
                 "every change needs an actor (who is doing it)".into(),
@@ -319,7 +321,8 @@ impl Store {
         Ok(Change { tx, audit })
     }
 
-    pub(crate) async fn commit(
+    /// Commits a change, recording the entity's id and its states before and after.
+    pub async fn commit(
         &self,
         mut c: Change,
         id: Option<i64>,
