@@ -63,6 +63,16 @@ pub fn run(
     let results = out.join("results");
     let database = format!("sqlite://{}", out.join("footprint.db").display());
     let synced = crate::serve::prepare(&synthetic, &results, &database, false, progress)?;
+    // The new care models programme: synthetic England's vanguards and a worked round of
+    // applications, reviews, selection and drawdown (docs/programme.md).
+    if let Some(p) = crate::programme::scenario_if_empty(&synthetic, &database)? {
+        tracing::info!(
+            "new care models programme: {} applications, {} refused, {} selected",
+            p.applications,
+            p.refused.len(),
+            p.selected.len()
+        );
+    }
     if format == Format::Text {
         let report = synth::report(&synthetic).context("reporting the calibration")?;
         crate::output::emit(&format!(

@@ -284,6 +284,63 @@ pub fn vanguards(cmd: VanguardsCommand) -> anyhow::Result<ExitCode> {
     }
 }
 
+/// Loads the dataset's new care models and runs the worked round into the register at
+/// `database` (used by `programme scenario` and by `demo`).
+pub fn scenario(
+    runtime: &tokio::runtime::Runtime,
+    ds: &dataset::Dataset,
+    database: &str,
+    rules: &FundRules,
+    actor: &str,
+) -> anyhow::Result<programme::scenario::Summary> {
+    let engine = engine::Engine::new(ds)?;
+    let positions = programme::scenario::positions(ds)?;
+    let lists = programme::scenario::latest_lists(&engine)?;
+    let care_models = programme::scenario::vanguards(ds, &lists)?;
+    drop(engine);
+    Ok(runtime.block_on(async {
+        let office = store::Store::open(database)
+            .await
+            .map(Office::new)
+            .map_err(|e| anyhow::anyhow!("{database}: {e}"))?;
+        programme::scenario::build(ds, &office, &positions, &care_models, &lists, rules, actor)
+            .await
+            .map_err(anyhow::Error::from)
+    })?)
+}
+
+/// The worked round into a fresh register (the demo's): nothing when it already has
+/// applications.
+pub fn scenario_if_empty(
+    dataset: &std::path::Path,
+    database: &str,
+) -> anyhow::Result<Option<programme::scenario::Summary>> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the runtime")?;
+    let empty = runtime.block_on(async {
+        let office = store::Store::open(database)
+            .await
+            .map(Office::new)
+            .map_err(|e| anyhow::anyhow!("{database}: {e}"))?;
+        anyhow::Ok(office.applications().await?.is_empty())
+    })?;
+    if !empty {
+        return Ok(None);
+    }
+    let loaded = crate::validate::load_for_use(dataset, &dataset::Options::default())
+        .map_err(|r| anyhow::anyhow!("{}: {} problems", dataset.display(), r.error_count))?;
+    scenario(
+        &runtime,
+        &loaded.dataset,
+        database,
+        &FundRules::builtin(),
+        "footprint demo",
+    )
+    .map(Some)
+}
+
 fn actor(a: Option<String>) -> String {
     a.or_else(|| std::env::var("USER").ok())
         .filter(|s| !s.trim().is_empty())
@@ -322,22 +379,7 @@ pub fn run(args: ProgrammeArgs) -> anyhow::Result<ExitCode> {
         } => {
             let rules = fund_rules(path.as_deref())?;
             let loaded = load(&dataset)?;
-            let ds = &loaded.dataset;
-            let engine = engine::Engine::new(ds)?;
-            let positions = programme::scenario::positions(ds)?;
-            let lists = programme::scenario::latest_lists(&engine)?;
-            let care_models = programme::scenario::vanguards(ds, &lists)?;
-            drop(engine);
-            let office = open(&args.database)?;
-            let summary = runtime.block_on(programme::scenario::build(
-                ds,
-                &office,
-                &positions,
-                &care_models,
-                &lists,
-                &rules,
-                &actor,
-            ))?;
+            let summary = scenario(&runtime, &loaded.dataset, &args.database, &rules, &actor)?;
             match format {
                 Format::Json => emit_json(&summary),
                 Format::Text => {

@@ -269,10 +269,10 @@ pub struct Summary {
     pub as_of: String,
 }
 
-/// The scenario's date: the end of the financial year after the dataset's last.
+/// The scenario's date: the last day of the dataset's window (the programme runs inside it,
+/// so the finance table speaks for its years).
 pub fn as_of(ds: &dataset::Dataset) -> String {
-    let fy = ds.manifest.to.financial_year();
-    format!("{}-03-31", fy + 2)
+    model::format_date(ds.manifest.to.last_day())
 }
 
 /// Builds the worked round into the office.
@@ -290,7 +290,12 @@ pub async fn build(
     for m in care_models {
         office.put_care_model(m, actor).await?;
     }
-    let fy = ds.manifest.to.financial_year() + 1;
+    // Services are decommissioned nine and three months before the window ends; double running
+    // in the year of the last decommissioning and the year before; savings from then on.
+    let to = ds.manifest.to;
+    let first_date = model::format_date(to.plus(-9).last_day());
+    let last_date = model::format_date(to.plus(-3).last_day());
+    let fy = to.plus(-3).financial_year() - 1;
     let label = |y: i32| model::Period::Year(y).to_string();
     let in_trouble = |o: &str| {
         positions.get(o).is_some_and(|p| {
@@ -428,12 +433,12 @@ pub async fn build(
         let decommissioning = vec![
             Decommissioning {
                 service: services[0].into(),
-                date: format!("{}-09-30", fy + 1),
+                date: first_date.clone(),
                 released: (saving * 0.5).round(),
             },
             Decommissioning {
                 service: services[1].into(),
-                date: format!("{}-03-31", fy + 2),
+                date: last_date.clone(),
                 released: (saving * 0.5).round(),
             },
         ];
@@ -473,7 +478,7 @@ pub async fn build(
         let leniency = rng.next() * 3.0 - 1.0;
         let spread = 0.6 + rng.next();
         for k in 0..9 {
-            let target = &apps[(r + k * 5) % apps.len()].application;
+            let target = &apps[(r + k * 4) % apps.len()].application;
             let conflict = k > 0 && target.system_code == reviewer.system_code;
             let q = quality.get(&target.id).copied().unwrap_or(0.0);
             let score = (5.5 + leniency + spread * q + (rng.next() - 0.5)).clamp(1.0, 10.0);
@@ -546,7 +551,8 @@ pub async fn build(
                     .iter()
                     .find(|x| x.application_id == m.application_id)
                     .map_or(String::new(), |x| x.service.clone());
-        if slips {
+        // Nothing is met after the scenario's date.
+        if slips || m.due > as_of(ds) {
             continue;
         }
         office.meet_milestone(m.id, &m.due, actor).await?;

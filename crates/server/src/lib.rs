@@ -16,6 +16,7 @@ pub mod forms;
 pub mod map;
 pub mod openapi;
 pub mod pages;
+pub mod programme;
 pub mod results;
 pub mod returns;
 pub mod svg;

@@ -44,6 +44,8 @@ pub enum Kind {
     Since,
     /// A return's status.
     ReturnStatus,
+    /// A date, YYYY-MM-DD.
+    Date,
 }
 
 #[derive(Debug)]
@@ -533,6 +535,60 @@ pub const ROUTES: &[Route] = &[
         csv: false,
         answer: Answer::One(schema::<crate::capacity::Checked>),
     },
+    Route {
+        id: "programme",
+        method: "get",
+        path: "/api/v1/programme",
+        summary: "The new care models programme: care models, applications with their peer-review ranking, appraisal and refusals, the selection and what binds, the transformation fund's drawdown against decommissioning milestones (slipping and drift to deficit support flagged), flexibilities",
+        access: Access::Token,
+        params: &[query(
+            "as_of",
+            Kind::Date,
+            "the date drawdown is shown at (default: the dataset's last day)",
+        )],
+        csv: false,
+        answer: Answer::One(schema::<crate::programme::ProgrammeView>),
+    },
+    Route {
+        id: "programme_review",
+        method: "post",
+        path: "/api/v1/programme/reviews",
+        summary: "Record a peer review of an application (audited; one per reviewer and application; a declared conflict is recorded and not counted)",
+        access: Access::Write,
+        params: &[],
+        csv: false,
+        answer: Answer::One(schema::<programme::review::Review>),
+    },
+    Route {
+        id: "programme_milestone_met",
+        method: "post",
+        path: "/api/v1/programme/milestones/{id}/met",
+        summary: "Record a decommissioning milestone as met (audited)",
+        access: Access::Write,
+        params: &[path("id", Kind::Id, "a milestone number")],
+        csv: false,
+        answer: Answer::One(schema::<programme::fund::Milestone>),
+    },
+    Route {
+        id: "programme_tranche_release",
+        method: "post",
+        path: "/api/v1/programme/tranches/{id}/release",
+        summary: "Release a tranche of the transformation fund (audited); 422 unless its decommissioning milestone is met",
+        access: Access::Write,
+        params: &[path("id", Kind::Id, "a tranche number")],
+        csv: false,
+        answer: Answer::One(schema::<programme::fund::Tranche>),
+    },
+    Route {
+        id: "programme_flexibility",
+        method: "post",
+        path: "/api/v1/programme/flexibilities",
+        summary: "Record a procurement waiver, a legal-advice request and its answer, or a conflict of interest for a new care model (audited)",
+        access: Access::Write,
+        params: &[],
+        csv: false,
+        answer: Answer::One(schema::<programme::office::Flexibility>),
+    },
 ];
 
 fn handler(id: &str) -> MethodRouter<Shared> {
@@ -579,6 +635,11 @@ fn handler(id: &str) -> MethodRouter<Shared> {
         "capacity" => get(crate::capacity::england),
         "capacity_system" => get(crate::capacity::system),
         "capacity_check" => post(crate::capacity::check_route),
+        "programme" => get(crate::programme::get_programme),
+        "programme_review" => post(crate::programme::post_review),
+        "programme_milestone_met" => post(crate::programme::post_milestone_met),
+        "programme_tranche_release" => post(crate::programme::post_tranche_release),
+        "programme_flexibility" => post(crate::programme::post_flexibility),
         other => unreachable!("route {other} in ROUTES has no handler"),
     }
 }
@@ -661,6 +722,7 @@ fn param_schema(kind: Kind) -> Value {
         Kind::Id => json!({"type": "integer", "format": "int64", "minimum": 1, "maximum": i64::MAX}),
         Kind::FeedFormat => json!({"type": "string", "enum": ["json", "atom"]}),
         Kind::ReturnStatus => json!({"type": "string", "enum": returns::STATUSES}),
+        Kind::Date => json!({"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"}),
         Kind::Since => {
             json!({"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]{1,9})?)?Z)?$"})
         }
@@ -686,6 +748,14 @@ fn request_body(id: &str) -> (&'static str, fn() -> Value) {
     match id {
         "budgets_settle" => ("SettleRequest", request_schema::<api::SettleRequest>),
         "capacity_check" => ("CapacityCheck", request_schema::<crate::capacity::CheckRequest>),
+        "programme_review" => ("NewReview", request_schema::<crate::programme::NewReview>),
+        "programme_milestone_met" | "programme_tranche_release" => {
+            ("OnDate", request_schema::<crate::programme::OnDate>)
+        }
+        "programme_flexibility" => (
+            "NewFlexibility",
+            request_schema::<crate::programme::NewFlexibility>,
+        ),
         "create_intervention" => ("NewIntervention", request_schema::<store::NewIntervention>),
         "close_intervention" => ("CloseIntervention", request_schema::<write::CloseIntervention>),
         "create_case" => ("NewCase", request_schema::<write::NewCase>),

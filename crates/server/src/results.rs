@@ -16,7 +16,7 @@ use std::sync::Arc;
 pub const PACKS: [&str; 4] = ["sof-2016", "nof-2025", "ccg-iaf-2016", "system-2015"];
 
 /// Bumped when the folder's layout changes: older folders are recomputed.
-const LAYOUT: u32 = 4;
+const LAYOUT: u32 = 5;
 
 #[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Region {
@@ -116,6 +116,17 @@ pub struct Results {
     /// The published baseline the projection starts from (`Baseline::published`: age bands,
     /// spells under the disclosure rule, nights rounded), to check plans against.
     pub capacity_baseline: Option<capacity::baseline::Baseline>,
+    /// What the programme office needs from the dataset: each organisation's financial
+    /// position in the latest year (eligibility, drift to deficit support) and the window's
+    /// last day (the default date drawdown is shown at).
+    pub programme: ProgrammeInputs,
+}
+
+/// The dataset's part of the programme office.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ProgrammeInputs {
+    pub positions: BTreeMap<String, programme::fund::Position>,
+    pub as_of: String,
 }
 
 fn write_json(dir: &Path, name: &str, value: &impl Serialize) -> Result<(), Error> {
@@ -252,6 +263,14 @@ pub fn prepare_with(
     let assessed = regime::assess_table_with(ds, &table, register)?;
     write_json(dir, "regime.json", &assessed)?;
     write_json(dir, "decisions.json", &decisions)?;
+    write_json(
+        dir,
+        "programme.json",
+        &ProgrammeInputs {
+            positions: programme::scenario::positions(ds).map_err(|e| Error::Results(e.to_string()))?,
+            as_of: model::format_date(ds.manifest.to.last_day()),
+        },
+    )?;
     progress("heads and beds");
     match capacity_for(ds)? {
         Some((baseline, report)) => {
@@ -416,6 +435,7 @@ impl Results {
         } else {
             (None, None)
         };
+        let programme: ProgrammeInputs = read_json(dir, "programme.json")?;
         let mut strings = Interner::default();
         let mut values = Vec::new();
         let mut position: HashMap<[Arc<str>; 5], u32> = HashMap::new();
@@ -563,6 +583,7 @@ impl Results {
             regime: Some(regime),
             capacity,
             capacity_baseline,
+            programme,
         })
     }
 

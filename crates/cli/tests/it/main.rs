@@ -304,6 +304,7 @@ mod budgets;
 mod capacity;
 mod import;
 mod indicators;
+mod programme;
 mod regime;
 mod stats;
 mod synth;
