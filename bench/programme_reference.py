@@ -81,7 +81,26 @@ def reviews(seed):
     return {"applications": apps, "reviews": revs, "ranking": ranking}
 
 
+def bench(path, count):
+    """Instances of the issue's size (269 bids, 10 quotas) solved by HiGHS, timed."""
+    import time
+    cases = []
+    for seed in range(1000, 1000 + count):
+        bids, rules = instance(seed, 269, 10)
+        t = time.perf_counter()
+        value = solve(bids, rules)
+        cases.append({"seed": seed, "bids": bids, "rules": rules, "total_value": value,
+                      "highs_seconds": time.perf_counter() - t})
+    with open(path, "w") as f:
+        json.dump(cases, f)
+    times = sorted(c["highs_seconds"] for c in cases)
+    print(f"HiGHS: {count} instances, median {times[len(times) // 2]:.4f} s, max {times[-1]:.4f} s")
+
+
 def main():
+    import sys
+    if len(sys.argv) == 4 and sys.argv[1] == "--bench":
+        return bench(sys.argv[2], int(sys.argv[3]))
     out = {"source": "SciPy milp (HiGHS) and NumPy, bench/programme_reference.py", "select": [], "review": []}
     for seed, (n, k) in enumerate([(10, 3), (14, 4), (16, 6), (40, 6), (80, 8), (150, 10), (269, 10), (269, 10)]):
         bids, rules = instance(seed, n, k)

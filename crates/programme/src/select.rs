@@ -414,9 +414,22 @@ impl Model<'_> {
     }
 }
 
-/// Chooses the portfolio and explains it.
-pub fn select(bids: &[Bid], rules: &Rules) -> Result<Selection> {
-    let groups = rules
+/// The best total value and whether it was proved optimal, without the explanation (`None`:
+/// no selection meets the rules). For benchmarks.
+pub fn solve_only(bids: &[Bid], rules: &Rules) -> Result<Option<(f64, bool)>> {
+    let model = Model {
+        bids,
+        budget: rules.budget,
+        groups: groups(bids, rules),
+    };
+    Ok(match model.solve(None, None, None)? {
+        Solved::Optimal(_, v, proven) => Some((v, proven)),
+        Solved::Infeasible => None,
+    })
+}
+
+fn groups(bids: &[Bid], rules: &Rules) -> Vec<(Vec<usize>, u32, Option<u32>)> {
+    rules
         .quota
         .iter()
         .map(|q| {
@@ -428,11 +441,15 @@ pub fn select(bids: &[Bid], rules: &Rules) -> Result<Selection> {
                 .collect();
             (members, q.min, q.max)
         })
-        .collect();
+        .collect()
+}
+
+/// Chooses the portfolio and explains it.
+pub fn select(bids: &[Bid], rules: &Rules) -> Result<Selection> {
     let model = Model {
         bids,
         budget: rules.budget,
-        groups,
+        groups: groups(bids, rules),
     };
     let method = "0/1 integer programme, branch and bound (microlp), checked in plain arithmetic".to_string();
     let (chosen, total_value, proven) = match model.solve(None, None, None)? {

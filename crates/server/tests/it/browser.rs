@@ -607,3 +607,62 @@ async fn a_regional_user_runs_the_whole_cycle_through_the_forms() {
     );
     b.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_programme_page_shows_the_round_in_chromium() {
+    let Some(b) = Browser::start().await else { return };
+    let summary = crate::programme_round(&b.app).await;
+    let (c, base) = (&b.client, &b.base);
+    b.sign_in("national").await;
+    c.goto(&format!("{base}/programme")).await.unwrap();
+    c.wait().for_element(Locator::Css("section#fund")).await.unwrap();
+    let text = main_text(c).await;
+    assert!(text.contains("New care models programme"), "{text}");
+    for id in &summary.refused {
+        let row = c.find(Locator::Id(&format!("application-{id}"))).await.unwrap();
+        assert_eq!(row.attr("data-status").await.unwrap().as_deref(), Some("refused"));
+        assert!(
+            row.text()
+                .await
+                .unwrap()
+                .contains("would fund an existing deficit")
+        );
+    }
+    for id in &summary.selected {
+        let row = c.find(Locator::Id(&format!("application-{id}"))).await.unwrap();
+        assert_eq!(
+            row.attr("data-status").await.unwrap().as_deref(),
+            Some("selected")
+        );
+    }
+    let selection = c
+        .find(Locator::Css("section#selection"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        selection.contains("proven optimal") && selection.contains("Binds:"),
+        "{selection}"
+    );
+    let slipping = c
+        .find_all(Locator::Css("section#fund td.slipping"))
+        .await
+        .unwrap();
+    assert_eq!(slipping.len(), 1);
+    assert!(slipping[0].text().await.unwrap().contains("due"));
+    let flex = c
+        .find(Locator::Css("section#flexibilities"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        flex.contains("conflict of interest") && flex.contains("procurement waiver"),
+        "{flex}"
+    );
+    shot(&b, "programme.png").await;
+    b.close().await;
+}

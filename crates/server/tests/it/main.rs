@@ -9,6 +9,7 @@ mod capacity;
 mod cycle;
 mod dashboard;
 mod hygiene;
+mod programme;
 mod real;
 mod register;
 mod security;
@@ -305,4 +306,34 @@ pub fn quiet_trust(app: &App) -> (String, String) {
         }
     }
     panic!("no quiet system with an assessed acute trust in {}", app.region);
+}
+
+/// The new care models programme's worked round (`footprint programme scenario`) in the app's
+/// register: the dataset is read on its own thread (the engine runs its own runtime).
+pub async fn programme_round(app: &App) -> ::programme::scenario::Summary {
+    let f = fixture();
+    let (ds, positions, lists, models) = std::thread::spawn(move || {
+        let ds = dataset::load(&f.data, &dataset::Options::default())
+            .expect("valid")
+            .dataset;
+        let engine = engine::Engine::new(&ds).unwrap();
+        let positions = ::programme::scenario::positions(&ds).unwrap();
+        let lists = ::programme::scenario::latest_lists(&engine).unwrap();
+        let models = ::programme::scenario::vanguards(&ds, &lists).unwrap();
+        (ds, positions, lists, models)
+    })
+    .join()
+    .unwrap();
+    let office = ::programme::office::Office::new(app.state.db.clone());
+    ::programme::scenario::build(
+        &ds,
+        &office,
+        &positions,
+        &models,
+        &lists,
+        &::programme::fund::FundRules::builtin(),
+        "test",
+    )
+    .await
+    .unwrap()
 }
