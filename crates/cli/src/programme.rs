@@ -298,7 +298,7 @@ pub fn scenario(
     let lists = programme::scenario::latest_lists(&engine)?;
     let care_models = programme::scenario::vanguards(ds, &lists)?;
     drop(engine);
-    Ok(runtime.block_on(async {
+    runtime.block_on(async {
         let office = store::Store::open(database)
             .await
             .map(Office::new)
@@ -306,7 +306,7 @@ pub fn scenario(
         programme::scenario::build(ds, &office, &positions, &care_models, &lists, rules, actor)
             .await
             .map_err(anyhow::Error::from)
-    })?)
+    })
 }
 
 /// The worked round into a fresh register (the demo's): nothing when it already has

@@ -186,13 +186,14 @@ fn fy_of(date: &str) -> Option<i32> {
     Some(if m >= 4 { y } else { y - 1 })
 }
 
-fn money(x: f64) -> String {
+/// Pounds with thousands separators, rounded to the pound (`-£1,234`).
+pub fn money(x: f64) -> String {
     let neg = x < 0.0;
     let whole = x.abs().round() as u64;
     let digits = whole.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);

@@ -170,7 +170,7 @@ pub fn rules_from(file: &str, text: &str, header: &[String]) -> Result<Rules> {
     let mut quota = Vec::with_capacity(raw.quota.len());
     for q in &raw.quota {
         let field = q.field.get_ref().to_ascii_lowercase();
-        if !header.iter().any(|h| *h == field) {
+        if !header.contains(&field) {
             return Err(err(
                 q.field.span(),
                 q.field.get_ref().clone(),

@@ -348,16 +348,7 @@ pub async fn post_flexibility(
 }
 
 fn pounds(x: f64) -> String {
-    let whole = x.abs().round() as u64;
-    let digits = whole.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    format!("{}£{out}", if x < 0.0 { "−" } else { "" })
+    fund::money(x).replace('-', "−")
 }
 
 /// `GET /programme`: the programme's page.

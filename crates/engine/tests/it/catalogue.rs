@@ -31,6 +31,8 @@ fn the_default_catalogue_has_the_fixed_indicator_ids() {
             "emergency_admissions_rate",
             "ie_margin",
             "liquidity_days",
+            "new_terms_population_share",
+            "new_terms_spend_share",
             "readmissions_30d",
             "rtt_18w",
             "rtt_52w",
