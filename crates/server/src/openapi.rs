@@ -550,7 +550,7 @@ pub const ROUTES: &[Route] = &[
         answer: Answer::One(schema::<crate::programme::ProgrammeView>),
     },
     Route {
-        id: "programme_review",
+        id: "add_programme_review",
         method: "post",
         path: "/api/v1/programme/reviews",
         summary: "Record a peer review of an application (audited; one per reviewer and application; a declared conflict is recorded and not counted)",
@@ -580,7 +580,7 @@ pub const ROUTES: &[Route] = &[
         answer: Answer::One(schema::<programme::fund::Tranche>),
     },
     Route {
-        id: "programme_flexibility",
+        id: "add_programme_flexibility",
         method: "post",
         path: "/api/v1/programme/flexibilities",
         summary: "Record a procurement waiver, a legal-advice request and its answer, or a conflict of interest for a new care model (audited)",
@@ -636,10 +636,10 @@ fn handler(id: &str) -> MethodRouter<Shared> {
         "capacity_system" => get(crate::capacity::system),
         "capacity_check" => post(crate::capacity::check_route),
         "programme" => get(crate::programme::get_programme),
-        "programme_review" => post(crate::programme::post_review),
+        "add_programme_review" => post(crate::programme::post_review),
         "programme_milestone_met" => post(crate::programme::post_milestone_met),
         "programme_tranche_release" => post(crate::programme::post_tranche_release),
-        "programme_flexibility" => post(crate::programme::post_flexibility),
+        "add_programme_flexibility" => post(crate::programme::post_flexibility),
         other => unreachable!("route {other} in ROUTES has no handler"),
     }
 }
@@ -748,11 +748,11 @@ fn request_body(id: &str) -> (&'static str, fn() -> Value) {
     match id {
         "budgets_settle" => ("SettleRequest", request_schema::<api::SettleRequest>),
         "capacity_check" => ("CapacityCheck", request_schema::<crate::capacity::CheckRequest>),
-        "programme_review" => ("NewReview", request_schema::<crate::programme::NewReview>),
+        "add_programme_review" => ("NewReview", request_schema::<crate::programme::NewReview>),
         "programme_milestone_met" | "programme_tranche_release" => {
             ("OnDate", request_schema::<crate::programme::OnDate>)
         }
-        "programme_flexibility" => (
+        "add_programme_flexibility" => (
             "NewFlexibility",
             request_schema::<crate::programme::NewFlexibility>,
         ),

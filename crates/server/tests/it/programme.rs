@@ -235,6 +235,36 @@ async fn the_programme_is_read_and_written_over_the_api() {
             .any(|a| a.action == "release_tranche" && a.actor.starts_with("token:national"))
     );
 
+    // Every write: 401 without a token, 403 for tokens that cannot write, nothing audited.
+    let before = app.state.db.audit().await.unwrap().len();
+    for r in server::openapi::ROUTES
+        .iter()
+        .filter(|r| crate::api::programme_write(r))
+    {
+        let uri = r.path.replace("{id}", &mid.to_string());
+        for (role, expected) in [
+            (None, StatusCode::UNAUTHORIZED),
+            (Some("system"), StatusCode::FORBIDDEN),
+            (Some("organisation"), StatusCode::FORBIDDEN),
+        ] {
+            let a = call(
+                &app.router,
+                "POST",
+                &uri,
+                role.map(|r| app.token(r)),
+                Some(r#"{"date": "2025-06-30"}"#),
+            )
+            .await;
+            assert_eq!(a.status, expected, "{role:?} {uri}: {}", a.body);
+        }
+        // The documented success status.
+        assert_eq!(
+            r.ok_status(),
+            if r.id.starts_with("add_") { "201" } else { "200" }
+        );
+    }
+    assert_eq!(app.state.db.audit().await.unwrap().len(), before);
+
     // The page: signed-out users are told to sign in; the programme is not shown.
     let page = get(&app, "/programme", None).await;
     assert_eq!(page.status, StatusCode::UNAUTHORIZED);
