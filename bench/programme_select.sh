@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 n="${1:-25}"
 tmp="$(mktemp -d)"
 python3 bench/programme_reference.py --bench "$tmp/instances.json" "$n"
-cargo bench -p programme --bench select --no-run >/dev/null 2>&1
+cargo bench -p programme --no-default-features --bench select --no-run >/dev/null 2>&1
 bin="$(ls -t "${CARGO_TARGET_DIR:-target}"/release/deps/select-* | grep -v '\.d$' | head -1)"
 /usr/bin/time -f "peak memory: %M KiB" "$bin" "$tmp/instances.json"
 rm -rf "$tmp"

@@ -2,14 +2,14 @@
 //! each instance's total value checked against SciPy's HiGHS on the same instance.
 //!
 //! `bash bench/programme_select.sh` writes the instances (with HiGHS's answers and times) and
-//! runs this: `cargo bench -p programme --bench select -- INSTANCES.json`.
+//! runs this: `cargo bench -p programme --no-default-features --bench select -- INSTANCES.json`.
 
 use programme::select::{Bid, Rules, select};
 
 fn main() {
     let Some(path) = std::env::args().skip(1).find(|a| a.ends_with(".json")) else {
         eprintln!(
-            "usage: cargo bench -p programme --bench select -- INSTANCES.json (see bench/programme_select.sh)"
+            "usage: cargo bench -p programme --no-default-features --bench select -- INSTANCES.json (see bench/programme_select.sh)"
         );
         std::process::exit(2);
     };

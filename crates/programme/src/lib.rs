@@ -16,11 +16,13 @@
 //!   change audited.
 //! - [`scenario`]: a programme on synthetic England, built from a dataset.
 
+#[cfg(feature = "dataset")]
 pub mod coverage;
 pub mod fund;
 pub mod input;
 pub mod office;
 pub mod review;
+#[cfg(feature = "dataset")]
 pub mod scenario;
 pub mod select;
 
@@ -44,6 +46,10 @@ pub enum Error {
     },
     #[error("{0}")]
     Refused(String),
+    /// The change conflicts with the record as it stands (already recorded, already met,
+    /// already released, a milestone not yet met).
+    #[error("{0}")]
+    Conflict(String),
     #[error(transparent)]
     Store(#[from] store::Error),
     #[error("solver: {0}")]

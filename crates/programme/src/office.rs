@@ -302,7 +302,7 @@ impl Office {
             .fetch_optional(&mut *c.tx)
             .await?;
         if taken.is_some() {
-            return Err(Error::Refused(format!(
+            return Err(Error::Conflict(format!(
                 "application {} is already recorded",
                 a.id
             )));
@@ -388,7 +388,7 @@ impl Office {
                 .fetch_optional(&mut *c.tx)
                 .await?;
         if again.is_some() {
-            return Err(Error::Refused(format!(
+            return Err(Error::Conflict(format!(
                 "{} has already reviewed application {}",
                 r.reviewer_org_code, r.application_id
             )));
@@ -684,7 +684,7 @@ impl Office {
             return Err(Error::Store(store::Error::NotFound(format!("no milestone {id}"))));
         };
         if let Some(met) = row.try_get::<Option<String>, _>(0)? {
-            return Err(Error::Refused(format!("milestone {id} was met on {met}")));
+            return Err(Error::Conflict(format!("milestone {id} was met on {met}")));
         }
         sqlx::query(&db.sql("UPDATE milestones SET met_on = ? WHERE id = ?"))
             .bind(date.to_string())
@@ -722,10 +722,10 @@ impl Office {
         let met: Option<String> = row.try_get(1)?;
         let service: String = row.try_get(2)?;
         if status == "released" {
-            return Err(Error::Refused(format!("tranche {id} is already released")));
+            return Err(Error::Conflict(format!("tranche {id} is already released")));
         }
         if rules.drawdown.release_on_milestone && met.is_none() {
-            return Err(Error::Refused(format!(
+            return Err(Error::Conflict(format!(
                 "tranche {id} is released against its milestone ({service} decommissioned), which is not met"
             )));
         }

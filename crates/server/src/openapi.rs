@@ -722,7 +722,7 @@ fn param_schema(kind: Kind) -> Value {
         Kind::Id => json!({"type": "integer", "format": "int64", "minimum": 1, "maximum": i64::MAX}),
         Kind::FeedFormat => json!({"type": "string", "enum": ["json", "atom"]}),
         Kind::ReturnStatus => json!({"type": "string", "enum": returns::STATUSES}),
-        Kind::Date => json!({"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"}),
+        Kind::Date => json!({"type": "string", "format": "date"}),
         Kind::Since => {
             json!({"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]{1,9})?)?Z)?$"})
         }
@@ -789,8 +789,9 @@ fn error_statuses(r: &Route) -> Vec<&'static str> {
         // A dataset without spells or a whole year has no heads-and-beds figures.
         out.push("404");
     }
-    if r.id == "create_case" {
-        // The system already has an open case.
+    if r.id == "create_case" || (r.access == Access::Write && r.path.starts_with("/api/v1/programme/")) {
+        // The system already has an open case; a review already recorded, a milestone already
+        // met, a tranche already released or its milestone not yet met.
         out.push("409");
     }
     out.sort_unstable();
@@ -906,6 +907,11 @@ pub fn document() -> Value {
     props["due"]["format"] = json!("date");
     props["levers"] = levers;
     schemas.insert("NewCommitment".into(), commitment);
+    // The programme's dates and kinds of flexibility.
+    for (name, field) in [("OnDate", "date"), ("NewFlexibility", "on_date")] {
+        schemas[name]["properties"][field]["format"] = json!("date");
+    }
+    schemas["NewFlexibility"]["properties"]["kind"]["enum"] = json!(programme::office::FLEXIBILITIES);
     let mut trajectory = schemas["NewTrajectory"].clone();
     let props = &mut trajectory["properties"];
     props["indicator"] = param_schema(Kind::Code);

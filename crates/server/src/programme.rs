@@ -26,6 +26,7 @@ impl From<programme::Error> for ApiError {
     fn from(e: programme::Error) -> ApiError {
         match e {
             programme::Error::Store(e) => e.into(),
+            programme::Error::Conflict(m) => ApiError::new(StatusCode::CONFLICT, "conflict", m),
             programme::Error::Refused(m) | programme::Error::Solver(m) => {
                 ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "refused", m)
             }
@@ -183,7 +184,6 @@ pub struct NewReview {
 #[serde(deny_unknown_fields)]
 pub struct OnDate {
     /// YYYY-MM-DD.
-    #[schemars(regex(pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"))]
     pub date: String,
 }
 
@@ -194,9 +194,9 @@ pub struct NewFlexibility {
     #[schemars(regex(pattern = r"^[A-Za-z0-9_-]{1,32}$"))]
     pub care_model_code: String,
     /// `procurement_waiver`, `legal_advice` or `conflict_of_interest`.
-    #[schemars(regex(pattern = r"^(procurement_waiver|legal_advice|conflict_of_interest)$"))]
     pub kind: String,
-    #[schemars(length(min = 1, max = 2000))]
+    /// Not blank.
+    #[schemars(length(min = 1, max = 2000), regex(pattern = r"\S"))]
     pub subject: String,
     #[schemars(length(max = 2000))]
     #[serde(default)]
@@ -204,7 +204,6 @@ pub struct NewFlexibility {
     #[serde(default)]
     #[schemars(length(max = 200))]
     pub adviser: Option<String>,
-    #[schemars(regex(pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"))]
     pub on_date: String,
 }
 

@@ -121,7 +121,7 @@ async fn the_programme_is_read_and_written_over_the_api() {
         Some(&body),
     )
     .await;
-    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
     let r = call(
         &app.router,
         "POST",
@@ -166,7 +166,7 @@ async fn the_programme_is_read_and_written_over_the_api() {
         Some(r#"{"date": "2025-06-30"}"#),
     )
     .await;
-    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(r.status, StatusCode::CONFLICT);
     assert!(r.json()["message"].as_str().unwrap().contains("not met"));
     let r = call(
         &app.router,
