@@ -105,13 +105,13 @@ fn indicators_list_names_the_default_catalogue() {
         .assert()
         .success()
         .stdout(predicate::str::contains("emergency_admissions_isr"))
-        .stdout(predicate::str::contains("25 indicators"));
+        .stdout(predicate::str::contains("27 indicators"));
     let out = footprint()
         .args(["indicators", "list", "--format", "json"])
         .output()
         .unwrap();
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(v.as_array().unwrap().len(), 25);
+    assert_eq!(v.as_array().unwrap().len(), 27);
 }
 
 #[test]
