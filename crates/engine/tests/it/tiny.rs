@@ -90,12 +90,30 @@ fn spend_and_population_on_new_terms() {
     value("new_terms_spend_share", "15E", FY.0, FY.1, 0.0);
     value("new_terms_spend_share", "QMJ", FY.0, FY.1, 80.0);
     value("new_terms_spend_share", "Y60", FY.0, FY.1, 0.0);
-    value("new_terms_spend_share", ENGLAND, FY.0, FY.1, 100.0 * 1_000_000.0 / 3_750_000.0);
+    value(
+        "new_terms_spend_share",
+        ENGLAND,
+        FY.0,
+        FY.1,
+        100.0 * 1_000_000.0 / 3_750_000.0,
+    );
     // 93C's practices (250 people a month) are covered; 15E's (300) are not.
     value("new_terms_population_share", "93C", FY.0, FY.1, 100.0);
     value("new_terms_population_share", "15E", FY.0, FY.1, 0.0);
-    value("new_terms_population_share", ENGLAND, FY.0, FY.1, 100.0 * 3_000.0 / 6_600.0);
-    value("new_terms_population_share", ENGLAND, APRIL.0, APRIL.1, 100.0 * 250.0 / 550.0);
+    value(
+        "new_terms_population_share",
+        ENGLAND,
+        FY.0,
+        FY.1,
+        100.0 * 3_000.0 / 6_600.0,
+    );
+    value(
+        "new_terms_population_share",
+        ENGLAND,
+        APRIL.0,
+        APRIL.1,
+        100.0 * 250.0 / 550.0,
+    );
 }
 
 #[test]
