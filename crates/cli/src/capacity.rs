@@ -3,7 +3,6 @@
 //! system's plan adds up.
 
 use std::collections::BTreeSet;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -13,6 +12,7 @@ use capacity::plan::{Plan, Report};
 use clap::Subcommand;
 
 use crate::Format;
+use crate::output::{emit_json, read_request};
 
 #[derive(Subcommand, Debug)]
 pub enum CapacityCommand {
@@ -87,24 +87,6 @@ pub enum CapacityCommand {
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
-}
-
-fn read_request(input: Option<&Path>) -> anyhow::Result<serde_json::Value> {
-    let mut text = String::new();
-    match input {
-        Some(p) => text = std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?,
-        None => {
-            std::io::stdin()
-                .read_to_string(&mut text)
-                .context("reading the request from stdin")?;
-        }
-    }
-    serde_json::from_str(&text).context("the request is not JSON")
-}
-
-fn emit_json(v: &impl serde::Serialize) -> anyhow::Result<ExitCode> {
-    crate::output::emit(&(serde_json::to_string_pretty(v)? + "\n"));
-    Ok(ExitCode::SUCCESS)
 }
 
 pub fn run(cmd: CapacityCommand) -> anyhow::Result<ExitCode> {

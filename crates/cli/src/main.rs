@@ -26,6 +26,7 @@ mod assess;
 mod budgets;
 mod capacity;
 mod demo;
+mod evaluate;
 mod indicators;
 mod info;
 mod output;
@@ -221,6 +222,10 @@ enum Command {
     /// The new care models programme office on the register's store: care models,
     /// applications, reviews, selection, drawdown, flexibilities, and coverage of new terms.
     Programme(programme::ProgrammeArgs),
+    /// Real-time evaluation of new care models: synthetic control, difference-in-differences
+    /// against matched comparators, interrupted time series, and the learning library.
+    #[command(subcommand)]
+    Evaluate(evaluate::EvaluateCommand),
     /// Generate a synthetic England, or report how a generated one compares with England.
     ///
     /// Writes a full dataset (every table of the data contract) on the real England skeleton:
@@ -502,6 +507,7 @@ fn main() -> ExitCode {
         Command::Fund(cmd) => programme::fund(cmd),
         Command::Vanguards(cmd) => programme::vanguards(cmd),
         Command::Programme(args) => programme::run(args),
+        Command::Evaluate(cmd) => evaluate::run(cmd),
         Command::Assess(args) => assess::run(args),
         Command::Regime(args) => regime::run(args),
         Command::Packs(cmd) => assess::packs(cmd),

@@ -19,6 +19,34 @@ pub fn emit(text: &str) {
     }
 }
 
+/// Reads a request's text from a file, or from stdin without one.
+pub fn read_text(input: Option<&std::path::Path>) -> anyhow::Result<String> {
+    use anyhow::Context;
+    use std::io::Read;
+    let mut text = String::new();
+    match input {
+        Some(p) => text = std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?,
+        None => {
+            std::io::stdin()
+                .read_to_string(&mut text)
+                .context("reading the request from stdin")?;
+        }
+    }
+    Ok(text)
+}
+
+/// Reads one JSON request from a file, or from stdin without one.
+pub fn read_request(input: Option<&std::path::Path>) -> anyhow::Result<Value> {
+    use anyhow::Context;
+    serde_json::from_str(&read_text(input)?).context("the request is not JSON")
+}
+
+/// Writes a value as pretty JSON with a final newline.
+pub fn emit_json(v: &impl serde::Serialize) -> anyhow::Result<std::process::ExitCode> {
+    emit(&(serde_json::to_string_pretty(v)? + "\n"));
+    Ok(std::process::ExitCode::SUCCESS)
+}
+
 /// `12345` → `12,345`.
 pub fn thousands(n: u64) -> String {
     let s = n.to_string();

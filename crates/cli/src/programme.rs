@@ -11,6 +11,7 @@ use programme::office::Office;
 use programme::review::Method;
 
 use crate::Format;
+use crate::output::emit_json;
 
 #[derive(Subcommand, Debug)]
 pub enum FundCommand {
@@ -106,11 +107,6 @@ pub enum ProgrammeCommand {
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
-}
-
-fn emit_json(v: &impl serde::Serialize) -> anyhow::Result<ExitCode> {
-    crate::output::emit(&(serde_json::to_string_pretty(v)? + "\n"));
-    Ok(ExitCode::SUCCESS)
 }
 
 fn fund_rules(path: Option<&std::path::Path>) -> anyhow::Result<FundRules> {

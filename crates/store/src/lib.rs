@@ -42,7 +42,7 @@ pub enum Backend {
     Postgres,
 }
 
-const MIGRATIONS: [(i64, &str); 7] = [
+const MIGRATIONS: [(i64, &str); 8] = [
     (1, include_str!("../migrations/0001_register.sql")),
     (2, include_str!("../migrations/0002_tracking.sql")),
     (3, include_str!("../migrations/0003_tokens.sql")),
@@ -50,6 +50,7 @@ const MIGRATIONS: [(i64, &str); 7] = [
     (5, include_str!("../migrations/0005_intervention_details.sql")),
     (6, include_str!("../migrations/0006_reporting.sql")),
     (7, include_str!("../migrations/0007_programme.sql")),
+    (8, include_str!("../migrations/0008_evaluation.sql")),
 ];
 
 /// A connection pool to the register.

@@ -1,0 +1,2 @@
+mod its;
+mod synth;
