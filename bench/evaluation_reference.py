@@ -245,7 +245,7 @@ print(f"wrote {len(cases)} cases to {OUT}")
 import statsmodels.api as sm
 
 its_cases = []
-for seed, (n, s, start_month) in enumerate([(36, 18, 4), (48, 30, 1), (30, 14, 10)]):
+for seed, (n, s, start_month) in enumerate([(36, 18, 4), (48, 30, 1), (30, 14, 10), (24, 12, 7)]):
     r = np.random.default_rng(100 + seed)
     months = [((start_month - 1 + t) % 12) + 1 for t in range(n)]
     t = np.arange(n)
@@ -255,9 +255,13 @@ for seed, (n, s, start_month) in enumerate([(36, 18, 4), (48, 30, 1), (30, 14, 1
         noise[i] = (0.5 * noise[i - 1] if i else 0) + r.normal(0, 0.02)
     y = np.log(9.0) + 0.002 * t + season - 0.1 * (t >= s) + noise
     present = sorted(set(months))
-    season_terms = present[1:] if s >= 12 else []
-    X = np.column_stack([np.ones(n), t, (t >= s) * 1.0, (t >= s) * (t - s)] +
-                        [np.array([1.0 if m == k else 0.0 for m in months]) for k in season_terms])
+    season_terms = present[1:] if s >= 24 else []
+    cols = [np.ones(n), t, (t >= s) * 1.0, (t >= s) * (t - s)]
+    cols += [np.array([1.0 if m == k else 0.0 for m in months]) for k in season_terms]
+    if 12 <= s < 24:
+        ang = 2 * np.pi * (np.array(months) - 1) / 12
+        cols += [np.sin(ang), np.cos(ang)]
+    X = np.column_stack(cols)
     lag = int(np.floor(4 * (n / 100) ** (2 / 9)))
     fit = sm.OLS(y, X).fit(cov_type="HAC", cov_kwds={"maxlags": lag, "use_correction": False})
     c = np.zeros(X.shape[1])

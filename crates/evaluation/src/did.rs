@@ -137,7 +137,12 @@ fn influence(
     sign: f64,
 ) -> f64 {
     let (n, d) = pooled(units, set, periods);
-    let r = n / d;
+    // An empty pool (no events) has no log rate; callers refuse before this (see `estimate`).
+    let r = if n > 0.0 && d > 0.0 {
+        n / d
+    } else {
+        f64::MIN_POSITIVE
+    };
     for &(u, c) in set {
         let (nu, du) = pooled(units, &[(u, c)], periods);
         *into.entry(u).or_insert(0.0) += sign * (nu - r * du) / (r * d);
@@ -266,6 +271,15 @@ pub fn estimate(
         }
         let tset: Vec<(usize, f64)> = treated.iter().map(|&u| (u, 1.0)).collect();
         let cset: Vec<(usize, f64)> = matched.iter().map(|(&u, &n)| (u, n as f64)).collect();
+        for (who, set) in [("treated", &tset), ("comparator", &cset)] {
+            for t in c.start.saturating_sub(options.pre_months)..periods {
+                if pooled(units, set, &[t]).0 <= 0.0 {
+                    return Err(refuse(format!(
+                        "the {who} units have no events in period {t}: too small to estimate on the log scale"
+                    )));
+                }
+            }
+        }
         {
             let lt: Vec<f64> = treated.iter().map(|&u| feats[&u][0]).collect();
             let lc: Vec<f64> = cset.iter().map(|&(u, _)| feats[&u][0]).collect();

@@ -2,7 +2,9 @@
 //! log rate on time, a level change and a slope change at the start, and calendar month
 //! (season), by ordinary least squares with Newey–West (Bartlett kernel) standard errors.
 //!
-//! `log y_t = β₀ + β₁ t + β₂ post_t + β₃ (t − s) post_t + Σ γ_m month_m + ε_t`.
+//! `log y_t = β₀ + β₁ t + β₂ post_t + β₃ (t − s) post_t + season_t + ε_t`, season being a
+//! dummy per calendar month when two years precede the start, one harmonic pair (sine and
+//! cosine of the calendar month) with one to two years, and nothing with less.
 //! The effect reported is the mean over the post-period of `β₂ + β₃ (t − s)` (the average
 //! post-period change against the extrapolated pre-period line), as a relative change.
 
@@ -54,8 +56,17 @@ pub fn fit(y: &[f64], months: &[u32], s: usize, lag: Option<usize>, confidence: 
         m.dedup();
         m
     };
-    // Season: a dummy for every calendar month present but the first, when a full year precedes.
-    let season: Vec<u32> = if s >= 12 {
+    // Season: a dummy for every calendar month present but the first when two years precede
+    // the start; with one to two years, one harmonic pair (a year of dummies beside a level
+    // change after exactly a year would be collinear with time); with less, none.
+    let season_kind = if s >= 24 {
+        2
+    } else if s >= 12 {
+        1
+    } else {
+        0
+    };
+    let dummies: Vec<u32> = if season_kind == 2 {
         present.iter().copied().skip(1).collect()
     } else {
         Vec::new()
@@ -63,7 +74,11 @@ pub fn fit(y: &[f64], months: &[u32], s: usize, lag: Option<usize>, confidence: 
     let mut terms: Vec<String> = ["intercept", "time", "level_change", "slope_change"]
         .map(String::from)
         .to_vec();
-    terms.extend(season.iter().map(|m| format!("month_{m:02}")));
+    terms.extend(dummies.iter().map(|m| format!("month_{m:02}")));
+    if season_kind == 1 {
+        terms.push("season_sin".into());
+        terms.push("season_cos".into());
+    }
     let p = terms.len();
     let mut x = Mat::zeros(n, p);
     for t in 0..n {
@@ -72,8 +87,13 @@ pub fn fit(y: &[f64], months: &[u32], s: usize, lag: Option<usize>, confidence: 
         x.set(t, 1, t as f64);
         x.set(t, 2, post);
         x.set(t, 3, post * (t as f64 - s as f64));
-        for (j, m) in season.iter().enumerate() {
+        for (j, m) in dummies.iter().enumerate() {
             x.set(t, 4 + j, if months[t] == *m { 1.0 } else { 0.0 });
+        }
+        if season_kind == 1 {
+            let angle = 2.0 * std::f64::consts::PI * (months[t] as f64 - 1.0) / 12.0;
+            x.set(t, 4, angle.sin());
+            x.set(t, 5, angle.cos());
         }
     }
     let (beta, xtx_inv, rank) = ols(&x, y);

@@ -28,6 +28,10 @@ pub struct Protocol {
     /// Synthetic-control donors: the units of this level that host no site.
     pub synth_level: String,
     pub synth_v: String,
+    /// Difference-in-differences units: `practice` when at least 80% of the site's practices
+    /// are published every month, else `commissioner` (a system site's commissioners against
+    /// commissioners hosting no site).
+    pub did_level: String,
     /// Difference-in-differences options (comparators, months, confidence).
     pub did: did::Options,
     /// Newey–West lag (the default ⌊4 (T/100)^(2/9)⌋ when null).
@@ -56,6 +60,23 @@ impl Protocol {
         let pre_from = first.max(start.plus(-(options.pre_months as i32)));
         let mut units = site.units(st);
         units.sort();
+        let first_index = panel.months.iter().position(|m| *m == pre_from).unwrap_or(0);
+        let complete = panel.levels.get("practice").map_or(0, |ps| {
+            units
+                .iter()
+                .filter(|u| {
+                    ps.get(*u).is_some_and(|x| {
+                        x.0[first_index..].iter().all(Option::is_some)
+                            && x.1[first_index..].iter().all(Option::is_some)
+                    })
+                })
+                .count()
+        });
+        let did_level = if !units.is_empty() && complete * 5 >= units.len() * 4 {
+            "practice"
+        } else {
+            "commissioner"
+        };
         Ok(Protocol {
             format: 1,
             site: site.id.clone(),
@@ -74,6 +95,7 @@ impl Protocol {
                 "commissioner".into()
             },
             synth_v: "outcome".into(),
+            did_level: did_level.into(),
             did: options,
             its_lag: None,
             alpha: 0.05,
@@ -179,6 +201,10 @@ pub fn evaluate(
         .pooled("practice", &protocol.units)
         .filter(|s| s.0[first..=last].iter().all(Option::is_some))
         .or_else(|| {
+            // A whole system's series is its system row; a list of practices has only its own.
+            if protocol.synth_level != "system" {
+                return None;
+            }
             let sys = st.practice_system(protocol.units.first()?)?;
             panel.levels.get("system")?.get(sys).cloned()
         })
@@ -276,19 +302,47 @@ pub fn evaluate(
         }
     };
 
-    // Difference-in-differences: the site's practices against matched never-treated practices.
+    // Difference-in-differences: the site's practices (or its commissioners) against matched
+    // never-treated ones.
     let did = (|| -> Result<did::Estimate> {
-        let practices = panel
+        let level = protocol.did_level.as_str();
+        let rows = panel
             .levels
-            .get("practice")
-            .ok_or_else(|| bad(format!("{} is not published by practice", protocol.outcome)))?;
+            .get(level)
+            .ok_or_else(|| bad(format!("{} is not published by {level}", protocol.outcome)))?;
+        let site_units: BTreeSet<String> = match level {
+            "practice" => protocol.units.iter().cloned().collect(),
+            _ => {
+                let mine: BTreeSet<String> = protocol
+                    .units
+                    .iter()
+                    .filter_map(|p| st.practice_commissioner.get(p).cloned())
+                    .collect();
+                // A site of some of a commissioner's practices cannot be told apart from it.
+                let whole = mine.iter().all(|c| {
+                    st.practice_commissioner
+                        .iter()
+                        .filter(|(_, x)| *x == c)
+                        .all(|(p, _)| protocol.units.contains(p))
+                });
+                if !whole {
+                    return Err(bad(
+                        "the site's practices are too small to be published month by month, and it is part of a commissioner".into(),
+                    ));
+                }
+                mine
+            }
+        };
+        let hosts = |code: &String| match level {
+            "practice" => site_practices.contains(code),
+            _ => site_commissioners.contains(code),
+        };
         let mut units = Vec::new();
         let mut treated = Vec::new();
-        let site_units: BTreeSet<&String> = protocol.units.iter().collect();
-        for (code, series) in practices {
+        for (code, series) in rows {
             let x = cut(series);
             let is_site = site_units.contains(code);
-            if !is_site && site_practices.contains(code) {
+            if !is_site && hosts(code) {
                 continue;
             }
             if is_site {
@@ -301,13 +355,12 @@ pub fn evaluate(
                 need: None,
             });
         }
-        let periods = months.len();
-        let options = did::Options {
-            event_before: protocol.did.event_before,
-            event_after: protocol.did.event_after,
-            ..protocol.did.clone()
-        };
-        did::estimate(&units, &[Cohort { start: s, treated }], periods, &options)
+        did::estimate(
+            &units,
+            &[Cohort { start: s, treated }],
+            months.len(),
+            &protocol.did,
+        )
     })();
     let did = match did {
         Ok(x) => {
@@ -367,4 +420,95 @@ pub fn evaluate(
         significant,
         diagnostics,
     })
+}
+
+/// The outcomes evaluated when a site names none.
+pub const DEFAULT_OUTCOMES: [&str; 1] = ["emergency_admissions_rate"];
+
+/// Every site's protocols and runs.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, schemars::JsonSchema)]
+pub struct Evaluated {
+    pub sites: Vec<Site>,
+    pub protocols: Vec<Protocol>,
+    pub runs: Vec<Evaluation>,
+    /// Sites and outcomes that could not be evaluated, and why.
+    pub problems: Vec<String>,
+}
+
+/// Evaluates every site and outcome on the published table: under the stored protocol of a
+/// site and outcome when there is one (so the goalposts stay where they were registered),
+/// otherwise under a new one. With `history`, once for every month of data from the second
+/// month after the start to `as_of` (the monthly re-runs); otherwise once, at `as_of` (the
+/// latest month when None).
+pub fn evaluate_all(
+    published: &[arrow::array::RecordBatch],
+    sites: &[Site],
+    st: &Structure,
+    outcomes: &[String],
+    stored: &[Protocol],
+    as_of: Option<Month>,
+    history: bool,
+) -> Result<Evaluated> {
+    let mut out = Evaluated {
+        sites: sites.to_vec(),
+        ..Default::default()
+    };
+    let mut panels: BTreeMap<String, Panel> = BTreeMap::new();
+    for site in sites {
+        let wanted: Vec<String> = if !site.outcomes.is_empty() {
+            site.outcomes.clone()
+        } else if !outcomes.is_empty() {
+            outcomes.to_vec()
+        } else {
+            DEFAULT_OUTCOMES.iter().map(|s| s.to_string()).collect()
+        };
+        for outcome in wanted {
+            if !panels.contains_key(&outcome) {
+                match Panel::from_published(published, &outcome) {
+                    Ok(p) => {
+                        panels.insert(outcome.clone(), p);
+                    }
+                    Err(e) => {
+                        out.problems.push(format!("{}: {e}", site.id));
+                        continue;
+                    }
+                }
+            }
+            let panel = &panels[&outcome];
+            let protocol = match stored.iter().find(|p| p.site == site.id && p.outcome == outcome) {
+                Some(p) => p.clone(),
+                None => match Protocol::new(site, &outcome, st, panel) {
+                    Ok(p) => p,
+                    Err(e) => {
+                        out.problems.push(e.to_string());
+                        continue;
+                    }
+                },
+            };
+            let Some(&last) = panel.months.last() else {
+                continue;
+            };
+            let as_of = as_of.unwrap_or(last).min(last);
+            let start: Month = site.start_month()?;
+            let months: Vec<Month> = if history {
+                let mut m = start.plus(1);
+                let mut v = Vec::new();
+                while m <= as_of {
+                    v.push(m);
+                    m = m.plus(1);
+                }
+                v
+            } else {
+                vec![as_of]
+            };
+            for m in months {
+                match evaluate(&protocol, panel, st, sites, m) {
+                    Ok(e) => out.runs.push(e),
+                    Err(e) => out.problems.push(format!("{} {} to {m}: {e}", site.id, outcome)),
+                }
+            }
+            out.protocols.push(protocol);
+        }
+    }
+    Ok(out)
 }

@@ -304,3 +304,16 @@ pub fn from_contracts(ds: &dataset::Dataset, st: &Structure) -> Result<Vec<Site>
         })
         .collect())
 }
+
+/// The sites to evaluate: a sites file when given, else the dataset's `truth.toml`, else its
+/// contracts.
+pub fn discover(ds: &dataset::Dataset, st: &Structure, file: Option<&Path>) -> Result<Vec<Site>> {
+    if let Some(f) = file {
+        return read(f, st);
+    }
+    let truth = from_truth(&ds.root, st)?;
+    if !truth.is_empty() {
+        return Ok(truth);
+    }
+    from_contracts(ds, st)
+}

@@ -11,6 +11,7 @@
 pub mod api;
 pub mod auth;
 pub mod capacity;
+pub mod evaluation;
 pub mod feed;
 pub mod forms;
 pub mod map;

@@ -78,7 +78,7 @@ pub fn layout(title: &str, who: &Principal, body: &str) -> Html<String> {
         ),
     };
     Html(format!(
-        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{t} — Footprint</title><style>{style}</style></head><body><a class=\"skip\" href=\"#main\">Skip to content</a><header><a href=\"/\">Footprint</a><nav aria-label=\"Main\"><a href=\"/\">England</a> <a href=\"/capacity\">Heads and beds</a> <a href=\"/budgets\">Budgets</a> <a href=\"/programme\">New care models</a></nav>{account}</header><main id=\"main\">{body}</main></body></html>",
+        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{t} — Footprint</title><style>{style}</style></head><body><a class=\"skip\" href=\"#main\">Skip to content</a><header><a href=\"/\">Footprint</a><nav aria-label=\"Main\"><a href=\"/\">England</a> <a href=\"/capacity\">Heads and beds</a> <a href=\"/budgets\">Budgets</a> <a href=\"/programme\">New care models</a> <a href=\"/learning\">Learning library</a></nav>{account}</header><main id=\"main\">{body}</main></body></html>",
         t = esc(title),
         style = STYLE.as_str()
     ))
@@ -1127,6 +1127,7 @@ pub fn router() -> Router<Shared> {
         .route("/budgets", get(budgets_form).post(budgets_settle))
         .route("/capacity", get(crate::capacity::england_page))
         .route("/programme", get(crate::programme::page))
+        .route("/learning", get(crate::evaluation::page))
         .route(
             "/capacity/{code}",
             get(crate::capacity::system_page).post(crate::capacity::system_check),

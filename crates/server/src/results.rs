@@ -16,7 +16,7 @@ use std::sync::Arc;
 pub const PACKS: [&str; 4] = ["sof-2016", "nof-2025", "ccg-iaf-2016", "system-2015"];
 
 /// Bumped when the folder's layout changes: older folders are recomputed.
-const LAYOUT: u32 = 5;
+const LAYOUT: u32 = 6;
 
 #[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Region {
@@ -120,6 +120,59 @@ pub struct Results {
     /// position in the latest year (eligibility, drift to deficit support) and the window's
     /// last day (the default date drawdown is shown at).
     pub programme: ProgrammeInputs,
+    /// Real-time evaluation of the dataset's sites (docs/evaluation.md): every protocol, every
+    /// monthly run, and the learning library, all from the published table.
+    pub evaluation: EvaluationResults,
+}
+
+/// What `evaluation.json` holds.
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+pub struct EvaluationResults {
+    pub evaluated: evaluation::run::Evaluated,
+    pub library: evaluation::library::Library,
+}
+
+/// Every site of the dataset (its `truth.toml`, else its contracts) evaluated on the published
+/// table, once for every month since its start, and the learning library with the register's
+/// interventions in each site's system.
+pub fn evaluate(
+    ds: &dataset::Dataset,
+    published: &[arrow::array::RecordBatch],
+    register: &[store::Intervention],
+) -> Result<EvaluationResults, Error> {
+    let st = evaluation::sites::Structure::of(ds);
+    let sites = evaluation::sites::discover(ds, &st, None).map_err(|e| Error::Results(e.to_string()))?;
+    let evaluated = evaluation::run::evaluate_all(published, &sites, &st, &[], &[], None, true)
+        .map_err(|e| Error::Results(e.to_string()))?;
+    let interventions = |site: &evaluation::sites::Site| -> Vec<String> {
+        let system = site.system.clone().or_else(|| {
+            site.practices
+                .first()
+                .and_then(|p| st.practice_system(p).cloned())
+        });
+        register
+            .iter()
+            .filter(|i| i.system_code.is_some() && i.system_code == system)
+            .map(|i| {
+                format!(
+                    "{} {} on {} ({}, from {})",
+                    i.regulator,
+                    i.kind.replace('_', " "),
+                    i.target_code,
+                    i.status,
+                    i.start_date
+                )
+            })
+            .collect()
+    };
+    let library = evaluation::library::Library::build(
+        &evaluated.sites,
+        &st,
+        &evaluated.protocols,
+        &evaluated.runs,
+        &interventions,
+    );
+    Ok(EvaluationResults { evaluated, library })
 }
 
 /// The dataset's part of the programme office.
@@ -271,6 +324,8 @@ pub fn prepare_with(
             as_of: model::format_date(ds.manifest.to.last_day()),
         },
     )?;
+    progress("evaluation");
+    write_json(dir, "evaluation.json", &evaluate(ds, &published, register)?)?;
     progress("heads and beds");
     match capacity_for(ds)? {
         Some((baseline, report)) => {
@@ -436,6 +491,7 @@ impl Results {
             (None, None)
         };
         let programme: ProgrammeInputs = read_json(dir, "programme.json")?;
+        let evaluation: EvaluationResults = read_json(dir, "evaluation.json")?;
         let mut strings = Interner::default();
         let mut values = Vec::new();
         let mut position: HashMap<[Arc<str>; 5], u32> = HashMap::new();
@@ -584,6 +640,7 @@ impl Results {
             capacity,
             capacity_baseline,
             programme,
+            evaluation,
         })
     }
 

@@ -7,7 +7,7 @@ use serde_json::Value;
 fn matches_statsmodels_newey_west() {
     let v: Value = serde_json::from_str(include_str!("../data/its_reference.json")).unwrap();
     let cases = v["cases"].as_array().unwrap();
-    assert_eq!(cases.len(), 3);
+    assert_eq!(cases.len(), 4);
     for (i, c) in cases.iter().enumerate() {
         let y: Vec<f64> = c["y"]
             .as_array()

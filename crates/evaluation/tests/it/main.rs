@@ -1,2 +1,3 @@
+mod did;
 mod its;
 mod synth;
