@@ -14,8 +14,8 @@ pub enum EvaluateCommand {
     /// Synthetic control for one treated unit: one JSON request in (stdin or --input), one JSON
     /// response out (weights, synthetic path, gap, RMSPEs, placebo p-value).
     ///
-    /// Example: echo '{"outcome": {"A": [1,2,3], "B": [1,2,2], "C": [2,2,4]}, "treated": "A",
-    /// "donors": ["B", "C"], "pre_periods": 2, "placebo": true}' | footprint evaluate synth
+    /// Example: `echo '{"outcome": {"A": [1,2,3], "B": [1,2,2], "C": [2,2,4]}, "treated": "A",
+    /// "donors": ["B", "C"], "pre_periods": 2, "placebo": true}' | footprint evaluate synth`
     Synth {
         #[arg(long)]
         input: Option<PathBuf>,

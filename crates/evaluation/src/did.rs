@@ -205,7 +205,9 @@ pub fn estimate(
     let mut per_cohort_influence: Vec<BTreeMap<usize, f64>> = Vec::new();
     let mut cohort_out = Vec::new();
     let mut balance = Vec::new();
-    let mut event: BTreeMap<i64, Vec<(f64, f64, BTreeMap<usize, f64>)>> = BTreeMap::new();
+    // Month from the start → each cohort's (estimate, weight, influence of each unit).
+    type Parts = Vec<(f64, f64, BTreeMap<usize, f64>)>;
+    let mut event: BTreeMap<i64, Parts> = BTreeMap::new();
     for c in cohorts {
         if c.start == 0 || c.start >= periods {
             return Err(refuse(format!(

@@ -40,6 +40,12 @@ pub fn default_lag(n: usize) -> usize {
 /// calendar month (1–12) of each period, the start index `s` and the lag (default when None).
 pub fn fit(y: &[f64], months: &[u32], s: usize, lag: Option<usize>, confidence: f64) -> crate::Result<Its> {
     let n = y.len();
+    if months.len() != n {
+        return Err(crate::Error::Refused(format!(
+            "interrupted time series: {} calendar months for {n} values",
+            months.len()
+        )));
+    }
     if s < 3 || s >= n {
         return Err(crate::Error::Refused(format!(
             "interrupted time series: the start is period {s} of {n}; it needs at least three periods before and one after"
@@ -81,17 +87,17 @@ pub fn fit(y: &[f64], months: &[u32], s: usize, lag: Option<usize>, confidence: 
     }
     let p = terms.len();
     let mut x = Mat::zeros(n, p);
-    for t in 0..n {
+    for (t, &month) in months.iter().enumerate().take(n) {
         let post = if t >= s { 1.0 } else { 0.0 };
         x.set(t, 0, 1.0);
         x.set(t, 1, t as f64);
         x.set(t, 2, post);
         x.set(t, 3, post * (t as f64 - s as f64));
         for (j, m) in dummies.iter().enumerate() {
-            x.set(t, 4 + j, if months[t] == *m { 1.0 } else { 0.0 });
+            x.set(t, 4 + j, if month == *m { 1.0 } else { 0.0 });
         }
         if season_kind == 1 {
-            let angle = 2.0 * std::f64::consts::PI * (months[t] as f64 - 1.0) / 12.0;
+            let angle = 2.0 * std::f64::consts::PI * (month as f64 - 1.0) / 12.0;
             x.set(t, 4, angle.sin());
             x.set(t, 5, angle.cos());
         }

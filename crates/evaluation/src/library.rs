@@ -122,6 +122,8 @@ pub struct Entry {
     pub history: Vec<HistoryPoint>,
     /// Protocol hash of each outcome.
     pub protocols: Vec<(String, String)>,
+    /// Why an outcome of this site could not be evaluated.
+    pub problems: Vec<String>,
     /// Sites most like this one (same model first, then the nearest pre-period level of the
     /// first outcome).
     pub similar: Vec<String>,
@@ -141,6 +143,7 @@ impl Library {
         protocols: &[Protocol],
         runs: &[Evaluation],
         interventions: &dyn Fn(&Site) -> Vec<String>,
+        problems: &[String],
     ) -> Library {
         let mut entries: Vec<Entry> = sites
             .iter()
@@ -186,6 +189,15 @@ impl Library {
                         .iter()
                         .filter(|p| p.site == s.id)
                         .map(|p| (p.outcome.clone(), p.hash()))
+                        .collect(),
+                    problems: problems
+                        .iter()
+                        .filter(|p| {
+                            p.starts_with(&format!("{} ", s.id))
+                                || p.starts_with(&format!("{}: ", s.id))
+                                || p.starts_with(&format!("protocol {}: ", s.id))
+                        })
+                        .cloned()
                         .collect(),
                     similar: Vec::new(),
                 }

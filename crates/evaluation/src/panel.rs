@@ -31,7 +31,9 @@ fn column<'a>(b: &'a RecordBatch, name: &str) -> crate::Result<&'a arrow::array:
 impl Panel {
     /// The monthly rows of `indicator` in the published table.
     pub fn from_published(batches: &[RecordBatch], indicator: &str) -> crate::Result<Panel> {
-        let mut rows: Vec<(String, String, Month, Option<f64>, Option<f64>, Option<f64>)> = Vec::new();
+        // (level, code, month, numerator, denominator, value)
+        type Row = (String, String, Month, Option<f64>, Option<f64>, Option<f64>);
+        let mut rows: Vec<Row> = Vec::new();
         for b in batches {
             let id = column(b, "indicator_id")?.as_string::<i32>();
             let code = column(b, "entity_code")?.as_string::<i32>();

@@ -211,16 +211,25 @@ pub fn evaluate(
         .map(|x| cut(&x))
         .ok_or_else(|| {
             bad(format!(
-                "{} is not published for the site's practices or system",
-                protocol.outcome
+                "{} is not published for every month for the site's practices{}",
+                protocol.outcome,
+                if protocol.synth_level == "system" {
+                    " or its system"
+                } else {
+                    ""
+                }
             ))
-        })?;
+        });
     let rates = |x: &Series| -> Option<Vec<f64>> { panel.rates(x).into_iter().collect() };
 
     // Synthetic control on the donor level's rates.
     let sc = (|| -> Result<SynthSummary> {
-        let y1 =
-            rates(&treated_series).ok_or_else(|| bad("the site's series has suppressed months".into()))?;
+        let y1 = rates(
+            treated_series
+                .as_ref()
+                .map_err(|e| Error::Refused(e.to_string()))?,
+        )
+        .ok_or_else(|| bad("the site's series has suppressed months".into()))?;
         let level = panel.levels.get(&protocol.synth_level).ok_or_else(|| {
             bad(format!(
                 "no {} rows for {}",
@@ -381,8 +390,12 @@ pub fn evaluate(
 
     // Interrupted time series on the site's pooled log rate.
     let its = (|| -> Result<crate::its::Its> {
-        let y =
-            rates(&treated_series).ok_or_else(|| bad("the site's series has suppressed months".into()))?;
+        let y = rates(
+            treated_series
+                .as_ref()
+                .map_err(|e| Error::Refused(e.to_string()))?,
+        )
+        .ok_or_else(|| bad("the site's series has suppressed months".into()))?;
         if y.iter().any(|v| *v <= 0.0) {
             return Err(bad("a month with no events: the log rate is undefined".into()));
         }

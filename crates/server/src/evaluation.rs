@@ -157,6 +157,12 @@ fn entry_html(b: &mut String, e: &Entry) {
         }
         b.push_str("</ul>");
     }
+    if e.evaluations.is_empty() {
+        b.push_str("<p class=\"diagnostic\">Not evaluated yet.</p>");
+    }
+    for p in &e.problems {
+        let _ = write!(b, "<p class=\"diagnostic\">{}</p>", esc(p));
+    }
     for ev in &e.evaluations {
         let _ = write!(
             b,

@@ -171,6 +171,7 @@ pub fn evaluate(
         &evaluated.protocols,
         &evaluated.runs,
         &interventions,
+        &evaluated.problems,
     );
     Ok(EvaluationResults { evaluated, library })
 }

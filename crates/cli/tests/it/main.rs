@@ -302,6 +302,7 @@ fn no_stubs_in_source() {
 mod assess;
 mod budgets;
 mod capacity;
+mod evaluate;
 mod import;
 mod indicators;
 mod programme;

@@ -666,3 +666,39 @@ async fn the_programme_page_shows_the_round_in_chromium() {
     shot(&b, "programme.png").await;
     b.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_learning_library_has_an_entry_for_every_site_in_chromium() {
+    let Some(b) = Browser::start().await else { return };
+    let (c, base) = (&b.client, &b.base);
+    c.goto(&format!("{base}/learning")).await.unwrap();
+    c.wait().for_element(Locator::Css("section.site")).await.unwrap();
+    let sites = c.find_all(Locator::Css("section.site")).await.unwrap();
+    let truth = &crate::fixture().truth;
+    assert_eq!(sites.len(), truth.vanguard.len());
+    for (i, t) in truth.vanguard.iter().enumerate() {
+        let s = c
+            .find(Locator::Id(&format!("site-vanguard-{}", i + 1)))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(s.contains(&t.model.replace('_', " ")), "{s}");
+        // Evaluated under a protocol, or (a site too small for the scale-0.002 fixture's
+        // published table) saying why not.
+        assert!(
+            (s.contains("emergency admissions rate") && s.contains("protocol"))
+                || s.contains("not published"),
+            "{s}"
+        );
+    }
+    // The search narrows to one care model.
+    let m = &truth.vanguard[0].model;
+    c.goto(&format!("{base}/learning?model={m}")).await.unwrap();
+    let shown = c.find_all(Locator::Css("section.site")).await.unwrap();
+    let want = truth.vanguard.iter().filter(|v| &v.model == m).count();
+    assert_eq!(shown.len(), want);
+    shot(&b, "learning.png").await;
+    b.close().await;
+}

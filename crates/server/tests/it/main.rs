@@ -8,6 +8,7 @@ mod browser;
 mod capacity;
 mod cycle;
 mod dashboard;
+mod evaluation;
 mod hygiene;
 mod programme;
 mod real;
