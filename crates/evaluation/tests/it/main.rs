@@ -1,3 +1,4 @@
 mod did;
 mod its;
+mod library;
 mod synth;

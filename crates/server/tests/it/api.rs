@@ -21,6 +21,7 @@ fn concrete(app: &App, path: &str, inside: bool) -> String {
             &format!("/cases/{}", if inside { app.case_id } else { 999_999 }),
         )
         .replace("{pack}", "system-2015")
+        .replace("/evaluation/sites/{id}", "/evaluation/sites/vanguard-1")
 }
 
 fn body(app: &App, target: &str) -> String {

@@ -1,0 +1,117 @@
+//! Protocols and runs on the register's store: SQLite always, PostgreSQL when
+//! `FOOTPRINT_TEST_POSTGRES_URL` names a server (a fresh database per run).
+
+use evaluation::did::Options;
+use evaluation::library;
+use evaluation::run::{Evaluation, Protocol};
+
+async fn urls(dir: &std::path::Path) -> Vec<String> {
+    let mut out = vec![format!("sqlite://{}", dir.join("evaluation.db").display())];
+    match std::env::var("FOOTPRINT_TEST_POSTGRES_URL") {
+        Ok(base) if !base.is_empty() => {
+            sqlx::any::install_default_drivers();
+            let db = format!(
+                "fp_evaluation_{}_{}",
+                std::process::id(),
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap()
+                    .as_nanos()
+                    % 1_000_000_000
+            );
+            let mut admin = <sqlx::AnyConnection as sqlx::Connection>::connect(&base)
+                .await
+                .unwrap();
+            sqlx::query(&format!("CREATE DATABASE {db}"))
+                .execute(&mut admin)
+                .await
+                .unwrap();
+            let (head, _) = base.rsplit_once('/').unwrap();
+            out.push(format!("{head}/{db}"));
+        }
+        _ => println!("SKIPPED: evaluation protocols on PostgreSQL (set FOOTPRINT_TEST_POSTGRES_URL)"),
+    }
+    out
+}
+
+fn protocol() -> Protocol {
+    Protocol {
+        format: 1,
+        site: "vanguard-1".into(),
+        outcome: "emergency_admissions_rate".into(),
+        start: "2024-07".into(),
+        pre_from: "2023-07".into(),
+        units: vec!["A81001".into(), "A81002".into()],
+        methods: vec!["difference_in_differences".into()],
+        synth_level: "system".into(),
+        synth_v: "outcome".into(),
+        did_level: "practice".into(),
+        did: Options::default(),
+        its_lag: None,
+        alpha: 0.05,
+    }
+}
+
+fn run(p: &Protocol, as_of: &str) -> Evaluation {
+    Evaluation {
+        site: p.site.clone(),
+        outcome: p.outcome.clone(),
+        protocol_hash: p.hash(),
+        as_of: as_of.into(),
+        months: vec![],
+        post_months: 3,
+        synthetic_control: None,
+        difference_in_differences: None,
+        interrupted_time_series: None,
+        problems: vec!["a note".into()],
+        significant: Default::default(),
+        diagnostics: vec![],
+    }
+}
+
+#[tokio::test]
+async fn protocols_are_registered_once_and_runs_recorded_by_month() {
+    let dir = tempfile::tempdir().unwrap();
+    for url in urls(dir.path()).await {
+        let store = store::Store::open(&url).await.unwrap();
+        let p = protocol();
+        // The hash is the SHA-256 of the body: 64 hex digits, and any change moves it.
+        let h = library::register(&store, &p, "test").await.unwrap();
+        assert_eq!(h.len(), 64);
+        assert_eq!(library::register(&store, &p, "test").await.unwrap(), h);
+        let mut moved = p.clone();
+        moved.alpha = 0.1;
+        assert_ne!(moved.hash(), h);
+        assert_eq!(library::protocols(&store).await.unwrap(), vec![p.clone()]);
+        library::record(&store, &run(&p, "2024-10"), "test")
+            .await
+            .unwrap();
+        library::record(&store, &run(&p, "2024-11"), "test")
+            .await
+            .unwrap();
+        // The same month again replaces the run.
+        library::record(&store, &run(&p, "2024-11"), "test")
+            .await
+            .unwrap();
+        let runs = library::runs(&store).await.unwrap();
+        assert_eq!(
+            runs.iter().map(|r| r.as_of.as_str()).collect::<Vec<_>>(),
+            ["2024-10", "2024-11"]
+        );
+        // A stored body changed behind the register's back is refused.
+        sqlx::query("UPDATE evaluation_protocols SET body = REPLACE(body, '0.05', '0.5')")
+            .execute(store.pool())
+            .await
+            .unwrap();
+        let err = library::protocols(&store).await.unwrap_err().to_string();
+        assert!(err.contains("changed after registration"), "{url}: {err}");
+        // Every change is audited.
+        let audited: i64 = sqlx::query_scalar::<_, i64>(
+            "SELECT COUNT(*) FROM audit WHERE action IN ('register_protocol', 'record_evaluation')",
+        )
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+        assert_eq!(audited, 4, "{url}");
+    }
+}
