@@ -112,15 +112,12 @@ pub fn run(cmd: EvaluateCommand) -> anyhow::Result<ExitCode> {
             let done =
                 evaluation::run::evaluate_all(&published, &sites, &st, &outcomes, &stored, as_of, history)?;
             if let Some(s) = &store {
-                rt.block_on(async {
-                    for p in &done.protocols {
-                        evaluation::library::register(s, p, "footprint evaluate").await?;
-                    }
-                    for r in &done.runs {
-                        evaluation::library::record(s, r, "footprint evaluate").await?;
-                    }
-                    Ok::<(), evaluation::Error>(())
-                })?;
+                let synced = rt.block_on(evaluation::library::sync(s, &done, "footprint evaluate"))?;
+                tracing::info!(
+                    "{} protocols registered and {} runs recorded in the register",
+                    synced.registered,
+                    synced.recorded
+                );
             }
             match format {
                 Format::Json => emit_json(&done),

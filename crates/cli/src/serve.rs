@@ -24,18 +24,28 @@ pub fn prepare(
 ) -> anyhow::Result<regime::Synced> {
     // The register's open interventions: special measures places a trust in segment 4, so
     // results computed before it was opened (or closed) are computed again.
-    let register = runtime()?.block_on(async {
+    // Its registered evaluation protocols govern their sites and outcomes (docs/evaluation.md).
+    let (register, protocols) = runtime()?.block_on(async {
         let db = store::Store::open(database)
             .await
             .map_err(|e| anyhow::anyhow!("{database}: {e}"))?;
-        db.interventions().await.map_err(|e| anyhow::anyhow!("{e}"))
+        let register = db.interventions().await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        let protocols = evaluation::library::protocols(&db)
+            .await
+            .map_err(|e| anyhow::anyhow!("{database}: {e}"))?;
+        Ok::<_, anyhow::Error>((register, protocols))
     })?;
     let exists = server::results::exists(results);
-    let changed = exists && server::results::decisions_changed(results, &register)?;
+    let mut changed = exists && server::results::decisions_changed(results, &register)?;
     if changed {
         tracing::info!(
             "the register's decisions (special measures) changed since the results were computed: computing them again"
         );
+    } else if exists && server::results::protocols_changed(results, &protocols) {
+        tracing::info!(
+            "the register holds evaluation protocols the results were not computed under: computing them again"
+        );
+        changed = true;
     }
     if recompute || !exists || changed {
         let loaded = match crate::validate::load_for_use(dataset, &dataset::Options::default()) {
@@ -51,7 +61,7 @@ pub fn prepare(
             bar
         });
         let started = std::time::Instant::now();
-        server::results::prepare_with(&loaded.dataset, dataset, results, &register, &|id| {
+        server::results::prepare_with(&loaded.dataset, dataset, results, &register, &protocols, &|id| {
             if let Some(bar) = &bar {
                 bar.set_message(format!("computing {id}"));
             }
@@ -93,9 +103,23 @@ pub fn prepare(
         let db = store::Store::open(database)
             .await
             .map_err(|e| anyhow::anyhow!("{database}: {e}"))?;
-        regime::sync(&assessed, &db, "footprint serve")
+        let synced = regime::sync(&assessed, &db, "footprint serve")
             .await
-            .map_err(|e| anyhow::anyhow!("{e}"))
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        // The evaluations' protocols are registered once, and each monthly run recorded.
+        if let Ok(text) = std::fs::read(results.join("evaluation.json")) {
+            let held: server::results::EvaluationResults =
+                serde_json::from_slice(&text).context("evaluation.json")?;
+            let written = evaluation::library::sync(&db, &held.evaluated, "footprint serve")
+                .await
+                .map_err(|e| anyhow::anyhow!("{database}: {e}"))?;
+            tracing::info!(
+                "evaluation: {} protocols registered, {} runs recorded",
+                written.registered,
+                written.recorded
+            );
+        }
+        Ok::<_, anyhow::Error>(synced)
     })?;
     Ok(synced)
 }

@@ -57,6 +57,11 @@ pub struct Options {
     pub event_after: usize,
     /// Confidence level of the intervals.
     pub confidence: f64,
+    /// Widen the intervals by the variance of shocks shared by whole sites, estimated from
+    /// never-treated peer groups ([`site_level`]). Protocols registered before it existed read
+    /// as false and keep their hash.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub site_level: bool,
 }
 
 impl Default for Options {
@@ -67,6 +72,7 @@ impl Default for Options {
             event_before: 12,
             event_after: 24,
             confidence: 0.95,
+            site_level: true,
         }
     }
 }
@@ -113,6 +119,142 @@ pub struct Estimate {
     /// Standardised difference of the pre-period log rate between treated and matched
     /// comparators after matching (balance).
     pub balance_pre_level: f64,
+    /// The standard deviation (log scale) of shocks shared by a whole site (system or
+    /// commissioner) beyond the units' own noise, estimated from never-treated peer groups and
+    /// added to `se` (see [`site_level`]); None when not estimated.
+    #[serde(default)]
+    pub site_level_sd: Option<f64>,
+    /// How many never-treated peer groups that estimate came from.
+    #[serde(default)]
+    pub peer_groups: usize,
+}
+
+/// Shocks shared by a whole site, estimated from never-treated peer groups of units (the
+/// systems or commissioners that host no site): each group's change in its pooled log rate from
+/// the pre-period to the post-period, less the same change in all other never-treated units,
+/// is a placebo effect; the variance of the placebo effects beyond what their units' own noise
+/// explains (a method-of-moments estimate, as DerSimonian and Laird's τ², with the spread taken
+/// robustly as the scaled median absolute deviation so that a few peer groups with changes of
+/// their own do not swamp it) is the variance a site's effect carries because it is assigned to
+/// a whole group, which unit-clustered errors cannot see.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SiteLevel {
+    /// τ² on the log scale (zero when the placebo effects vary no more than their noise).
+    pub tau2: f64,
+    pub groups: usize,
+}
+
+/// [`SiteLevel`] from `groups` (unit indices) over periods `pre` and `post`; groups with a unit
+/// that is not complete, or with no events, are left out. None with fewer than 5 groups.
+pub fn site_level(
+    units: &[Unit],
+    groups: &[Vec<usize>],
+    start: usize,
+    periods: usize,
+    pre_months: usize,
+) -> Option<SiteLevel> {
+    let first = start.saturating_sub(pre_months);
+    let pre: Vec<usize> = (first..start).collect();
+    let post: Vec<usize> = (start..periods).collect();
+    let groups: Vec<Vec<(usize, f64)>> = groups
+        .iter()
+        .map(|g| {
+            g.iter()
+                .filter(|&&u| units[u].complete(first..periods))
+                .map(|&u| (u, 1.0))
+                .collect::<Vec<_>>()
+        })
+        .filter(|g: &Vec<(usize, f64)>| {
+            !g.is_empty() && pooled(units, g, &pre).0 > 0.0 && pooled(units, g, &post).0 > 0.0
+        })
+        .collect();
+    if groups.len() < 5 {
+        return None;
+    }
+    // Each unit's pre- and post-period sums, once; a group's contrast is against the totals
+    // of all other groups (the linearised influence of a unit on log(N/D) is n/N − d/D).
+    let sums = |set: &[(usize, f64)]| -> Vec<[f64; 4]> {
+        set.iter()
+            .map(|&(u, _)| {
+                let (a, b) = pooled(units, &[(u, 1.0)], &pre);
+                let (c, d) = pooled(units, &[(u, 1.0)], &post);
+                [a, b, c, d]
+            })
+            .collect()
+    };
+    let per_group: Vec<Vec<[f64; 4]>> = groups.iter().map(|g| sums(g)).collect();
+    let add = |x: &[[f64; 4]]| {
+        x.iter().fold([0.0; 4], |t, s| {
+            [t[0] + s[0], t[1] + s[1], t[2] + s[2], t[3] + s[3]]
+        })
+    };
+    let group_totals: Vec<[f64; 4]> = per_group.iter().map(|g| add(g)).collect();
+    let all = add(&group_totals);
+    let infl = |s: &[f64; 4], t: &[f64; 4]| (s[2] / t[2] - s[3] / t[3]) - (s[0] / t[0] - s[1] / t[1]);
+    let log_change = |t: &[f64; 4]| (t[2] / t[3]).ln() - (t[0] / t[1]).ln();
+    let mut effects = Vec::new();
+    let mut variances = Vec::new();
+    for (i, g) in per_group.iter().enumerate() {
+        let mine = group_totals[i];
+        let rest = [
+            all[0] - mine[0],
+            all[1] - mine[1],
+            all[2] - mine[2],
+            all[3] - mine[3],
+        ];
+        if rest.iter().any(|x| *x <= 0.0) {
+            return None;
+        }
+        effects.push(log_change(&mine) - log_change(&rest));
+        let mut ss: f64 = g.iter().map(|s| infl(s, &mine).powi(2)).sum();
+        for (j, h) in per_group.iter().enumerate() {
+            if j != i {
+                ss += h.iter().map(|s| infl(s, &rest).powi(2)).sum::<f64>();
+            }
+        }
+        let n: f64 = per_group.iter().map(|h| h.len() as f64).sum();
+        variances.push(ss * n / (n - 1.0).max(1.0));
+    }
+    // Robust to the few peer groups with a change of their own (an intervention elsewhere, a
+    // merger): the spread is the scaled median absolute deviation, the noise the median.
+    let median = |mut x: Vec<f64>| -> f64 {
+        x.sort_by(f64::total_cmp);
+        let n = x.len();
+        if n % 2 == 1 {
+            x[n / 2]
+        } else {
+            (x[n / 2 - 1] + x[n / 2]) / 2.0
+        }
+    };
+    let centre = median(effects.clone());
+    let spread = 1.482_602_218_505_602 * median(effects.iter().map(|e| (e - centre).abs()).collect());
+    let noise = median(variances);
+    Some(SiteLevel {
+        tau2: (spread * spread - noise).max(0.0),
+        groups: effects.len(),
+    })
+}
+
+impl Estimate {
+    /// Adds a site-level variance to the estimate's and every event-study point's, with
+    /// Student's t on (peer groups − 1) degrees of freedom when fewer than the units'.
+    pub fn widen(&mut self, site: SiteLevel) {
+        let q_old = qt(0.5 + self.confidence / 2.0, self.degrees_of_freedom);
+        self.degrees_of_freedom = self.degrees_of_freedom.min((site.groups as f64 - 1.0).max(1.0));
+        let q = qt(0.5 + self.confidence / 2.0, self.degrees_of_freedom);
+        self.se = (self.se * self.se + site.tau2).sqrt();
+        self.lower = (self.log_effect - q * self.se).exp() - 1.0;
+        self.upper = (self.log_effect + q * self.se).exp() - 1.0;
+        for p in &mut self.event_study {
+            let est = (1.0 + p.estimate).ln();
+            let se = ((1.0 + p.upper).ln() - (1.0 + p.lower).ln()) / (2.0 * q_old);
+            let se = (se * se + site.tau2).sqrt();
+            p.lower = (est - q * se).exp() - 1.0;
+            p.upper = (est + q * se).exp() - 1.0;
+        }
+        self.site_level_sd = Some(site.tau2.sqrt());
+        self.peer_groups = site.groups;
+    }
 }
 
 /// Sums of a set of units (with frequency weights) over periods.
@@ -256,18 +398,25 @@ pub fn estimate(
             })
             .collect();
         let mut matched: BTreeMap<usize, usize> = BTreeMap::new();
+        // The pool's standardised features, in pool order (the inner loop runs treated × pool).
+        let scaled = |u: usize| -> Vec<f64> { (0..k).map(|j| feats[&u][j] / sds[j]).collect() };
+        let pool_feats: Vec<Vec<f64>> = pool.iter().map(|&p| scaled(p)).collect();
+        let mut dist: Vec<(f64, usize)> = Vec::with_capacity(pool.len());
+        let by_distance = |a: &(f64, usize), b: &(f64, usize)| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1));
         for &u in &treated {
-            let mut dist: Vec<(f64, usize)> = pool
-                .iter()
-                .map(|&p| {
-                    let d: f64 = (0..k)
-                        .map(|j| ((feats[&u][j] - feats[&p][j]) / sds[j]).powi(2))
-                        .sum();
-                    (d, p)
-                })
-                .collect();
-            dist.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
-            for &(_, p) in dist.iter().take(options.neighbours) {
+            let fu = scaled(u);
+            dist.clear();
+            dist.extend(pool.iter().zip(&pool_feats).map(|(&p, fp)| {
+                let d: f64 = fu.iter().zip(fp).map(|(a, b)| (a - b) * (a - b)).sum();
+                (d, p)
+            }));
+            // The nearest `neighbours` (ties to the lower index), without sorting the pool.
+            let n = options.neighbours.min(dist.len());
+            if n > 0 && n < dist.len() {
+                dist.select_nth_unstable_by(n - 1, by_distance);
+            }
+            dist[..n].sort_by(by_distance);
+            for &(_, p) in &dist[..n] {
                 *matched.entry(p).or_insert(0) += 1;
             }
         }
@@ -374,6 +523,8 @@ pub fn estimate(
         balance_pre_level: balance
             .iter()
             .fold(0.0f64, |m, b| if b.abs() > m.abs() { *b } else { m }),
+        site_level_sd: None,
+        peer_groups: 0,
     })
 }
 

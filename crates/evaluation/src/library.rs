@@ -84,6 +84,57 @@ pub async fn record(store: &Store, e: &Evaluation, actor: &str) -> Result<()> {
     Ok(())
 }
 
+/// What [`sync`] wrote.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Synced {
+    /// Protocols registered now (new to the store).
+    pub registered: usize,
+    /// Runs recorded now (new, or changed since they were recorded).
+    pub recorded: usize,
+}
+
+/// Registers every protocol of `done` and records every run the store does not already hold
+/// with the same result, so a server started again on the same results writes nothing (and
+/// the audit trail shows only what changed).
+pub async fn sync(store: &Store, done: &crate::run::Evaluated, actor: &str) -> Result<Synced> {
+    let held: std::collections::BTreeSet<String> =
+        protocols(store).await?.iter().map(Protocol::hash).collect();
+    let mut out = Synced::default();
+    for p in &done.protocols {
+        if !held.contains(&p.hash()) {
+            register(store, p, actor).await?;
+            out.registered += 1;
+        }
+    }
+    let rows = sqlx::query("SELECT protocol_hash, as_of, result FROM evaluation_runs")
+        .fetch_all(store.pool())
+        .await?;
+    let mut recorded: std::collections::BTreeMap<(String, String), String> = Default::default();
+    for r in rows {
+        recorded.insert((r.try_get(0)?, r.try_get(1)?), r.try_get(2)?);
+    }
+    for e in &done.runs {
+        let text = serde_json::to_string(e).map_err(|x| Error::Refused(x.to_string()))?;
+        if recorded.get(&(e.protocol_hash.clone(), e.as_of.clone())) != Some(&text) {
+            record(store, e, actor).await?;
+            out.recorded += 1;
+        }
+    }
+    Ok(out)
+}
+
+/// Whether a registered protocol would govern a site and outcome differently from the
+/// protocols `done` was computed under (so the evaluation must be computed again).
+pub fn protocols_differ(stored: &[Protocol], done: &crate::run::Evaluated) -> bool {
+    done.protocols.iter().any(|p| {
+        // The oldest registration governs (as in `run::evaluate_all`).
+        stored
+            .iter()
+            .find(|s| s.site == p.site && s.outcome == p.outcome)
+            .is_some_and(|s| s.hash() != p.hash())
+    })
+}
+
 /// Every run, by protocol and month of data.
 pub async fn runs(store: &Store) -> Result<Vec<Evaluation>> {
     let rows = sqlx::query("SELECT result FROM evaluation_runs ORDER BY protocol_hash, as_of")

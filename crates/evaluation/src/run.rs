@@ -346,8 +346,18 @@ pub fn evaluate(
             "practice" => site_practices.contains(code),
             _ => site_commissioners.contains(code),
         };
+        // Peer groups for the site-level variance: never-treated units by the kind of group the
+        // site is (its system, or the commissioner of a list of practices).
+        let group_of = |code: &String| -> Option<String> {
+            match (level, protocol.synth_level.as_str()) {
+                ("practice", "system") => st.practice_system(code).cloned(),
+                ("practice", _) => st.practice_commissioner.get(code).cloned(),
+                _ => st.commissioner_system.get(code).cloned(),
+            }
+        };
         let mut units = Vec::new();
         let mut treated = Vec::new();
+        let mut groups: BTreeMap<String, Vec<usize>> = BTreeMap::new();
         for (code, series) in rows {
             let x = cut(series);
             let is_site = site_units.contains(code);
@@ -356,6 +366,8 @@ pub fn evaluate(
             }
             if is_site {
                 treated.push(units.len());
+            } else if let Some(g) = group_of(code) {
+                groups.entry(g).or_default().push(units.len());
             }
             units.push(Unit {
                 code: code.clone(),
@@ -364,12 +376,22 @@ pub fn evaluate(
                 need: None,
             });
         }
-        did::estimate(
+        let mut est = did::estimate(
             &units,
             &[Cohort { start: s, treated }],
             months.len(),
             &protocol.did,
-        )
+        )?;
+        if protocol.did.site_level {
+            let groups: Vec<Vec<usize>> = groups.into_values().collect();
+            match did::site_level(&units, &groups, s, months.len(), protocol.did.pre_months) {
+                Some(sl) => est.widen(sl),
+                None => diagnostics.push(
+                    "difference-in-differences: fewer than 5 never-treated peer groups, so the interval allows for no shock shared by the whole site".into(),
+                ),
+            }
+        }
+        Ok(est)
     })();
     let did = match did {
         Ok(x) => {

@@ -139,10 +139,11 @@ pub fn evaluate(
     ds: &dataset::Dataset,
     published: &[arrow::array::RecordBatch],
     register: &[store::Intervention],
+    protocols: &[evaluation::run::Protocol],
 ) -> Result<EvaluationResults, Error> {
     let st = evaluation::sites::Structure::of(ds);
     let sites = evaluation::sites::discover(ds, &st, None).map_err(|e| Error::Results(e.to_string()))?;
-    let evaluated = evaluation::run::evaluate_all(published, &sites, &st, &[], &[], None, true)
+    let evaluated = evaluation::run::evaluate_all(published, &sites, &st, &[], protocols, None, true)
         .map_err(|e| Error::Results(e.to_string()))?;
     let interventions = |site: &evaluation::sites::Site| -> Vec<String> {
         let system = site.system.clone().or_else(|| {
@@ -209,7 +210,7 @@ pub fn prepare(
     dir: &Path,
     progress: &dyn Fn(&str),
 ) -> Result<(), Error> {
-    prepare_with(ds, source, dir, &[], progress)
+    prepare_with(ds, source, dir, &[], &[], progress)
 }
 
 /// The segments the shipped packs take from the register's open interventions (special
@@ -236,6 +237,13 @@ pub fn decisions_changed(dir: &Path, register: &[store::Intervention]) -> Result
     Ok(held != register_decisions(register)?)
 }
 
+/// Whether the register holds an evaluation protocol that would govern a site and outcome
+/// differently from the one the results in `dir` were computed under.
+pub fn protocols_changed(dir: &Path, protocols: &[evaluation::run::Protocol]) -> bool {
+    read_json::<EvaluationResults>(dir, "evaluation.json")
+        .is_ok_and(|held| evaluation::library::protocols_differ(protocols, &held.evaluated))
+}
+
 /// The regime's assessment (every trust and system, with diagnoses) on the published table
 /// already in `dir`, with the register's decisions as they stand now: what `regime sync`
 /// computes, without computing the indicators again. Blocking.
@@ -251,12 +259,14 @@ pub fn reassess(
     Ok(regime::assess_table_with(ds, &table, register)?)
 }
 
-/// [`prepare`] with the register's decisions applied to the packs that follow them.
+/// [`prepare`] with the register's decisions applied to the packs that follow them, and the
+/// evaluation protocols it holds governing their sites and outcomes.
 pub fn prepare_with(
     ds: &dataset::Dataset,
     source: &Path,
     dir: &Path,
     register: &[store::Intervention],
+    protocols: &[evaluation::run::Protocol],
     progress: &dyn Fn(&str),
 ) -> Result<(), Error> {
     let decisions = register_decisions(register)?;
@@ -326,7 +336,11 @@ pub fn prepare_with(
         },
     )?;
     progress("evaluation");
-    write_json(dir, "evaluation.json", &evaluate(ds, &published, register)?)?;
+    write_json(
+        dir,
+        "evaluation.json",
+        &evaluate(ds, &published, register, protocols)?,
+    )?;
     progress("heads and beds");
     match capacity_for(ds)? {
         Some((baseline, report)) => {

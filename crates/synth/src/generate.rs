@@ -460,7 +460,20 @@ impl Gen<'_, '_> {
                 13..16 => 0.104,
                 _ => 0.128,
             };
-            let p = age * (1.0 + 0.07 * person.condition_count() as f64) * world.readmission[provider];
+            let mut p = age * (1.0 + 0.07 * person.condition_count() as f64) * world.readmission[provider];
+            // The planted change in emergency admissions (a vanguard's effect, a commissioner's
+            // step or outlier) reaches the readmissions that follow elective and other
+            // non-emergency care too, so every emergency admission of the practice changes by
+            // it, as truth.toml says; readmissions after emergency spells follow it already,
+            // through their index spells.
+            if method != "emergency" {
+                p *= world.signals.factor(
+                    Kind::Emergency,
+                    practice_index,
+                    world.sk,
+                    model::Month::of_day(discharge),
+                );
+            }
             if rng.random::<f64>() < p {
                 let gap = 1 + ((-(rng.random::<f64>().max(1e-12)).ln() * 9.0) as i32).min(29);
                 self.heap

@@ -115,3 +115,53 @@ async fn protocols_are_registered_once_and_runs_recorded_by_month() {
         assert_eq!(audited, 4, "{url}");
     }
 }
+
+#[tokio::test]
+async fn sync_writes_only_what_is_new_and_changed_protocols_are_seen() {
+    let dir = tempfile::tempdir().unwrap();
+    for url in urls(dir.path()).await {
+        let store = store::Store::open(&url).await.unwrap();
+        let p = protocol();
+        let done = evaluation::run::Evaluated {
+            protocols: vec![p.clone()],
+            runs: vec![run(&p, "2024-10"), run(&p, "2024-11")],
+            ..Default::default()
+        };
+        let first = library::sync(&store, &done, "test").await.unwrap();
+        assert_eq!((first.registered, first.recorded), (1, 2), "{url}");
+        // The same results again (a server started again) write nothing.
+        let again = library::sync(&store, &done, "test").await.unwrap();
+        assert_eq!((again.registered, again.recorded), (0, 0), "{url}");
+        // A run whose answer changed for the same month is recorded again.
+        let mut changed = done.clone();
+        changed.runs[1].problems = vec!["another note".into()];
+        let third = library::sync(&store, &changed, "test").await.unwrap();
+        assert_eq!((third.registered, third.recorded), (0, 1), "{url}");
+        assert_eq!(library::runs(&store).await.unwrap().len(), 2);
+        // Results computed under another protocol for a registered site and outcome differ.
+        let stored = library::protocols(&store).await.unwrap();
+        assert!(!library::protocols_differ(&stored, &done));
+        let mut other = done.clone();
+        other.protocols[0].alpha = 0.1;
+        assert!(library::protocols_differ(&stored, &other));
+    }
+}
+
+#[test]
+fn a_protocol_registered_before_the_site_level_variance_keeps_its_hash() {
+    // Its body has no `site_level`: it reads as false and writes the same JSON again.
+    let mut old = protocol();
+    old.did.site_level = false;
+    let body = serde_json::to_string(&old).unwrap();
+    assert!(!body.contains("site_level"), "{body}");
+    let read: Protocol = serde_json::from_str(&body).unwrap();
+    assert_eq!(read.hash(), old.hash());
+    assert!(!read.did.site_level);
+    // New protocols use it.
+    assert!(Options::default().site_level);
+    assert!(
+        serde_json::to_string(&protocol())
+            .unwrap()
+            .contains("\"site_level\":true")
+    );
+}
