@@ -6,10 +6,13 @@ vanguard effects of truth.toml set beside the estimates.
     python3 bench/evaluation.py --scale 1 --runs 3
 
 Generates synthetic England at the scale (once, cached under /tmp), computes the published table
-once (`indicators compute`), then times `footprint evaluate sites --results ... --history` `runs`
-times (median wall time, peak memory from /usr/bin/time). Prints one row for BENCHMARKS.md and,
-for every site, the latest DiD effect with its 95% interval, the synthetic-control effect and
-placebo p, and whether the planted effect is inside the interval.
+once (`indicators compute`), writes a sites file with the planted vanguards and null sites (whole
+systems with no vanguard and no planted signal, and a list of practices of another commissioner),
+then times `footprint evaluate sites --sites ... --results ... --history` over five monthly outcomes
+`runs` times (median wall time, peak memory from /usr/bin/time). Prints one row for BENCHMARKS.md
+and, for every site and outcome, the latest DiD effect with its 95% interval, the synthetic-control
+effect and placebo p, the ITS effect, what each method calls, and whether the planted effect (zero
+for a null site) is inside the DiD interval.
 """
 import argparse
 import json
