@@ -163,12 +163,21 @@ fn text(done: &evaluation::run::Evaluated) -> String {
         ));
         if let Some(d) = &e.difference_in_differences {
             out.push_str(&format!(
-                "  difference-in-differences: {} ({} to {}), {} practices against {} matched\n",
+                "  difference-in-differences: {} ({} to {}), {} {}s against {} matched{}\n",
                 pct(d.relative_effect),
                 pct(d.lower),
                 pct(d.upper),
                 d.treated_units,
-                d.comparator_units
+                p.did_level,
+                d.comparator_units,
+                match d.site_level_sd {
+                    Some(sd) => format!(
+                        "; site-wide shocks SD {:.1}% from {} peer groups",
+                        100.0 * sd,
+                        d.peer_groups
+                    ),
+                    None => String::new(),
+                }
             ));
         }
         if let Some(s) = &e.synthetic_control {

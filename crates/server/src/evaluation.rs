@@ -182,9 +182,17 @@ fn entry_html(b: &mut String, e: &Entry) {
         if let Some(d) = &ev.difference_in_differences {
             let _ = write!(
                 b,
-                "<tr class=\"did\"><td>Difference-in-differences ({} practices, {} matched comparators)</td><td>{}</td><td>{} to {}</td><td>{}</td></tr>",
+                "<tr class=\"did\"><td>Difference-in-differences ({} site units, {} matched comparators{})</td><td>{}</td><td>{} to {}</td><td>{}</td></tr>",
                 d.treated_units,
                 d.comparator_units,
+                match d.site_level_sd {
+                    Some(sd) => format!(
+                        "; the interval allows for shocks shared by a whole site, SD {:.1}% from {} peer groups",
+                        100.0 * sd,
+                        d.peer_groups
+                    ),
+                    None => String::new(),
+                },
                 pct(d.relative_effect),
                 pct(d.lower),
                 pct(d.upper),

@@ -50,6 +50,25 @@ async fn every_vanguard_has_a_library_entry() {
         get(&a, "/api/v1/evaluation/sites/a%20b", None).await.status,
         StatusCode::BAD_REQUEST
     );
+    // Every DiD that allowed for shocks shared by a whole site says how, on the page too.
+    let r = get(&a, "/api/v1/evaluation/library", None).await;
+    let v: Value = serde_json::from_str(&r.body).unwrap();
+    let widened: Vec<(f64, u64)> = v["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|e| e["evaluations"].as_array().unwrap().clone())
+        .filter_map(|ev| {
+            let d = &ev["difference_in_differences"];
+            Some((d["site_level_sd"].as_f64()?, d["peer_groups"].as_u64()?))
+        })
+        .collect();
+    let page = get(&a, "/learning", None).await.body;
+    for (sd, groups) in &widened {
+        assert!(*groups >= 5, "peer groups {groups}");
+        let said = format!("SD {:.1}% from {groups} peer groups", 100.0 * sd);
+        assert!(page.contains(&said), "{said}");
+    }
     // The page lists every site.
     let r = get(&a, "/learning", None).await;
     assert_eq!(r.status, StatusCode::OK);
