@@ -86,6 +86,9 @@ pub struct EventPoint {
     pub estimate: f64,
     pub lower: f64,
     pub upper: f64,
+    /// Standard error of the log difference (what the interval is built from).
+    #[serde(default)]
+    pub se: f64,
 }
 
 /// A cohort's estimate.
@@ -192,6 +195,7 @@ pub fn site_level(
     let all = add(&group_totals);
     let infl = |s: &[f64; 4], t: &[f64; 4]| (s[2] / t[2] - s[3] / t[3]) - (s[0] / t[0] - s[1] / t[1]);
     let log_change = |t: &[f64; 4]| (t[2] / t[3]).ln() - (t[0] / t[1]).ln();
+    let units_in_groups: f64 = per_group.iter().map(|h| h.len() as f64).sum();
     let mut effects = Vec::new();
     let mut variances = Vec::new();
     for (i, g) in per_group.iter().enumerate() {
@@ -212,8 +216,7 @@ pub fn site_level(
                 ss += h.iter().map(|s| infl(s, &rest).powi(2)).sum::<f64>();
             }
         }
-        let n: f64 = per_group.iter().map(|h| h.len() as f64).sum();
-        variances.push(ss * n / (n - 1.0).max(1.0));
+        variances.push(ss * units_in_groups / (units_in_groups - 1.0).max(1.0));
     }
     // Robust to the few peer groups with a change of their own (an intervention elsewhere, a
     // merger): the spread is the scaled median absolute deviation, the noise the median.
@@ -239,7 +242,6 @@ impl Estimate {
     /// Adds a site-level variance to the estimate's and every event-study point's, with
     /// Student's t on (peer groups − 1) degrees of freedom when fewer than the units'.
     pub fn widen(&mut self, site: SiteLevel) {
-        let q_old = qt(0.5 + self.confidence / 2.0, self.degrees_of_freedom);
         self.degrees_of_freedom = self.degrees_of_freedom.min((site.groups as f64 - 1.0).max(1.0));
         let q = qt(0.5 + self.confidence / 2.0, self.degrees_of_freedom);
         self.se = (self.se * self.se + site.tau2).sqrt();
@@ -247,10 +249,9 @@ impl Estimate {
         self.upper = (self.log_effect + q * self.se).exp() - 1.0;
         for p in &mut self.event_study {
             let est = (1.0 + p.estimate).ln();
-            let se = ((1.0 + p.upper).ln() - (1.0 + p.lower).ln()) / (2.0 * q_old);
-            let se = (se * se + site.tau2).sqrt();
-            p.lower = (est - q * se).exp() - 1.0;
-            p.upper = (est + q * se).exp() - 1.0;
+            p.se = (p.se * p.se + site.tau2).sqrt();
+            p.lower = (est - q * p.se).exp() - 1.0;
+            p.upper = (est + q * p.se).exp() - 1.0;
         }
         self.site_level_sd = Some(site.tau2.sqrt());
         self.peer_groups = site.groups;
@@ -501,6 +502,7 @@ pub fn estimate(
                 estimate: est.exp() - 1.0,
                 lower: (est - q * se).exp() - 1.0,
                 upper: (est + q * se).exp() - 1.0,
+                se,
             }
         })
         .collect();

@@ -12,6 +12,7 @@ pub mod conflicts;
 pub mod kinds;
 mod register;
 pub mod reporting;
+pub mod testing;
 pub mod tokens;
 
 pub use conflicts::Conflict;

@@ -5,35 +5,6 @@ use evaluation::did::Options;
 use evaluation::library;
 use evaluation::run::{Evaluation, Protocol};
 
-async fn urls(dir: &std::path::Path) -> Vec<String> {
-    let mut out = vec![format!("sqlite://{}", dir.join("evaluation.db").display())];
-    match std::env::var("FOOTPRINT_TEST_POSTGRES_URL") {
-        Ok(base) if !base.is_empty() => {
-            sqlx::any::install_default_drivers();
-            let db = format!(
-                "fp_evaluation_{}_{}",
-                std::process::id(),
-                std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .unwrap()
-                    .as_nanos()
-                    % 1_000_000_000
-            );
-            let mut admin = <sqlx::AnyConnection as sqlx::Connection>::connect(&base)
-                .await
-                .unwrap();
-            sqlx::query(&format!("CREATE DATABASE {db}"))
-                .execute(&mut admin)
-                .await
-                .unwrap();
-            let (head, _) = base.rsplit_once('/').unwrap();
-            out.push(format!("{head}/{db}"));
-        }
-        _ => println!("SKIPPED: evaluation protocols on PostgreSQL (set FOOTPRINT_TEST_POSTGRES_URL)"),
-    }
-    out
-}
-
 fn protocol() -> Protocol {
     Protocol {
         format: 1,
@@ -72,7 +43,7 @@ fn run(p: &Protocol, as_of: &str) -> Evaluation {
 #[tokio::test]
 async fn protocols_are_registered_once_and_runs_recorded_by_month() {
     let dir = tempfile::tempdir().unwrap();
-    for url in urls(dir.path()).await {
+    for url in store::testing::urls(dir.path(), "evaluation", "evaluation protocols").await {
         let store = store::Store::open(&url).await.unwrap();
         let p = protocol();
         // The hash is the SHA-256 of the body: 64 hex digits, and any change moves it.
@@ -119,7 +90,7 @@ async fn protocols_are_registered_once_and_runs_recorded_by_month() {
 #[tokio::test]
 async fn sync_writes_only_what_is_new_and_changed_protocols_are_seen() {
     let dir = tempfile::tempdir().unwrap();
-    for url in urls(dir.path()).await {
+    for url in store::testing::urls(dir.path(), "evaluation", "evaluation protocols").await {
         let store = store::Store::open(&url).await.unwrap();
         let p = protocol();
         let done = evaluation::run::Evaluated {

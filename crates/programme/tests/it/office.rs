@@ -8,35 +8,6 @@ use programme::office::{CareModel, Flexibility, NewApplication, Office};
 use programme::review::Review;
 use programme::select::{Quota, Rules};
 
-async fn urls(dir: &std::path::Path) -> Vec<String> {
-    let mut out = vec![format!("sqlite://{}", dir.join("programme.db").display())];
-    match std::env::var("FOOTPRINT_TEST_POSTGRES_URL") {
-        Ok(base) if !base.is_empty() => {
-            sqlx::any::install_default_drivers();
-            let db = format!(
-                "fp_programme_{}_{}",
-                std::process::id(),
-                std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .unwrap()
-                    .as_nanos()
-                    % 1_000_000_000
-            );
-            let mut admin = <sqlx::AnyConnection as sqlx::Connection>::connect(&base)
-                .await
-                .unwrap();
-            sqlx::query(&format!("CREATE DATABASE {db}"))
-                .execute(&mut admin)
-                .await
-                .unwrap();
-            let (head, _) = base.rsplit_once('/').unwrap();
-            out.push(format!("{head}/{db}"));
-        }
-        _ => println!("SKIPPED: programme on PostgreSQL (set FOOTPRINT_TEST_POSTGRES_URL)"),
-    }
-    out
-}
-
 fn application(id: &str, lead: &str, model: &str, region: &str, running: f64) -> NewApplication {
     NewApplication {
         id: id.into(),
@@ -82,7 +53,7 @@ fn a_round_from_applications_to_drawdown() {
         .build()
         .unwrap();
     rt.block_on(async {
-        for url in urls(dir.path()).await {
+        for url in store::testing::urls(dir.path(), "programme", "programme").await {
             let office = Office::new(store::Store::open(&url).await.unwrap());
             let rules = FundRules::builtin();
             office

@@ -20,32 +20,7 @@ pub fn rt() -> tokio::runtime::Runtime {
 /// A fresh database URL on each backend: a SQLite file in `dir`, and a new PostgreSQL
 /// database if the variable is set.
 pub async fn urls(dir: &std::path::Path, name: &str) -> Vec<String> {
-    let mut out = vec![format!("sqlite://{}", dir.join(format!("{name}.db")).display())];
-    match std::env::var("FOOTPRINT_TEST_POSTGRES_URL") {
-        Ok(base) if !base.is_empty() => {
-            sqlx::any::install_default_drivers();
-            let db = format!(
-                "fp_{name}_{}_{}",
-                std::process::id(),
-                std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .unwrap()
-                    .as_nanos()
-                    % 1_000_000_000
-            );
-            let mut admin = <sqlx::AnyConnection as sqlx::Connection>::connect(&base)
-                .await
-                .unwrap();
-            sqlx::query(&format!("CREATE DATABASE {db}"))
-                .execute(&mut admin)
-                .await
-                .unwrap();
-            let (head, _) = base.rsplit_once('/').unwrap();
-            out.push(format!("{head}/{db}"));
-        }
-        _ => println!("SKIPPED: store on PostgreSQL (set FOOTPRINT_TEST_POSTGRES_URL)"),
-    }
-    out
+    store::testing::urls(dir, name, "store").await
 }
 
 /// A store with a small system of organisations.
