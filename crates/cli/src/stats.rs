@@ -178,6 +178,7 @@ fn funnel(r: FunnelRequest) -> Result<Value> {
             Some("funnelplotr") => funnel::CqcLimits::FunnelPlotR,
             Some(other) => bail!("cqc_limits is {other:?}: must be squared or funnelplotr"),
         },
+        poisson_limits: true,
     };
     let group = match r.group {
         Some(g) if g.len() != r.numerator.len() => {

@@ -298,7 +298,7 @@ impl Engine {
         sql: &str,
         query: &dyn Fn(datafusion::error::DataFusionError) -> Error,
     ) -> Result<SchemaRef, Error> {
-        tracing::debug!(table = name, %sql, "materialise");
+        let started = std::time::Instant::now();
         let view = self.runtime.block_on(self.ctx.sql(sql)).map_err(query)?;
         let planned = view.schema().inner().clone();
         let batches = self.runtime.block_on(view.collect()).map_err(query)?;
@@ -311,6 +311,7 @@ impl Engine {
         }
         let table = MemTable::try_new(schema.clone(), partitions).map_err(query)?;
         self.ctx.register_table(name, Arc::new(table)).map_err(query)?;
+        tracing::debug!(table = name, seconds = started.elapsed().as_secs_f64(), %sql, "materialised");
         Ok(schema)
     }
 }
@@ -512,6 +513,7 @@ pub fn compute(
         }
     }
     tracing::info!(seconds = started.elapsed().as_secs_f64(), "disclosure control");
+    let started = std::time::Instant::now();
     for ((ind, rows), published) in computed.into_iter().zip(published) {
         let published = published.ok_or_else(|| Error::Runtime(format!("{}: not published", ind.id)))?;
         out.signals.push(signals::signals(ind, &rows)?);
@@ -522,5 +524,6 @@ pub fn compute(
         out.unsuppressed.extend(rows);
         out.published.extend(published);
     }
+    tracing::info!(seconds = started.elapsed().as_secs_f64(), "signals");
     Ok(out)
 }

@@ -159,6 +159,8 @@ pub fn signals(ind: &Indicator, batches: &[RecordBatch]) -> Result<RecordBatch, 
                 .collect();
             let options = stats::funnel::Options {
                 data_type,
+                // Only the outlier flags and z-scores are kept.
+                poisson_limits: false,
                 ..Default::default()
             };
             let Ok(funnel) = stats::funnel::funnel(&n, &d, &options) else {

@@ -65,6 +65,11 @@ pub struct Options {
     /// Values and limits are multiplied by this (e.g. 100 for percentages).
     pub multiplier: f64,
     pub cqc_limits: CqcLimits,
+    /// Whether every unit gets its Poisson limits. When false they are computed only where
+    /// they judge the unit (no over-dispersion, τ² = 0) and are NaN otherwise: for callers
+    /// that read only the outlier flags and z-scores (each limit is a chi-square quantile,
+    /// most of the cost of a large funnel).
+    pub poisson_limits: bool,
 }
 
 impl Default for Options {
@@ -74,6 +79,7 @@ impl Default for Options {
             trim_by: 0.1,
             multiplier: 1.0,
             cqc_limits: CqcLimits::Squared,
+            poisson_limits: true,
         }
     }
 }
@@ -286,11 +292,20 @@ pub fn funnel(numerator: &[f64], denominator: &[f64], options: &Options) -> Resu
         .zip(wz)
         .zip(denominator)
         .map(|(((rr, y, s, uz), wuz), &e)| {
-            let poisson = Limits {
-                lower95: m * target * qchisq(0.975, 2.0 * e, false) / 2.0 / e,
-                upper95: m * target * qchisq(0.025, 2.0 * (e + 1.0), false) / 2.0 / e,
-                lower998: m * target * qchisq(0.999, 2.0 * e, false) / 2.0 / e,
-                upper998: m * target * qchisq(0.001, 2.0 * (e + 1.0), false) / 2.0 / e,
+            let poisson = if tau2 > 0.0 && !options.poisson_limits {
+                Limits {
+                    lower95: f64::NAN,
+                    upper95: f64::NAN,
+                    lower998: f64::NAN,
+                    upper998: f64::NAN,
+                }
+            } else {
+                Limits {
+                    lower95: m * target * qchisq(0.975, 2.0 * e, false) / 2.0 / e,
+                    upper95: m * target * qchisq(0.025, 2.0 * (e + 1.0), false) / 2.0 / e,
+                    lower998: m * target * qchisq(0.999, 2.0 * e, false) / 2.0 / e,
+                    upper998: m * target * qchisq(0.001, 2.0 * (e + 1.0), false) / 2.0 / e,
+                }
             };
             let sd = (s * s + tau2).sqrt();
             let back = |z: f64| -> f64 {

@@ -37,7 +37,33 @@ impl Method {
 
 /// The exact Poisson interval for an observed count: `qchisq(α/2, 2x)/2` and
 /// `qchisq(1-α/2, 2x+2)/2` (0 for the lower limit of a zero count).
+///
+/// Whole counts below [`BYARS_FROM`] at 95% and 99.8% (every small count of every published
+/// indicator) come from a table computed once by the same function, so they are the same
+/// numbers without the chi-square quantiles each time.
 pub fn exact_limits(count: f64, confidence: f64) -> (f64, f64) {
+    static TABLES: std::sync::OnceLock<[[(f64, f64); 10]; 2]> = std::sync::OnceLock::new();
+    let level = if confidence == 0.95 {
+        Some(0)
+    } else if confidence == 0.998 {
+        Some(1)
+    } else {
+        None
+    };
+    if let Some(level) = level
+        && count >= 0.0
+        && count < BYARS_FROM
+        && count.fract() == 0.0
+    {
+        let tables = TABLES.get_or_init(|| {
+            [0.95, 0.998].map(|c| std::array::from_fn(|x| exact_limits_computed(x as f64, c)))
+        });
+        return tables[level][count as usize];
+    }
+    exact_limits_computed(count, confidence)
+}
+
+fn exact_limits_computed(count: f64, confidence: f64) -> (f64, f64) {
     let alpha = 1.0 - confidence;
     let lower = if count == 0.0 {
         0.0

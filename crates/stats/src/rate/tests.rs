@@ -31,3 +31,20 @@ fn bad_requests_are_refused() {
     assert!(crude_rate(1.0, 0.0, 0.95, 1.0).is_err());
     assert!(crude_rate(1.0, 10.0, 1.0, 1.0).is_err());
 }
+
+#[test]
+fn tabled_exact_limits_are_the_computed_ones() {
+    for confidence in [0.95, 0.998] {
+        for x in 0..10 {
+            let x = f64::from(x);
+            assert_eq!(exact_limits(x, confidence), exact_limits_computed(x, confidence));
+        }
+    }
+    // Outside the table: fractional counts and other levels are computed.
+    assert_eq!(exact_limits(2.5, 0.95), exact_limits_computed(2.5, 0.95));
+    assert_eq!(exact_limits(3.0, 0.9), exact_limits_computed(3.0, 0.9));
+    // R: qchisq(0.025, 6) / 2 and qchisq(0.975, 8) / 2.
+    let (lo, hi) = exact_limits(3.0, 0.95);
+    assert!((lo - 0.618_672_2).abs() < 1e-6, "{lo}");
+    assert!((hi - 8.767_273).abs() < 1e-6, "{hi}");
+}
