@@ -15,6 +15,7 @@ pub mod external;
 mod maps;
 pub mod output;
 mod plan;
+mod rollup;
 pub mod signals;
 mod udf;
 
@@ -80,6 +81,7 @@ pub struct Engine {
     ctx: SessionContext,
     schemas: plan::Schemas,
     runtime: Arc<tokio::runtime::Runtime>,
+    maps: rollup::Maps,
     from: model::Month,
     to: model::Month,
 }
@@ -161,6 +163,7 @@ impl Engine {
             ctx,
             schemas,
             runtime: Arc::new(runtime),
+            maps: rollup::Maps::new(ds),
             from: ds.manifest.from,
             to: ds.manifest.to,
         })
@@ -261,12 +264,32 @@ impl Engine {
             }
             let mut parts = Vec::new();
             for (i, a) in ind.attribution.iter().enumerate() {
-                let plan = plan::aggregate(ind, a.path, &a.levels, &grains, &schemas, &i.to_string())?;
-                for (name, sql) in plan.temps {
-                    self.materialise(&name, &sql, &query)?;
-                    temps.push(name);
-                }
-                parts.push(plan.sql);
+                let plan = plan::aggregate(ind, a.path, &schemas)?;
+                let started = std::time::Instant::now();
+                let df = self.runtime.block_on(self.ctx.sql(&plan.sql)).map_err(query)?;
+                let sums = self.runtime.block_on(df.collect()).map_err(query)?;
+                let reduced = started.elapsed().as_secs_f64();
+                let rolled = match plan.rollup {
+                    plan::Rollup::Plain => rollup::plain,
+                    plan::Rollup::Indirect => rollup::indirect,
+                    plan::Rollup::Direct => rollup::direct,
+                }(&self.maps, a.path, &a.levels, &grains, &sums)?;
+                tracing::debug!(
+                    indicator = %ind.id,
+                    path = a.path.as_str(),
+                    rows = sums.iter().map(RecordBatch::num_rows).sum::<usize>(),
+                    reduced,
+                    rolled_up = started.elapsed().as_secs_f64() - reduced,
+                    sql = %plan.sql,
+                    "path"
+                );
+                let name = format!("fp_path_{i}");
+                let table = MemTable::try_new(rolled.schema(), vec![vec![rolled]]).map_err(query)?;
+                self.ctx
+                    .register_table(name.as_str(), Arc::new(table))
+                    .map_err(query)?;
+                temps.push(name.clone());
+                parts.push(format!("SELECT * FROM {name}"));
             }
             let sql = format!(
                 "{} ORDER BY grain, period, entity_kind, entity_code, level",

@@ -137,11 +137,19 @@ pub fn rolling_label(m: Month) -> String {
 /// output periods wholly inside the dataset's window are listed.
 pub fn period_map(from: Month, to: Month) -> RecordBatch {
     let mut cols: [Vec<String>; 3] = Default::default();
-    let mut push = |base: String, grain: Grain, period: String| {
-        cols[0].push(base);
+    period_links(from, to, |base, grain, period| {
+        cols[0].push(base.to_string());
         cols[1].push(grain.as_str().into());
-        cols[2].push(period);
-    };
+        cols[2].push(period.to_string());
+    });
+    let [base, grain, period] = cols;
+    strings(&[("base", base), ("grain", grain), ("period", period)])
+}
+
+/// Calls `each(base, grain, period)` for each base period and each output period it falls
+/// in: the one rule behind [`period_map`] and the roll-up.
+pub fn period_links(from: Month, to: Month, mut each: impl FnMut(&str, Grain, &str)) {
+    let mut push = |base: String, grain: Grain, period: String| each(&base, grain, &period);
     let inside = |p: Period| p.first_month() >= from && p.last_month() <= to;
     let quarter_of = |m: Month| Period::Quarter(m.financial_year(), (((m.month() + 8) % 12) / 3 + 1) as u8);
     let mut m = from;
@@ -182,8 +190,6 @@ pub fn period_map(from: Month, to: Month) -> RecordBatch {
         }
         fy += 1;
     }
-    let [base, grain, period] = cols;
-    strings(&[("base", base), ("grain", grain), ("period", period)])
 }
 
 /// `period_days(period, days)`: the days in every month, quarter and financial year that

@@ -1,9 +1,12 @@
-//! Turns an indicator definition into one SQL query per attribution path. Every query is a
-//! DataFusion plan over the registered tables and the two maps: no activity row is touched
-//! outside DataFusion, so the same plans can run on a distributed engine.
+//! Turns an indicator definition into one SQL query per attribution path, reducing the
+//! activity tables to sums by unit and base period (and age–sex cell for a standardised
+//! indicator), and the SQL that publishes values and limits. Every query is a DataFusion plan
+//! over the registered tables: no activity row is touched outside DataFusion, so the same
+//! plans can run on a distributed engine. The roll-up of those sums to entities and output
+//! periods is `rollup`'s.
 
 use crate::Error;
-use crate::catalogue::{Ci, Grain, Indicator, Measure, Path, Standardisation};
+use crate::catalogue::{Ci, Indicator, Measure, Path, Standardisation};
 use arrow::datatypes::{DataType, SchemaRef};
 use std::collections::BTreeMap;
 
@@ -20,10 +23,6 @@ fn column_type(schemas: &Schemas, table: &str, column: &str) -> Option<DataType>
 
 fn quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', "''"))
-}
-
-fn list<T>(items: &[T], f: impl Fn(&T) -> &str) -> String {
-    items.iter().map(|i| quote(f(i))).collect::<Vec<_>>().join(", ")
 }
 
 /// How a measure's rows are placed: the FROM clause (with the patients join if needed), the
@@ -138,40 +137,36 @@ fn band_label(b: &str) -> String {
     )
 }
 
-/// The plan of one indicator along one path.
+/// How a plan's rows are rolled up to entities and output periods (`rollup`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rollup {
+    /// `unit, base, numerator, denominator`: summed.
+    Plain,
+    /// Age–sex cells `unit, base, band, sex, o, n`: indirectly standardised.
+    Indirect,
+    /// Age–sex cells: directly standardised to the ESP 2013.
+    Direct,
+}
+
+/// The plan of one indicator along one path: a query reducing the dataset to sums by unit
+/// and base period (and age–sex cell), and how to roll them up.
 pub struct Plan {
-    /// Tables to compute first and keep in memory, as (name, SQL): the age–sex cells of a
-    /// standardised indicator, which the query reads twice (for the entities and for the
-    /// national reference) and would otherwise compute twice.
-    pub temps: Vec<(String, String)>,
-    /// Rows of `entity_kind, entity_code, level, grain, period, numerator, denominator`
-    /// (and `dsr_rate, dsr_var` for direct standardisation).
+    pub rollup: Rollup,
     pub sql: String,
 }
 
-/// The plan of one indicator along one path; `tag` makes the names of its temporary tables
-/// unique.
-pub fn aggregate(
-    ind: &Indicator,
-    path: Path,
-    levels: &[crate::catalogue::Level],
-    grains: &[Grain],
-    schemas: &Schemas,
-    tag: &str,
-) -> Result<Plan, Error> {
-    let levels = list(levels, |l| l.as_str());
-    let grains = list(grains, |g| g.as_str());
-    let standardised = |sql: fn(&str, Path, &str, &str) -> String| -> Result<Plan, Error> {
-        let cells = format!("fp_cells_{tag}");
-        Ok(Plan {
-            temps: vec![(cells.clone(), age_sex_cells(ind, path, schemas)?)],
-            sql: sql(&cells, path, &levels, &grains),
-        })
+/// The plan of one indicator along one path.
+pub fn aggregate(ind: &Indicator, path: Path, schemas: &Schemas) -> Result<Plan, Error> {
+    let rollup = match ind.standardisation {
+        Standardisation::IndirectAgeSex => Rollup::Indirect,
+        Standardisation::DirectEsp2013 => Rollup::Direct,
+        Standardisation::None => Rollup::Plain,
     };
-    match ind.standardisation {
-        Standardisation::IndirectAgeSex => return standardised(indirect),
-        Standardisation::DirectEsp2013 => return standardised(direct),
-        Standardisation::None => {}
+    if rollup != Rollup::Plain {
+        return Ok(Plan {
+            rollup,
+            sql: age_sex_cells(ind, path, schemas)?,
+        });
     }
     let n = source(ind, &ind.numerator, path, schemas, false)?;
     let mut parts = vec![format!(
@@ -199,44 +194,10 @@ pub fn aggregate(
             filter = filter(d)
         ));
     }
-    let sql = format!(
-        "WITH e AS (SELECT m.entity_kind, m.entity_code, m.level, j.base, \
-            sum(j.numerator) AS numerator, count(j.numerator) AS numerators, \
-            sum(j.denominator) AS denominator, count(j.denominator) AS denominators \
-            FROM ({parts}) j \
-            JOIN entity_map m ON m.path = {path} AND m.unit = j.unit AND m.level IN ({levels}) \
-            GROUP BY 1, 2, 3, 4) \
-         SELECT e.entity_kind, e.entity_code, e.level, pm.grain, pm.period, \
-         CASE WHEN sum(e.numerators) > 0 THEN sum(e.numerator) END AS numerator, \
-         CASE WHEN sum(e.denominators) > 0 THEN sum(e.denominator) END AS denominator \
-         FROM e JOIN period_map pm ON pm.base = e.base AND pm.grain IN ({grains}) \
-         GROUP BY 1, 2, 3, 4, 5",
-        parts = parts.join(" UNION ALL "),
-        path = quote(path.as_str()),
-    );
     Ok(Plan {
-        temps: Vec::new(),
-        sql,
+        rollup,
+        sql: parts.join(" UNION ALL "),
     })
-}
-
-/// Direct standardisation to ESP 2013 (persons): per entity and period, the rate
-/// `Σ o_b / n_b × w_b / Σ w` over age bands and its variance `Σ o_b (w_b / n_b)² / (Σ w)²`
-/// (Dobson), beside the total count and population. Bands without population add nothing
-/// to the sums (their weight still counts in `Σ w`).
-fn direct(cells: &str, path: Path, levels: &str, grains: &str) -> String {
-    format!(
-        "WITH cells AS (SELECT * FROM {cells}), \
-         {periods}, \
-         total AS (SELECT sum(weight) AS w FROM esp2013) \
-         SELECT b.entity_kind, b.entity_code, b.level, b.grain, b.period, \
-            sum(b.o) AS numerator, sum(b.n) AS denominator, \
-            sum(CASE WHEN b.n > 0 THEN b.o * e.weight / b.n ELSE 0 END) / max(t.w) AS dsr_rate, \
-            sum(CASE WHEN b.n > 0 THEN b.o * (e.weight / b.n) * (e.weight / b.n) ELSE 0 END) / (max(t.w) * max(t.w)) AS dsr_var \
-         FROM periods b JOIN esp2013 e ON e.band = b.band CROSS JOIN total t \
-         GROUP BY 1, 2, 3, 4, 5",
-        periods = roll_up(&["band"], path, levels, grains),
-    )
 }
 
 /// Observed events (`o`) and population (`n`) by unit, base period, age band and sex: the
@@ -301,53 +262,6 @@ fn age_sex_cells(ind: &Indicator, path: Path, schemas: &Schemas) -> Result<Strin
     Ok(format!(
         "SELECT unit, base, band, sex, sum(o) AS o, sum(n) AS n FROM ({obs} UNION ALL {pop}) x GROUP BY 1, 2, 3, 4"
     ))
-}
-
-/// Indirect age–sex standardisation: observed events against the events expected if each
-/// age band and sex had the national rate of the same period. The cells are summed to
-/// entities by base period first, then to output periods, so the fan-out to levels and
-/// periods happens on the smallest table it can.
-fn indirect(cells: &str, path: Path, levels: &str, grains: &str) -> String {
-    format!(
-        "WITH cells AS (SELECT * FROM {cells}), \
-         {periods}, \
-         reference AS (SELECT pm.grain, pm.period, c.band, c.sex, sum(c.o) AS o, sum(c.n) AS n FROM cells c \
-            JOIN period_map pm ON pm.base = c.base AND pm.grain IN ({grains}) GROUP BY 1, 2, 3, 4) \
-         SELECT p.entity_kind, p.entity_code, p.level, p.grain, p.period, \
-            sum(p.o) AS numerator, sum(p.n * coalesce(r.o, 0) / r.n) AS denominator \
-         FROM periods p \
-         JOIN reference r ON r.grain = p.grain AND r.period = p.period AND r.band = p.band AND r.sex = p.sex AND r.n > 0 \
-         GROUP BY 1, 2, 3, 4, 5",
-        periods = roll_up(&["band", "sex"], path, levels, grains),
-    )
-}
-
-/// The CTEs `entities` (age–sex cells summed to each entity by base period, keeping `keys`)
-/// and `periods` (then summed to output periods): the fan-out to levels and periods happens
-/// on the smallest table it can.
-fn roll_up(keys: &[&str], path: Path, levels: &str, grains: &str) -> String {
-    let with = |alias: &str| {
-        keys.iter()
-            .map(|k| format!("{alias}.{k}"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    let by = |n: usize| (1..=n).map(|i| i.to_string()).collect::<Vec<_>>().join(", ");
-    format!(
-        "entities AS (SELECT m.entity_kind, m.entity_code, m.level, c.base, {c}, \
-            sum(coalesce(c.o, 0)) AS o, sum(coalesce(c.n, 0)) AS n \
-            FROM cells c JOIN entity_map m ON m.path = {path} AND m.unit = c.unit AND m.level IN ({levels}) \
-            GROUP BY {by_entity}), \
-         periods AS (SELECT e.entity_kind, e.entity_code, e.level, pm.grain, pm.period, {e}, \
-            sum(e.o) AS o, sum(e.n) AS n \
-            FROM entities e JOIN period_map pm ON pm.base = e.base AND pm.grain IN ({grains}) \
-            GROUP BY {by_period})",
-        c = with("c"),
-        e = with("e"),
-        path = quote(path.as_str()),
-        by_entity = by(4 + keys.len()),
-        by_period = by(5 + keys.len()),
-    )
 }
 
 /// The published columns, computed from the aggregate: value and the 95% and 99.8% limits.

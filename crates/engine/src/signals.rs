@@ -86,6 +86,15 @@ fn read(batches: &[RecordBatch]) -> Vec<Value> {
     out
 }
 
+/// `x` to 12 significant figures.
+fn significant(x: f64) -> f64 {
+    if x == 0.0 || !x.is_finite() {
+        return x;
+    }
+    let scale = 10f64.powi(11 - x.abs().log10().floor() as i32);
+    (x * scale).round() / scale
+}
+
 fn spc_direction(d: Direction) -> stats::spc::Direction {
     match d {
         Direction::Higher => stats::spc::Direction::Increase,
@@ -114,7 +123,10 @@ pub fn signals(ind: &Indicator, batches: &[RecordBatch]) -> Result<RecordBatch, 
         if rows.len() < MIN_SPC_POINTS {
             continue;
         }
-        let points: Vec<Option<f64>> = rows.iter().map(|&r| values[r].value).collect();
+        // Values are sums of decimals (money, whole-time equivalents) divided: the same
+        // total reached in another order differs in the last bit, which would make or break
+        // a run of equal points. The chart reads them to 12 significant figures.
+        let points: Vec<Option<f64>> = rows.iter().map(|&r| values[r].value.map(significant)).collect();
         let options = stats::spc::Options {
             direction: spc_direction(ind.direction),
             target: ind.target,
@@ -233,4 +245,19 @@ pub fn published(signals: &RecordBatch, published: &[RecordBatch]) -> Result<Rec
 pub fn text(batch: &RecordBatch, column: &str, row: usize) -> Option<String> {
     let a = batch.column_by_name(column)?.as_string_opt::<i32>()?;
     (!a.is_null(row)).then(|| a.value(row).to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn significant_figures_remove_last_bit_noise_only() {
+        use super::significant;
+        assert_eq!(significant(43.400000000000006), 43.4);
+        assert_eq!(significant(0.1 + 0.2), 0.3);
+        assert_eq!(significant(6.329113924050633), 6.32911392405);
+        assert_eq!(significant(-1234.5678901234567), -1234.56789012);
+        assert_eq!(significant(0.0), 0.0);
+        assert!(significant(f64::NAN).is_nan());
+        assert_ne!(significant(1.000000001), significant(1.000000002));
+    }
 }

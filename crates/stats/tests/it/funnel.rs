@@ -13,6 +13,7 @@ fn options(o: &Value, cqc_limits: CqcLimits) -> Options {
         trim_by: o["trim_by"].as_f64().unwrap(),
         multiplier: o["multiplier"].as_f64().unwrap(),
         cqc_limits,
+        poisson_limits: true,
     }
 }
 
@@ -165,4 +166,35 @@ fn non_cqc_funnels_ignore_the_cqc_choice() {
     for case in cases.iter().filter(|c| c["options"]["sr_method"] != "CQC") {
         assert_eq!(run(case, CqcLimits::Squared), run(case, CqcLimits::FunnelPlotR));
     }
+}
+
+/// Leaving out the Poisson limits that do not judge changes no outlier flag, z-score or
+/// over-dispersed limit, and leaves them out only where τ² > 0.
+#[test]
+fn unjudging_poisson_limits_can_be_left_out() {
+    let (_, cases) = cases("funnel.json");
+    let mut left_out = 0;
+    for case in &cases {
+        let o = numbers(&case["inputs"]["numerator"]);
+        let d = numbers(&case["inputs"]["denominator"]);
+        let all = options(&case["options"], CqcLimits::Squared);
+        let some = Options {
+            poisson_limits: false,
+            ..all
+        };
+        let (a, b) = (funnel(&o, &d, &all).unwrap(), funnel(&o, &d, &some).unwrap());
+        assert_eq!(a.tau2, b.tau2);
+        for (x, y) in a.units.iter().zip(&b.units) {
+            assert_eq!((x.outlier95, x.outlier998), (y.outlier95, y.outlier998));
+            assert_eq!((x.uzscore, x.wuzscore), (y.uzscore, y.wuzscore));
+            assert_eq!(x.overdispersed, y.overdispersed);
+            if a.tau2 > 0.0 {
+                assert!(y.poisson.lower95.is_nan() && y.poisson.upper998.is_nan());
+                left_out += 1;
+            } else {
+                assert_eq!(x.poisson, y.poisson);
+            }
+        }
+    }
+    assert!(left_out > 0, "no vector case is over-dispersed");
 }
