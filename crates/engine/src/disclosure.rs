@@ -118,8 +118,69 @@ impl Nesting {
     }
 }
 
-/// A row's place: (level, entity code, grain, period).
-type Key = (String, String, String, String);
+/// Relations, each a list of places (indices into the sorted keys), stored end to end.
+#[derive(Debug, Default)]
+struct Relations {
+    cells: Vec<u32>,
+    /// Where each relation's places end in `cells`.
+    ends: Vec<usize>,
+}
+
+impl Relations {
+    fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    fn get(&self, r: usize) -> &[u32] {
+        let start = if r == 0 { 0 } else { self.ends[r - 1] };
+        &self.cells[start..self.ends[r]]
+    }
+}
+
+/// A row's place: (level, entity code, grain, period), as ids of [`Names`].
+type Key = [u32; 4];
+
+/// The texts of a family's places, each column numbered in sorted order, so that places
+/// compare as their texts do and the outcome does not depend on the order rows came in.
+struct Names<'a> {
+    /// Per column (level, code, grain, period): text → id, and id → text.
+    ids: [foldhash::HashMap<&'a str, u32>; 4],
+    texts: [Vec<&'a str>; 4],
+}
+
+impl<'a> Names<'a> {
+    fn new(columns: &[[&'a arrow::array::StringArray; 4]]) -> Names<'a> {
+        let mut texts: [Vec<&'a str>; 4] = Default::default();
+        for (c, out) in texts.iter_mut().enumerate() {
+            let mut seen: foldhash::HashSet<&'a str> = foldhash::HashSet::default();
+            for cols in columns {
+                seen.extend(cols[c].iter().flatten());
+            }
+            *out = seen.into_iter().collect();
+            out.sort_unstable();
+        }
+        let ids = std::array::from_fn(|c| texts[c].iter().enumerate().map(|(i, t)| (*t, i as u32)).collect());
+        Names { ids, texts }
+    }
+
+    fn id(&self, column: usize, text: &str) -> Option<u32> {
+        self.ids[column].get(text).copied()
+    }
+
+    fn text(&self, column: usize, id: u32) -> &'a str {
+        self.texts[column][id as usize]
+    }
+
+    /// The key of row `r` of a batch's columns.
+    fn key(&self, cols: &[&arrow::array::StringArray; 4], r: usize) -> Key {
+        std::array::from_fn(|c| self.ids[c][cols[c].value(r)])
+    }
+}
+
+const LEVEL: usize = 0;
+const CODE: usize = 1;
+const GRAIN: usize = 2;
+const PERIOD: usize = 3;
 
 /// A period's first and last month, as month numbers.
 fn months_of(grain: &str, label: &str) -> Option<(i32, i32)> {
@@ -137,45 +198,46 @@ fn months_of(grain: &str, label: &str) -> Option<(i32, i32)> {
 /// suppression does not need): parent and children along every path, periods and the
 /// periods of another grain that partition them, and overlapping periods of one grain with
 /// the parts of their difference.
-fn relations(keys: &[Key], paths: &[(Path, Vec<Level>)], nesting: &Nesting) -> Vec<Vec<usize>> {
-    let index: HashMap<&Key, usize> = keys.iter().enumerate().map(|(i, k)| (k, i)).collect();
+fn relations(keys: &[Key], names: &Names<'_>, paths: &[(Path, Vec<Level>)], nesting: &Nesting) -> Relations {
+    let index: foldhash::HashMap<Key, u32> = keys.iter().enumerate().map(|(i, k)| (*k, i as u32)).collect();
     // Periods present, and the entities present.
-    let mut periods: BTreeSet<(&str, &str)> = BTreeSet::new();
-    let mut entities: BTreeSet<(&str, &str)> = BTreeSet::new();
+    let mut periods: BTreeSet<(u32, u32)> = BTreeSet::new();
+    let mut entities: BTreeSet<(u32, u32)> = BTreeSet::new();
     for k in keys {
-        periods.insert((&k.2, &k.3));
-        entities.insert((&k.0, &k.1));
+        periods.insert((k[GRAIN], k[PERIOD]));
+        entities.insert((k[LEVEL], k[CODE]));
     }
-    let mut out: Vec<Vec<usize>> = Vec::new();
+    let mut out = Relations::default();
     // The rows of one relation: those of its places that exist (an absent row is a known 0),
     // kept when at least two do.
-    let push = |out: &mut Vec<Vec<usize>>, rows: &mut dyn Iterator<Item = (&str, &str, &str, &str)>| {
-        let cells: Vec<usize> = rows
-            .filter_map(|(l, c, g, p)| {
-                index
-                    .get(&(l.to_string(), c.to_string(), g.to_string(), p.to_string()))
-                    .copied()
-            })
-            .collect();
-        if cells.len() >= 2 {
-            out.push(cells);
+    let push = |out: &mut Relations, rows: &mut dyn Iterator<Item = Key>| {
+        let start = out.cells.len();
+        out.cells.extend(rows.filter_map(|k| index.get(&k).copied()));
+        if out.cells.len() - start >= 2 {
+            out.ends.push(out.cells.len());
+        } else {
+            out.cells.truncate(start);
         }
     };
-    let instantiate = |out: &mut Vec<Vec<usize>>, places: &[(&str, &str)]| {
+    let instantiate = |out: &mut Relations, places: &[(u32, u32)]| {
         for &(g, p) in &periods {
-            push(out, &mut places.iter().map(|&(l, c)| (l, c, g, p)));
+            push(out, &mut places.iter().map(|&(l, c)| [l, c, g, p]));
         }
     };
+    let level_id = |l: Level| names.id(LEVEL, l.as_str());
 
     // Levels: each entity and the entities of a finer level that partition its units (with
     // the unit level filling units the finer level leaves out).
-    let has_england = entities.contains(&(Level::England.as_str(), crate::ENGLAND));
+    let england = level_id(Level::England).zip(names.id(CODE, crate::ENGLAND));
+    let has_england = england.is_some_and(|e| entities.contains(&e));
     for (path, levels) in paths {
         let p = path.as_str();
         let unit_level = path.levels()[0];
         for &up in levels {
-            for &(l, code) in entities.iter().filter(|e| e.0 == up.as_str()) {
-                let Some(units) = nesting.units.get(&(p.into(), l.into(), code.into())) else {
+            let Some(up_id) = level_id(up) else { continue };
+            for &(l, code_id) in entities.iter().filter(|e| e.0 == up_id) {
+                let code = names.text(CODE, code_id);
+                let Some(units) = nesting.units.get(&(p.into(), up.as_str().into(), code.into())) else {
                     continue;
                 };
                 for &lo in levels.iter().filter(|&&lo| lo != up) {
@@ -198,25 +260,28 @@ fn relations(keys: &[Key], paths: &[(Path, Vec<Level>)], nesting: &Nesting) -> V
                     if !nested || children.is_empty() {
                         continue;
                     }
-                    let mut places: Vec<(&str, String)> = vec![(l, code.to_string())];
-                    places.extend(children.into_iter().map(|c| (lo.as_str(), c)));
-                    if !orphans.is_empty() {
-                        if lo == unit_level || !levels.contains(&unit_level) {
-                            continue;
-                        }
-                        places.extend(orphans.into_iter().map(|u| (unit_level.as_str(), u.clone())));
+                    if !orphans.is_empty() && (lo == unit_level || !levels.contains(&unit_level)) {
+                        continue;
                     }
-                    let places: Vec<(&str, &str)> = places.iter().map(|(l, c)| (*l, c.as_str())).collect();
+                    // Places without a row in the family (no id) add nothing.
+                    let mut places: Vec<(u32, u32)> = vec![(l, code_id)];
+                    if let Some(lo_id) = level_id(lo) {
+                        places.extend(children.iter().filter_map(|c| Some((lo_id, names.id(CODE, c)?))));
+                    }
+                    if let Some(unit_id) = level_id(unit_level) {
+                        places.extend(orphans.iter().filter_map(|u| Some((unit_id, names.id(CODE, u)?))));
+                    }
                     instantiate(&mut out, &places);
                 }
             }
         }
         // England is the sum of every level of a path that does not reach it, too, when the
         // path covers the same rows: not known here, so assumed.
-        if has_england && !levels.contains(&Level::England) {
+        if let (true, Some(england)) = (has_england && !levels.contains(&Level::England), england) {
             for &lo in levels {
-                let mut places = vec![(Level::England.as_str(), crate::ENGLAND)];
-                places.extend(entities.iter().filter(|e| e.0 == lo.as_str()).copied());
+                let Some(lo_id) = level_id(lo) else { continue };
+                let mut places = vec![england];
+                places.extend(entities.iter().filter(|e| e.0 == lo_id).copied());
                 instantiate(&mut out, &places);
             }
         }
@@ -224,27 +289,21 @@ fn relations(keys: &[Key], paths: &[(Path, Vec<Level>)], nesting: &Nesting) -> V
 
     // Periods, per entity.
     #[allow(clippy::type_complexity)]
-    let ranges: Vec<((&str, &str), (i32, i32))> = periods
+    let ranges: Vec<((u32, u32), (i32, i32))> = periods
         .iter()
-        .filter_map(|&(g, p)| months_of(g, p).map(|r| ((g, p), r)))
+        .filter_map(|&(g, p)| months_of(names.text(GRAIN, g), names.text(PERIOD, p)).map(|r| ((g, p), r)))
         .collect();
-    let grains: BTreeSet<&str> = ranges.iter().map(|(k, _)| k.0).collect();
+    let grains: BTreeSet<u32> = ranges.iter().map(|(k, _)| k.0).collect();
     // The periods of grain `g` that exactly cover months `a..=b`, if they do.
-    let cover = |g: &str, a: i32, b: i32| -> Option<Vec<(&str, &str)>> {
+    let cover = |g: u32, a: i32, b: i32| -> Option<Vec<(u32, u32)>> {
         let parts: Vec<_> = ranges
             .iter()
             .filter(|(k, r)| k.0 == g && r.0 >= a && r.1 <= b)
             .collect();
         let len: i32 = parts.iter().map(|(_, r)| r.1 - r.0 + 1).sum();
-        (!parts.is_empty() && len == b - a + 1).then(|| {
-            parts
-                .iter()
-                .map(|(k, _)| k.0)
-                .zip(parts.iter().map(|(k, _)| k.1))
-                .collect()
-        })
+        (!parts.is_empty() && len == b - a + 1).then(|| parts.iter().map(|(k, _)| *k).collect())
     };
-    let mut templates: Vec<Vec<(&str, &str)>> = Vec::new();
+    let mut templates: Vec<Vec<(u32, u32)>> = Vec::new();
     for &((g, p), (a, b)) in &ranges {
         for &h in grains.iter().filter(|&&h| h != g) {
             if let Some(parts) = cover(h, a, b) {
@@ -271,7 +330,7 @@ fn relations(keys: &[Key], paths: &[(Path, Vec<Level>)], nesting: &Nesting) -> V
     }
     for &(l, c) in &entities {
         for t in &templates {
-            push(&mut out, &mut t.iter().map(|&(g, p)| (l, c, g, p)));
+            push(&mut out, &mut t.iter().map(|&(g, p)| [l, c, g, p]));
         }
     }
     out
@@ -280,11 +339,21 @@ fn relations(keys: &[Key], paths: &[(Path, Vec<Level>)], nesting: &Nesting) -> V
 /// Secondary suppression: until no relation has exactly one hidden place, hides the
 /// smallest other sub-national place of each that does. `rank` orders places by how little
 /// hiding them costs. Returns how many places it hid.
-fn complement(hidden: &mut [bool], exempt: &[bool], rank: &[usize], relations: &[Vec<usize>]) -> usize {
-    let mut of: Vec<Vec<usize>> = vec![Vec::new(); hidden.len()];
-    for (r, cells) in relations.iter().enumerate() {
-        for &c in cells {
-            of[c].push(r);
+fn complement(hidden: &mut [bool], exempt: &[bool], rank: &[usize], relations: &Relations) -> usize {
+    // The relations of each place, end to end as `relations` stores places.
+    let mut count = vec![0usize; hidden.len() + 1];
+    for &c in &relations.cells {
+        count[c as usize + 1] += 1;
+    }
+    for i in 1..count.len() {
+        count[i] += count[i - 1];
+    }
+    let mut of = vec![0u32; relations.cells.len()];
+    let mut next = count.clone();
+    for r in 0..relations.len() {
+        for &c in relations.get(r) {
+            of[next[c as usize]] = r as u32;
+            next[c as usize] += 1;
         }
     }
     let mut queue: std::collections::VecDeque<usize> = (0..relations.len()).collect();
@@ -292,20 +361,22 @@ fn complement(hidden: &mut [bool], exempt: &[bool], rank: &[usize], relations: &
     let mut added = 0;
     while let Some(r) = queue.pop_front() {
         queued[r] = false;
-        let cells = &relations[r];
-        if cells.iter().filter(|&&c| hidden[c]).count() != 1 {
+        let cells = relations.get(r);
+        if cells.iter().filter(|&&c| hidden[c as usize]).count() != 1 {
             continue;
         }
         let Some(&pick) = cells
             .iter()
-            .filter(|&&c| !hidden[c] && !exempt[c])
-            .min_by_key(|&&c| rank[c])
+            .filter(|&&c| !hidden[c as usize] && !exempt[c as usize])
+            .min_by_key(|&&c| rank[c as usize])
         else {
             continue;
         };
+        let pick = pick as usize;
         hidden[pick] = true;
         added += 1;
-        for &r2 in &of[pick] {
+        for &r2 in &of[count[pick]..count[pick + 1]] {
+            let r2 = r2 as usize;
             if !queued[r2] {
                 queued[r2] = true;
                 queue.push_back(r2);
@@ -327,43 +398,52 @@ pub fn protect(
     nesting: &Nesting,
 ) -> Result<Vec<Vec<RecordBatch>>, Error> {
     // Places, sorted, so that the outcome does not depend on the order rows were computed in.
-    let mut places: BTreeMap<Key, (bool, f64)> = BTreeMap::new();
-    let mut primary: BTreeSet<Key> = BTreeSet::new();
+    let columns: Vec<[&arrow::array::StringArray; 4]> = rows
+        .iter()
+        .flatten()
+        .map(|b| [3, 2, 4, 5].map(|i| b.column(i).as_string::<i32>()))
+        .collect();
+    let names = Names::new(&columns);
+    // (key, exempt, size, primary) of every row, then one entry per place.
+    let mut all: Vec<(Key, bool, f64, bool)> = Vec::new();
+    let england = names.id(LEVEL, Level::England.as_str());
     for (ind, batches) in inds.iter().zip(rows) {
         let rule = Disclosure::of(ind);
         for b in batches {
             let hidden = crate::suppressed(b, rule);
-            let s = |i: usize| b.column(i).as_string::<i32>();
-            let (level, code, grain, period) = (s(3), s(2), s(4), s(5));
+            let cols = [3, 2, 4, 5].map(|i| b.column(i).as_string::<i32>());
             let num = f64s(b, 6);
             for r in 0..b.num_rows() {
-                let key = (
-                    level.value(r).to_string(),
-                    code.value(r).to_string(),
-                    grain.value(r).to_string(),
-                    period.value(r).to_string(),
-                );
+                let key = names.key(&cols, r);
                 let size = if num.is_null(r) {
                     f64::INFINITY
                 } else {
                     num.value(r).abs()
                 };
-                let e = places
-                    .entry(key.clone())
-                    .or_insert((level.value(r) == Level::England.as_str(), size));
-                e.1 = e.1.min(size);
-                if hidden.value(r) {
-                    primary.insert(key);
-                }
+                all.push((key, Some(key[LEVEL]) == england, size, hidden.value(r)));
             }
         }
     }
-    let keys: Vec<Key> = places.keys().cloned().collect();
-    let exempt: Vec<bool> = places.values().map(|v| v.0).collect();
-    let mut hidden: Vec<bool> = keys.iter().map(|k| primary.contains(k)).collect();
+    all.sort_unstable_by_key(|p| p.0);
+    let mut keys: Vec<Key> = Vec::new();
+    let mut exempt: Vec<bool> = Vec::new();
+    let mut sizes: Vec<f64> = Vec::new();
+    let mut hidden: Vec<bool> = Vec::new();
+    for (key, england, size, primary) in all {
+        if keys.last() == Some(&key) {
+            let last = sizes.len() - 1;
+            sizes[last] = sizes[last].min(size);
+            hidden[last] |= primary;
+        } else {
+            keys.push(key);
+            exempt.push(england);
+            sizes.push(size);
+            hidden.push(primary);
+        }
+    }
+    let primary = hidden.iter().filter(|&&h| h).count();
     // Cheapest first: non-zero counts before zeros, then the smallest, then the place.
     let mut order: Vec<usize> = (0..keys.len()).collect();
-    let sizes: Vec<f64> = places.values().map(|v| v.1).collect();
     order.sort_by(|&a, &b| {
         (sizes[a] == 0.0)
             .cmp(&(sizes[b] == 0.0))
@@ -384,33 +464,24 @@ pub fn protect(
     }
     let controlled = inds.iter().any(|i| Disclosure::of(i) != Disclosure::None);
     if controlled {
-        let relations = relations(&keys, &paths, nesting);
+        let relations = relations(&keys, &names, &paths, nesting);
         let added = complement(&mut hidden, &exempt, &rank, &relations);
         tracing::debug!(
             indicators = ?inds.iter().map(|i| i.id.as_str()).collect::<Vec<_>>(),
-            primary = primary.len(),
+            primary,
             secondary = added,
             relations = relations.len(),
             "disclosure control"
         );
     }
-    let index: HashMap<&Key, usize> = keys.iter().enumerate().map(|(i, k)| (k, i)).collect();
+    let index: foldhash::HashMap<Key, usize> = keys.iter().enumerate().map(|(i, k)| (*k, i)).collect();
     let mut out = Vec::with_capacity(inds.len());
     for (ind, batches) in inds.iter().zip(rows) {
         let mut published = Vec::with_capacity(batches.len());
         for b in batches {
-            let s = |i: usize| b.column(i).as_string::<i32>();
-            let (level, code, grain, period) = (s(3), s(2), s(4), s(5));
+            let cols = [3, 2, 4, 5].map(|i| b.column(i).as_string::<i32>());
             let mask: BooleanArray = (0..b.num_rows())
-                .map(|r| {
-                    let key = (
-                        level.value(r).to_string(),
-                        code.value(r).to_string(),
-                        grain.value(r).to_string(),
-                        period.value(r).to_string(),
-                    );
-                    Some(index.get(&key).is_some_and(|&i| hidden[i]))
-                })
+                .map(|r| Some(index.get(&names.key(&cols, r)).is_some_and(|&i| hidden[i])))
                 .collect();
             published.push(publish(ind, b, &mask)?);
         }

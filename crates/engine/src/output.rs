@@ -28,6 +28,44 @@ fn cell(batch: &RecordBatch, column: usize, row: usize) -> Option<String> {
     })
 }
 
+/// A column as the CSV writer reads it, its type looked at once.
+enum Column<'a> {
+    Text(&'a arrow::array::StringArray),
+    Number(&'a arrow::array::Float64Array),
+    Flag(&'a arrow::array::BooleanArray),
+    Other(&'a dyn Array),
+}
+
+impl<'a> Column<'a> {
+    fn of(a: &'a dyn Array) -> Column<'a> {
+        match a.data_type() {
+            DataType::Utf8 => Column::Text(a.as_string::<i32>()),
+            DataType::Float64 => Column::Number(a.as_primitive::<Float64Type>()),
+            DataType::Boolean => Column::Flag(a.as_boolean()),
+            _ => Column::Other(a),
+        }
+    }
+
+    /// Writes one cell: empty when null, quoted when it holds a comma, a quote or a newline.
+    fn write_csv(&self, out: &mut impl Write, row: usize) -> std::io::Result<()> {
+        match self {
+            Column::Text(a) if !a.is_null(row) => {
+                let v = a.value(row);
+                if v.contains([',', '"', '\n']) {
+                    write!(out, "\"{}\"", v.replace('"', "\"\""))
+                } else {
+                    out.write_all(v.as_bytes())
+                }
+            }
+            // Shortest round-trip form: the same number reads back.
+            Column::Number(a) if !a.is_null(row) => write!(out, "{}", a.value(row)),
+            Column::Flag(a) if !a.is_null(row) => write!(out, "{}", a.value(row)),
+            Column::Other(a) if !a.is_null(row) => write!(out, "<{}>", a.data_type()),
+            _ => Ok(()),
+        }
+    }
+}
+
 /// Writes `name.parquet` and `name.csv` (and `name.jsonl` when `json`) in `dir`.
 pub fn write(
     dir: &Path,
@@ -56,18 +94,15 @@ pub fn write(
     let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
     writeln!(csv, "{}", names.join(",")).map_err(io(&path))?;
     for b in batches {
+        let columns: Vec<Column<'_>> = b.columns().iter().map(|a| Column::of(a.as_ref())).collect();
         for row in 0..b.num_rows() {
-            let cells: Vec<String> = (0..b.num_columns())
-                .map(|c| {
-                    let v = cell(b, c, row).unwrap_or_default();
-                    if v.contains([',', '"', '\n']) {
-                        format!("\"{}\"", v.replace('"', "\"\""))
-                    } else {
-                        v
-                    }
-                })
-                .collect();
-            writeln!(csv, "{}", cells.join(",")).map_err(io(&path))?;
+            for (c, column) in columns.iter().enumerate() {
+                if c > 0 {
+                    csv.write_all(b",").map_err(io(&path))?;
+                }
+                column.write_csv(&mut csv, row).map_err(io(&path))?;
+            }
+            csv.write_all(b"\n").map_err(io(&path))?;
         }
     }
     csv.flush().map_err(io(&path))?;

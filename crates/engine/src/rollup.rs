@@ -15,7 +15,7 @@ use crate::Error;
 use crate::catalogue::{Grain, Level, Path};
 use arrow::array::{Array, ArrayRef, AsArray, Float64Array, RecordBatch, StringArray};
 use arrow::datatypes::{DataType, Field, Float64Type, Schema, SchemaRef};
-use std::collections::HashMap;
+use foldhash::HashMap;
 use std::sync::Arc;
 
 /// The two maps as the roll-up reads them, built once per engine.
@@ -54,9 +54,9 @@ struct Fanout {
 
 impl Fanout {
     fn new(maps: &Maps, path: Path, levels: &[Level], grains: &[Grain]) -> Fanout {
-        let mut entity: HashMap<(Level, &str), u32> = HashMap::new();
+        let mut entity: HashMap<(Level, &str), u32> = HashMap::default();
         let mut entities = Vec::new();
-        let mut unit: HashMap<String, Vec<u32>> = HashMap::new();
+        let mut unit: HashMap<String, Vec<u32>> = HashMap::default();
         for (p, u, level, code) in &maps.links {
             if *p != path || !levels.contains(level) {
                 continue;
@@ -70,8 +70,8 @@ impl Fanout {
                 of.push(e);
             }
         }
-        let mut base: HashMap<String, u32> = HashMap::new();
-        let mut period: HashMap<(Grain, &str), usize> = HashMap::new();
+        let mut base: HashMap<String, u32> = HashMap::default();
+        let mut period: HashMap<(Grain, &str), usize> = HashMap::default();
         let mut periods: Vec<(Grain, String, Vec<u32>)> = Vec::new();
         for (b, grain, p) in &maps.periods {
             if !grains.contains(grain) {
@@ -290,8 +290,8 @@ struct Cells {
 
 impl Cells {
     fn new(f: Fanout, cells: &[RecordBatch]) -> Result<Cells, Error> {
-        let mut bands: HashMap<String, u32> = HashMap::new();
-        let mut sexes: HashMap<String, u32> = HashMap::new();
+        let mut bands: HashMap<String, u32> = HashMap::default();
+        let mut sexes: HashMap<String, u32> = HashMap::default();
         let mut read = Vec::with_capacity(cells.len());
         let intern = |map: &mut HashMap<String, u32>, s: &str| -> u32 {
             if let Some(&i) = map.get(s) {
@@ -315,6 +315,19 @@ impl Cells {
                 .collect();
             read.push(ids);
         }
+        // Cells in the order of their texts, whatever order the rows came in, so that sums
+        // over cells are always taken in the same order.
+        let order = |map: &HashMap<String, u32>| -> (Vec<String>, Vec<u32>) {
+            let mut texts: Vec<(&String, u32)> = map.iter().map(|(t, &i)| (t, i)).collect();
+            texts.sort_unstable();
+            let mut rank = vec![0u32; texts.len()];
+            for (r, (_, i)) in texts.iter().enumerate() {
+                rank[*i as usize] = r as u32;
+            }
+            (texts.into_iter().map(|(t, _)| t.clone()).collect(), rank)
+        };
+        let (bands_in_order, band_rank) = order(&bands);
+        let (_, sex_rank) = order(&sexes);
         let (ne, nb, ns) = (f.entities.len(), f.base.len(), sexes.len().max(1));
         let nk = bands.len() * ns;
         let mut o = vec![0.0; ne * nb * nk];
@@ -331,7 +344,7 @@ impl Cells {
                 let Some(&b) = f.base.get(base.value(i)) else {
                     continue;
                 };
-                let k = *band as usize * ns + *sex as usize;
+                let k = band_rank[*band as usize] as usize * ns + sex_rank[*sex as usize] as usize;
                 let (x, y) = (get(&bo, i).unwrap_or(0.0), get(&bn, i).unwrap_or(0.0));
                 let r = &mut national[b as usize * nk + k];
                 r.0 += x;
@@ -346,10 +359,6 @@ impl Cells {
                     n[at] += y;
                 }
             }
-        }
-        let mut bands_in_order = vec![String::new(); bands.len()];
-        for (s, i) in bands {
-            bands_in_order[i as usize] = s;
         }
         Ok(Cells {
             f,
@@ -418,16 +427,16 @@ pub fn indirect(
     for e in 0..c.f.entities.len() {
         for (p, r) in reference.iter().enumerate() {
             c.period(e, p, &mut sums);
-            let (mut any, mut observed, mut expected) = (false, 0.0, 0.0);
+            let (mut any, mut observed, mut expected) = (false, 0.0, Sum::default());
             for (&(present, o, n), &(ro, rn)) in sums.iter().zip(r) {
                 if present && rn > 0.0 {
                     any = true;
                     observed += o;
-                    expected += n * ro / rn;
+                    expected.add(n * ro / rn);
                 }
             }
             if any {
-                out.push(&c.f, e, p, &[Some(observed), Some(expected)]);
+                out.push(&c.f, e, p, &[Some(observed), Some(expected.value())]);
             }
         }
     }
@@ -462,7 +471,8 @@ pub fn direct(
     for e in 0..c.f.entities.len() {
         for p in 0..c.f.periods.len() {
             c.period(e, p, &mut sums);
-            let (mut any, mut observed, mut people, mut rate, mut var) = (false, 0.0, 0.0, 0.0, 0.0);
+            let (mut any, mut observed, mut people) = (false, 0.0, 0.0);
+            let (mut rate, mut var) = (Sum::default(), Sum::default());
             for (band, w) in weight.iter().enumerate() {
                 let Some(w) = *w else { continue };
                 let mut present = false;
@@ -479,8 +489,8 @@ pub fn direct(
                 observed += o;
                 people += n;
                 if n > 0.0 {
-                    rate += o * w / n;
-                    var += o * (w / n) * (w / n);
+                    rate.add(o * w / n);
+                    var.add(o * (w / n) * (w / n));
                 }
             }
             if any {
@@ -491,8 +501,8 @@ pub fn direct(
                     &[
                         Some(observed),
                         Some(people),
-                        Some(rate / total),
-                        Some(var / (total * total)),
+                        Some(rate.value() / total),
+                        Some(var.value() / (total * total)),
                     ],
                 );
             }

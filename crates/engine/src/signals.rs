@@ -14,7 +14,7 @@ use crate::Error;
 use crate::catalogue::{Ci, Direction, Grain, Indicator};
 use arrow::array::{Array, ArrayRef, AsArray, Float64Array, RecordBatch, StringArray};
 use arrow::datatypes::{DataType, Field, Float64Type, Schema, SchemaRef};
-use std::collections::BTreeMap;
+use foldhash::HashMap;
 use std::sync::Arc;
 
 /// The fewest points an SPC chart is drawn on.
@@ -59,27 +59,27 @@ struct Signal {
     funnel_side: Option<&'static str>,
 }
 
-struct Value {
-    key: [String; 6],
+/// One computed row: where it is and its numbers; texts point into the batches.
+struct Value<'a> {
+    key: [&'a str; 6],
     numerator: Option<f64>,
     denominator: Option<f64>,
     value: Option<f64>,
 }
 
-fn read(batches: &[RecordBatch]) -> Vec<Value> {
-    let mut out = Vec::new();
+fn read(batches: &[RecordBatch]) -> Vec<Value<'_>> {
+    let mut out = Vec::with_capacity(batches.iter().map(RecordBatch::num_rows).sum());
     for b in batches {
-        let s = |c: usize| b.column(c).as_string::<i32>();
-        let f = |c: usize, i: usize| {
-            let a = b.column(c).as_primitive::<Float64Type>();
-            (!a.is_null(i)).then(|| a.value(i))
-        };
+        let texts: [&StringArray; 6] = std::array::from_fn(|c| b.column(c).as_string::<i32>());
+        let numbers: [&Float64Array; 3] =
+            std::array::from_fn(|c| b.column(6 + c).as_primitive::<Float64Type>());
+        let f = |c: usize, i: usize| (!numbers[c].is_null(i)).then(|| numbers[c].value(i));
         for i in 0..b.num_rows() {
             out.push(Value {
-                key: std::array::from_fn(|c| s(c).value(i).to_string()),
-                numerator: f(6, i),
-                denominator: f(7, i),
-                value: f(8, i),
+                key: std::array::from_fn(|c| texts[c].value(i)),
+                numerator: f(0, i),
+                denominator: f(1, i),
+                value: f(2, i),
             });
         }
     }
@@ -109,11 +109,11 @@ pub fn signals(ind: &Indicator, batches: &[RecordBatch]) -> Result<RecordBatch, 
     let mut signals: Vec<Signal> = vec![Signal::default(); values.len()];
 
     // SPC: series by (entity kind, code, level, grain), monthly and quarterly.
-    let mut series: BTreeMap<(&str, &str, &str, &str), Vec<usize>> = BTreeMap::new();
+    let mut series: HashMap<(&str, &str, &str, &str), Vec<usize>> = HashMap::default();
     for (i, v) in values.iter().enumerate() {
         if v.key[4] == Grain::Month.as_str() || v.key[4] == Grain::Quarter.as_str() {
             series
-                .entry((&v.key[1], &v.key[2], &v.key[3], &v.key[4]))
+                .entry((v.key[1], v.key[2], v.key[3], v.key[4]))
                 .or_default()
                 .push(i);
         }
@@ -150,12 +150,12 @@ pub fn signals(ind: &Indicator, batches: &[RecordBatch]) -> Result<RecordBatch, 
         _ => None,
     };
     if let Some(data_type) = data_type {
-        let mut sections: BTreeMap<(&str, &str, &str), Vec<usize>> = BTreeMap::new();
+        let mut sections: HashMap<(&str, &str, &str), Vec<usize>> = HashMap::default();
         for (i, v) in values.iter().enumerate() {
             let usable = matches!((v.numerator, v.denominator), (Some(n), Some(d)) if n >= 0.0 && d > 0.0);
             if usable && v.key[1] != "region" && v.key[1] != "england" {
                 sections
-                    .entry((&v.key[4], &v.key[5], &v.key[3]))
+                    .entry((v.key[4], v.key[5], v.key[3]))
                     .or_default()
                     .push(i);
             }
@@ -197,20 +197,29 @@ pub fn signals(ind: &Indicator, batches: &[RecordBatch]) -> Result<RecordBatch, 
         }
     }
 
-    let text = |f: &dyn Fn(usize) -> Option<String>| -> ArrayRef {
-        Arc::new((0..values.len()).map(f).collect::<StringArray>())
+    let text = |f: &dyn Fn(&Signal) -> Option<&'static str>| -> ArrayRef {
+        Arc::new(signals.iter().map(f).collect::<StringArray>())
     };
+    // The row's place is the computed rows' own columns.
     let mut columns: Vec<ArrayRef> = (0..6)
-        .map(|c| text(&|i| Some(values[i].key[c].clone())))
-        .collect();
-    columns.push(text(&|i| signals[i].spc_point.map(str::to_string)));
-    columns.push(text(&|i| signals[i].spc_variation.map(str::to_string)));
-    columns.push(text(&|i| signals[i].spc_assurance.map(str::to_string)));
+        .map(|c| {
+            let parts: Vec<&dyn Array> = batches.iter().map(|b| b.column(c).as_ref()).collect();
+            if parts.is_empty() {
+                Ok(Arc::new(StringArray::from(Vec::<&str>::new())) as ArrayRef)
+            } else {
+                arrow::compute::concat(&parts)
+            }
+        })
+        .collect::<Result<_, _>>()
+        .map_err(|e| Error::Runtime(e.to_string()))?;
+    columns.push(text(&|s| s.spc_point));
+    columns.push(text(&|s| s.spc_variation));
+    columns.push(text(&|s| s.spc_assurance));
     columns.push(Arc::new(
         signals.iter().map(|s| s.funnel_z).collect::<Float64Array>(),
     ));
-    columns.push(text(&|i| signals[i].funnel_position.map(str::to_string)));
-    columns.push(text(&|i| signals[i].funnel_side.map(str::to_string)));
+    columns.push(text(&|s| s.funnel_position));
+    columns.push(text(&|s| s.funnel_side));
     RecordBatch::try_new(schema(), columns).map_err(|e| Error::Runtime(e.to_string()))
 }
 
