@@ -91,30 +91,65 @@ pub fn families(inds: &[&Indicator]) -> Vec<Vec<usize>> {
     groups.into_values().collect()
 }
 
-/// Which units each entity of each path counts (from `maps::entity_map`).
-#[derive(Debug)]
+/// How the entities of each path nest: for an entity and a finer level of the same path, the
+/// entities of the finer level that partition its units, with the units none of them counts
+/// (from `maps::entity_links`). Worked out once per run, on texts; relations look it up.
+#[derive(Debug, Default)]
 pub struct Nesting {
-    /// (path, level, entity code) → units.
-    units: HashMap<(String, String, String), BTreeSet<String>>,
-    /// (path, unit, level) → entity code.
-    entity: HashMap<(String, String, String), String>,
+    /// (path, level, finer level) → entity code → its split.
+    splits: HashMap<(Path, Level, Level), HashMap<String, Split>>,
+}
+
+/// The finer entities whose units all lie within an entity's (sorted), and the entity's units
+/// none of them counts. Kept only when every finer entity that counts one of its units lies
+/// wholly within it, and there is at least one.
+#[derive(Debug)]
+struct Split {
+    children: Vec<String>,
+    orphans: Vec<String>,
 }
 
 impl Nesting {
-    pub fn new(entity_map: &RecordBatch) -> Nesting {
-        let col = |i: usize| entity_map.column(i).as_string::<i32>();
-        let (path, unit, level, code) = (col(0), col(1), col(2), col(4));
-        let mut units: HashMap<(String, String, String), BTreeSet<String>> = HashMap::new();
-        let mut entity = HashMap::new();
-        for r in 0..entity_map.num_rows() {
-            let (p, u, l, c) = (path.value(r), unit.value(r), level.value(r), code.value(r));
+    pub fn new(ds: &dataset::Dataset) -> Nesting {
+        let mut units: HashMap<(Path, Level, String), BTreeSet<String>> = HashMap::new();
+        let mut entity: HashMap<(Path, String, Level), String> = HashMap::new();
+        crate::maps::entity_links(ds, |path, unit, level, code| {
             units
-                .entry((p.into(), l.into(), c.into()))
+                .entry((path, level, code.to_string()))
                 .or_default()
-                .insert(u.into());
-            entity.insert((p.into(), u.into(), l.into()), c.into());
+                .insert(unit.to_string());
+            entity.insert((path, unit.to_string(), level), code.to_string());
+        });
+        let mut splits: HashMap<(Path, Level, Level), HashMap<String, Split>> = HashMap::new();
+        for ((path, up, code), within) in &units {
+            for &lo in path.levels().iter().filter(|&&lo| lo != *up) {
+                let mut children: BTreeSet<&String> = BTreeSet::new();
+                let mut orphans: Vec<String> = Vec::new();
+                for u in within {
+                    match entity.get(&(*path, u.clone(), lo)) {
+                        Some(c) => {
+                            children.insert(c);
+                        }
+                        None => orphans.push(u.clone()),
+                    }
+                }
+                let nested = children.iter().all(|&c| {
+                    units
+                        .get(&(*path, lo, c.clone()))
+                        .is_some_and(|cu| cu.is_subset(within))
+                });
+                if nested && !children.is_empty() {
+                    splits.entry((*path, *up, lo)).or_default().insert(
+                        code.clone(),
+                        Split {
+                            children: children.into_iter().cloned().collect(),
+                            orphans,
+                        },
+                    );
+                }
+            }
         }
-        Nesting { units, entity }
+        Nesting { splits }
     }
 }
 
@@ -231,45 +266,35 @@ fn relations(keys: &[Key], names: &Names<'_>, paths: &[(Path, Vec<Level>)], nest
     let england = level_id(Level::England).zip(names.id(CODE, crate::ENGLAND));
     let has_england = england.is_some_and(|e| entities.contains(&e));
     for (path, levels) in paths {
-        let p = path.as_str();
         let unit_level = path.levels()[0];
         for &up in levels {
             let Some(up_id) = level_id(up) else { continue };
             for &(l, code_id) in entities.iter().filter(|e| e.0 == up_id) {
                 let code = names.text(CODE, code_id);
-                let Some(units) = nesting.units.get(&(p.into(), up.as_str().into(), code.into())) else {
-                    continue;
-                };
                 for &lo in levels.iter().filter(|&&lo| lo != up) {
-                    let mut children: BTreeSet<String> = BTreeSet::new();
-                    let mut orphans: Vec<&String> = Vec::new();
-                    for u in units {
-                        match nesting.entity.get(&(p.into(), u.clone(), lo.as_str().into())) {
-                            Some(c) => {
-                                children.insert(c.clone());
-                            }
-                            None => orphans.push(u),
-                        }
-                    }
-                    let nested = children.iter().all(|c| {
-                        nesting
-                            .units
-                            .get(&(p.into(), lo.as_str().into(), c.clone()))
-                            .is_some_and(|cu| cu.is_subset(units))
-                    });
-                    if !nested || children.is_empty() {
+                    let Some(split) = nesting.splits.get(&(*path, up, lo)).and_then(|s| s.get(code)) else {
                         continue;
-                    }
-                    if !orphans.is_empty() && (lo == unit_level || !levels.contains(&unit_level)) {
+                    };
+                    if !split.orphans.is_empty() && (lo == unit_level || !levels.contains(&unit_level)) {
                         continue;
                     }
                     // Places without a row in the family (no id) add nothing.
                     let mut places: Vec<(u32, u32)> = vec![(l, code_id)];
                     if let Some(lo_id) = level_id(lo) {
-                        places.extend(children.iter().filter_map(|c| Some((lo_id, names.id(CODE, c)?))));
+                        places.extend(
+                            split
+                                .children
+                                .iter()
+                                .filter_map(|c| Some((lo_id, names.id(CODE, c)?))),
+                        );
                     }
                     if let Some(unit_id) = level_id(unit_level) {
-                        places.extend(orphans.iter().filter_map(|u| Some((unit_id, names.id(CODE, u)?))));
+                        places.extend(
+                            split
+                                .orphans
+                                .iter()
+                                .filter_map(|u| Some((unit_id, names.id(CODE, u)?))),
+                        );
                     }
                     instantiate(&mut out, &places);
                 }
@@ -403,6 +428,7 @@ pub fn protect(
         .flatten()
         .map(|b| [3, 2, 4, 5].map(|i| b.column(i).as_string::<i32>()))
         .collect();
+    let started = std::time::Instant::now();
     let names = Names::new(&columns);
     // (key, exempt, size, primary) of every row, then one entry per place.
     let mut all: Vec<(Key, bool, f64, bool)> = Vec::new();
@@ -464,9 +490,14 @@ pub fn protect(
     }
     let controlled = inds.iter().any(|i| Disclosure::of(i) != Disclosure::None);
     if controlled {
+        let ranked = started.elapsed().as_secs_f64();
         let relations = relations(&keys, &names, &paths, nesting);
+        let related = started.elapsed().as_secs_f64();
         let added = complement(&mut hidden, &exempt, &rank, &relations);
         tracing::debug!(
+            ranked,
+            related,
+            complemented = started.elapsed().as_secs_f64(),
             indicators = ?inds.iter().map(|i| i.id.as_str()).collect::<Vec<_>>(),
             primary,
             secondary = added,
@@ -487,6 +518,7 @@ pub fn protect(
         }
         out.push(published);
     }
+    tracing::debug!(seconds = started.elapsed().as_secs_f64(), "published");
     Ok(out)
 }
 

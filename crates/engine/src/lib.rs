@@ -525,7 +525,7 @@ pub fn compute(
     }
 
     let started = std::time::Instant::now();
-    let nesting = disclosure::Nesting::new(&maps::entity_map(ds));
+    let nesting = disclosure::Nesting::new(ds);
     let inds: Vec<&Indicator> = computed.iter().map(|(i, _)| *i).collect();
     let mut published: Vec<Option<Vec<RecordBatch>>> = vec![None; computed.len()];
     for family in disclosure::families(&inds) {
