@@ -96,13 +96,42 @@ impl Fanout {
     }
 }
 
+/// A text column as the plan produced it (plain or view strings), read in place.
+enum Texts {
+    Plain(StringArray),
+    View(arrow::array::StringViewArray),
+}
+
+impl Texts {
+    fn is_null(&self, i: usize) -> bool {
+        match self {
+            Texts::Plain(a) => a.is_null(i),
+            Texts::View(a) => a.is_null(i),
+        }
+    }
+
+    fn value(&self, i: usize) -> &str {
+        match self {
+            Texts::Plain(a) => a.value(i),
+            Texts::View(a) => a.value(i),
+        }
+    }
+}
+
 /// A column as text (whatever string type the plan produced).
-fn text(b: &RecordBatch, name: &str) -> Result<StringArray, Error> {
+fn text(b: &RecordBatch, name: &str) -> Result<Texts, Error> {
     let column = b
         .column_by_name(name)
         .ok_or_else(|| Error::Runtime(format!("roll-up input without column {name}")))?;
-    let cast = arrow::compute::cast(column, &DataType::Utf8).map_err(|e| Error::Runtime(e.to_string()))?;
-    Ok(cast.as_string::<i32>().clone())
+    Ok(match column.data_type() {
+        DataType::Utf8 => Texts::Plain(column.as_string::<i32>().clone()),
+        DataType::Utf8View => Texts::View(column.as_string_view().clone()),
+        _ => {
+            let cast =
+                arrow::compute::cast(column, &DataType::Utf8).map_err(|e| Error::Runtime(e.to_string()))?;
+            Texts::Plain(cast.as_string::<i32>().clone())
+        }
+    })
 }
 
 /// A column as 64-bit floats.
