@@ -3,10 +3,12 @@
 //!
 //! This is the only crate that imports DataFusion. Indicator definitions are data
 //! (`catalogue`); each becomes one SQL query per attribution path (`plan`) over the dataset's
-//! tables and two small maps (`maps`), with the stats crate's confidence intervals as SQL
-//! functions (`udf`). The seam for a distributed engine is `Engine::session`: every query
-//! is a plan over registered tables, so registering the same tables with Ballista runs the
-//! same plans.
+//! tables, reducing them to sums by unit and base period (and age–sex cell); `rollup` adds
+//! those up to every entity and output period by the rules of the maps (`maps`), and one more
+//! query publishes values with the stats crate's confidence intervals as SQL functions
+//! (`udf`). The seam for a distributed engine is `Engine::session`: every query over the
+//! activity is a plan over registered tables, so registering the same tables with Ballista
+//! runs the same plans.
 
 pub mod audit;
 pub mod catalogue;

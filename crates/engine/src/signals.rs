@@ -119,7 +119,7 @@ pub fn signals(ind: &Indicator, batches: &[RecordBatch]) -> Result<RecordBatch, 
         }
     }
     for rows in series.values_mut() {
-        rows.sort_by(|a, b| values[*a].key[5].cmp(&values[*b].key[5]));
+        rows.sort_by(|a, b| values[*a].key[5].cmp(values[*b].key[5]));
         if rows.len() < MIN_SPC_POINTS {
             continue;
         }

@@ -51,8 +51,7 @@ pub fn exact_limits(count: f64, confidence: f64) -> (f64, f64) {
         None
     };
     if let Some(level) = level
-        && count >= 0.0
-        && count < BYARS_FROM
+        && (0.0..BYARS_FROM).contains(&count)
         && count.fract() == 0.0
     {
         let tables = TABLES.get_or_init(|| {
