@@ -1,5 +1,6 @@
 //! Profiling aid: `cargo run --release -p engine --example explain -- DATASET QUERY.sql` prints
 //! DataFusion's EXPLAIN ANALYZE of a query over a dataset's tables and the engine's maps.
+//! Statements before the last one (settings: `SET datafusion.… = …;`) run first.
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -20,9 +21,15 @@ fn main() {
     };
     let engine = engine::Engine::new(&ds).unwrap_or_else(|e| panic!("{e}"));
     let sql = std::fs::read_to_string(file).unwrap_or_else(|e| panic!("{file}: {e}"));
+    // Statements before the last (`SET datafusion.… = …;`) run first, as they are.
+    let mut statements: Vec<&str> = sql.split(';').map(str::trim).filter(|s| !s.is_empty()).collect();
+    let last = statements.pop().unwrap_or_default();
+    for s in statements {
+        engine.query(s).unwrap_or_else(|e| panic!("{e}"));
+    }
     let started = std::time::Instant::now();
     let batches = engine
-        .query(&format!("EXPLAIN ANALYZE {sql}"))
+        .query(&format!("EXPLAIN ANALYZE {last}"))
         .unwrap_or_else(|e| panic!("{e}"));
     println!(
         "{}",

@@ -105,9 +105,17 @@ impl Engine {
             .enable_all()
             .build()
             .map_err(|e| Error::Runtime(format!("cannot start the query runtime: {e}")))?;
-        let config = SessionConfig::new()
+        let mut config = SessionConfig::new()
             .with_information_schema(false)
             .with_target_partitions(std::thread::available_parallelism().map_or(2, |n| n.get()));
+        // Hash joins whose smaller side fits in 1 GiB (32 million rows) build one table and
+        // stream the larger side through it where it is read, instead of hash-partitioning
+        // both sides: the registered-population joins probe 69 million patients, and
+        // repartitioning them cost more than the join (measured with EXPLAIN ANALYZE at
+        // scale 1: admissions ⋈ patients 6.3 s → 3.1 s).
+        let optimizer = &mut config.options_mut().optimizer;
+        optimizer.hash_join_single_partition_threshold = 1 << 30;
+        optimizer.hash_join_single_partition_threshold_rows = 1 << 25;
         let ctx = SessionContext::new_with_config(config);
         udf::register(&ctx);
         let mut schemas = BTreeMap::new();
@@ -255,12 +263,24 @@ impl Engine {
                 }
             }
         }
-        // Derived tables are computed once and kept in memory: every attribution path reads
-        // them, and a view would repeat its joins for each.
+        // With several attribution paths, derived tables are computed once and kept in memory:
+        // every path reads them, and a view would repeat its joins for each. With one path
+        // they are views, planned into that path's query: nothing is materialised, and the
+        // optimiser can push the path's projection and joins into them.
         let mut temps = Vec::new();
         let result = (|| {
             for d in &ind.derived {
-                let schema = self.materialise(&d.name, &self.substitute(&d.sql), &query)?;
+                let sql = self.substitute(&d.sql);
+                let schema = if ind.attribution.len() > 1 {
+                    self.materialise(&d.name, &sql, &query)?
+                } else {
+                    let view = self.runtime.block_on(self.ctx.sql(&sql)).map_err(query)?;
+                    let schema = view.schema().inner().clone();
+                    self.ctx
+                        .register_table(d.name.as_str(), view.into_view())
+                        .map_err(query)?;
+                    schema
+                };
                 temps.push(d.name.clone());
                 schemas.insert(d.name.clone(), schema);
             }

@@ -169,6 +169,28 @@ pub fn aggregate(ind: &Indicator, path: Path, schemas: &Schemas) -> Result<Plan,
         });
     }
     let n = source(ind, &ind.numerator, path, schemas, false)?;
+    // A numerator and denominator over the same rows (same table, time column and filter)
+    // are one pass: both sums in one group-by, so the table (and any patients join) is read
+    // once. Every group has at least one row, so each sum is what the separate query gives.
+    if let Some(d) = ind.denominator.as_ref().filter(|d| {
+        d.table == ind.numerator.table && d.when == ind.numerator.when && d.filter == ind.numerator.filter
+    }) {
+        return Ok(Plan {
+            rollup,
+            sql: format!(
+                "SELECT unit, {text} AS base, numerator, denominator FROM (\
+                 SELECT {unit} AS unit, {base} AS base, CAST({num} AS DOUBLE) AS numerator, CAST({den} AS DOUBLE) AS denominator \
+                 FROM {from} {filter} GROUP BY 1, 2) x",
+                text = n.base_text,
+                unit = n.unit,
+                base = n.base,
+                num = ind.numerator.value,
+                den = d.value,
+                from = n.from,
+                filter = filter(&ind.numerator)
+            ),
+        });
+    }
     let mut parts = vec![format!(
         "SELECT unit, {text} AS base, numerator, denominator FROM (\
          SELECT {unit} AS unit, {base} AS base, CAST({value} AS DOUBLE) AS numerator, CAST(NULL AS DOUBLE) AS denominator \
@@ -259,9 +281,9 @@ fn age_sex_cells(ind: &Indicator, path: Path, schemas: &Schemas) -> Result<Strin
         from = s.from,
         filter = filter(d)
     );
-    Ok(format!(
-        "SELECT unit, base, band, sex, sum(o) AS o, sum(n) AS n FROM ({obs} UNION ALL {pop}) x GROUP BY 1, 2, 3, 4"
-    ))
+    // No group-by over the union: the roll-up sums the observed and population rows of a
+    // cell wherever they come from, so one would only cost a hash of millions of rows.
+    Ok(format!("{obs} UNION ALL {pop}"))
 }
 
 /// The published columns, computed from the aggregate: value and the 95% and 99.8% limits.

@@ -416,6 +416,116 @@ fn the_real_england_sitrep_computes() {
 }
 
 #[test]
+fn a_numerator_and_denominator_over_the_same_rows_give_what_separate_queries_give() {
+    // The same proportion twice: once with the numerator's condition inside its sum (both
+    // sums over the same rows, so the engine computes them in one pass) and once as a
+    // filter (two queries). A unit without 30-34s has a null sum in the first and no
+    // numerator rows in the second; both must publish 0.
+    let indicator = |id: &str, numerator: &str| {
+        format!(
+            r#"
+format = 1
+id = "{id}"
+title = "Share aged 30-34"
+description = "A test of one-pass sums."
+domain = "test"
+unit = "percent"
+direction = "none"
+grains = ["month", "financial_year", "rolling_12_months"]
+multiplier = 100.0
+ci = "wilson"
+
+[numerator]
+table = "population"
+when = "period"
+{numerator}
+
+[denominator]
+table = "population"
+when = "period"
+value = "sum(persons)"
+
+[[attribution]]
+path = "registered"
+levels = ["practice", "commissioner", "england"]
+"#
+        )
+    };
+    let catalogue = engine::Catalogue::from_texts([
+        (
+            std::path::PathBuf::from("one_pass.toml"),
+            indicator(
+                "one_pass",
+                "value = \"sum(CASE WHEN age_band = '30-34' THEN persons END)\"",
+            ),
+        ),
+        (
+            std::path::PathBuf::from("two_queries.toml"),
+            indicator(
+                "two_queries",
+                "filter = \"age_band = '30-34'\"\nvalue = \"sum(persons)\"",
+            ),
+        ),
+    ])
+    .expect("valid");
+    let loaded = dataset::load(&data("tiny"), &dataset::Options::default()).expect("valid");
+    let c =
+        engine::compute(&loaded.dataset, &catalogue, &engine::Options::default(), &|_| {}).expect("computes");
+    let all = rows(&c.unsuppressed);
+    let (mut compared, mut zeros, mut some) = (0, 0, 0);
+    for ((id, entity, grain, period), a) in &all {
+        if id != "one_pass" {
+            continue;
+        }
+        let b = &all[&(
+            "two_queries".to_string(),
+            entity.clone(),
+            grain.clone(),
+            period.clone(),
+        )];
+        assert_eq!(
+            (a.numerator, a.denominator, a.value, a.lower_95, a.upper_998),
+            (b.numerator, b.denominator, b.value, b.lower_95, b.upper_998),
+            "{entity} {grain} {period}"
+        );
+        compared += 1;
+        match a.numerator {
+            Some(n) if n == 0.0 => zeros += 1,
+            Some(_) => some += 1,
+            None => panic!("{entity} {grain} {period}: no numerator"),
+        }
+    }
+    let count = |id: &str| all.keys().filter(|k| k.0 == id).count();
+    assert_eq!(compared, count("two_queries"));
+    // Only F83004 has people aged 30-34 (1,200 person-months of 2,400): F83010's numerator
+    // is 0, not missing.
+    assert!(
+        zeros > 0 && some > 0,
+        "{zeros} zero and {some} positive numerators"
+    );
+    let fy = |entity: &str| {
+        all[&(
+            "one_pass".to_string(),
+            entity.to_string(),
+            FY.0.to_string(),
+            FY.1.to_string(),
+        )]
+            .value
+    };
+    assert!(close(fy("F83004").expect("value"), 50.0));
+    assert_eq!(
+        all[&(
+            "one_pass".to_string(),
+            "F83010".to_string(),
+            FY.0.to_string(),
+            FY.1.to_string()
+        )]
+            .numerator,
+        Some(0.0)
+    );
+}
+
+#[test]
 fn direct_standardisation_matches_phe_dsr_on_the_bands_present() {
     // A made-up indicator: female person-months per 100,000 person-months, directly
     // standardised to ESP 2013, from the population table alone (so counts pass 10).
