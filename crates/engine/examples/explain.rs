@@ -1,6 +1,7 @@
 //! Profiling aid: `cargo run --release -p engine --example explain -- DATASET QUERY.sql` prints
 //! DataFusion's EXPLAIN ANALYZE of a query over a dataset's tables and the engine's maps.
-//! Statements before the last one (settings: `SET datafusion.… = …;`) run first.
+//! Statements before the last one (settings: `SET datafusion.… = …;`) run first. With
+//! `PLAN_ONLY` set, the plan without running it.
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -29,7 +30,14 @@ fn main() {
     }
     let started = std::time::Instant::now();
     let batches = engine
-        .query(&format!("EXPLAIN ANALYZE {last}"))
+        .query(&format!(
+            "EXPLAIN {}{last}",
+            if std::env::var_os("PLAN_ONLY").is_some() {
+                ""
+            } else {
+                "ANALYZE "
+            }
+        ))
         .unwrap_or_else(|e| panic!("{e}"));
     println!(
         "{}",

@@ -116,6 +116,10 @@ impl Engine {
         let optimizer = &mut config.options_mut().optimizer;
         optimizer.hash_join_single_partition_threshold = 1 << 30;
         optimizer.hash_join_single_partition_threshold_rows = 1 << 25;
+        // Parquet text as plain strings, not string views: a join's output taken from views
+        // over thousands of decoded buffers cost more than the copy (readmission spells at
+        // scale 1: 15–22 s against 8–12 s, and 1 GiB more memory).
+        config.options_mut().execution.parquet.schema_force_view_types = false;
         let ctx = SessionContext::new_with_config(config);
         udf::register(&ctx);
         let mut schemas = BTreeMap::new();
@@ -263,55 +267,82 @@ impl Engine {
                 }
             }
         }
-        // With several attribution paths, derived tables are computed once and kept in memory:
-        // every path reads them, and a view would repeat its joins for each. With one path
-        // they are views, planned into that path's query: nothing is materialised, and the
-        // optimiser can push the path's projection and joins into them.
+        // A plain indicator is reduced in one query for all its paths (`plan::aggregate`),
+        // unless a path reaches practices through `patients` and another does not: that
+        // join would have to be a LEFT JOIN carrying the other paths' codes through a
+        // 69-million-row probe, which DataFusion does badly (measured: minutes). Then, and
+        // for standardised indicators, one query per path. Derived tables read by one query
+        // are views, planned into it: nothing is materialised, and the optimiser can push
+        // the query's projection and joins into them. Read by several, they are computed
+        // once and kept in memory, as a view would repeat their joins for each.
         let mut temps = Vec::new();
         let result = (|| {
+            // Each derived table as a view first: its schema decides the plans, and later
+            // derived tables may read it.
             for d in &ind.derived {
-                let sql = self.substitute(&d.sql);
-                let schema = if ind.attribution.len() > 1 {
-                    self.materialise(&d.name, &sql, &query)?
-                } else {
-                    let view = self.runtime.block_on(self.ctx.sql(&sql)).map_err(query)?;
-                    let schema = view.schema().inner().clone();
-                    self.ctx
-                        .register_table(d.name.as_str(), view.into_view())
-                        .map_err(query)?;
-                    schema
-                };
+                let view = self
+                    .runtime
+                    .block_on(self.ctx.sql(&self.substitute(&d.sql)))
+                    .map_err(query)?;
+                schemas.insert(d.name.clone(), view.schema().inner().clone());
+                self.ctx
+                    .register_table(d.name.as_str(), view.into_view())
+                    .map_err(query)?;
                 temps.push(d.name.clone());
+            }
+            let plans: Vec<Vec<usize>> = if plan::one_query(ind, &schemas) {
+                vec![(0..ind.attribution.len()).collect()]
+            } else {
+                (0..ind.attribution.len()).map(|i| vec![i]).collect()
+            };
+            for d in ind.derived.iter().filter(|_| plans.len() > 1) {
+                let _ = self.ctx.deregister_table(d.name.as_str());
+                let schema = self.materialise(&d.name, &self.substitute(&d.sql), &query)?;
                 schemas.insert(d.name.clone(), schema);
             }
             let mut parts = Vec::new();
-            for (i, a) in ind.attribution.iter().enumerate() {
-                let plan = plan::aggregate(ind, a.path, &schemas)?;
+            for members in &plans {
+                let paths: Vec<catalogue::Path> = members.iter().map(|&i| ind.attribution[i].path).collect();
+                let plan = plan::aggregate(ind, &paths, &schemas)?;
                 let started = std::time::Instant::now();
                 let df = self.runtime.block_on(self.ctx.sql(&plan.sql)).map_err(query)?;
                 let sums = self.runtime.block_on(df.collect()).map_err(query)?;
                 let reduced = started.elapsed().as_secs_f64();
-                let rolled = match plan.rollup {
-                    plan::Rollup::Plain => rollup::plain,
-                    plan::Rollup::Indirect => rollup::indirect,
-                    plan::Rollup::Direct => rollup::direct,
-                }(&self.maps, a.path, &a.levels, &grains, &sums)?;
                 tracing::debug!(
                     indicator = %ind.id,
-                    path = a.path.as_str(),
+                    paths = ?paths.iter().map(|p| p.as_str()).collect::<Vec<_>>(),
                     rows = sums.iter().map(RecordBatch::num_rows).sum::<usize>(),
                     reduced,
-                    rolled_up = started.elapsed().as_secs_f64() - reduced,
                     sql = %plan.sql,
-                    "path"
+                    "reduced"
                 );
-                let name = format!("fp_path_{i}");
-                let table = MemTable::try_new(rolled.schema(), vec![vec![rolled]]).map_err(query)?;
-                self.ctx
-                    .register_table(name.as_str(), Arc::new(table))
-                    .map_err(query)?;
-                temps.push(name.clone());
-                parts.push(format!("SELECT * FROM {name}"));
+                for (&i, unit) in members.iter().zip(&plan.units) {
+                    let a = &ind.attribution[i];
+                    let started = std::time::Instant::now();
+                    let sums = if plan.units.len() > 1 {
+                        rollup::one_path(&sums, unit).map_err(|e| query(e.into()))?
+                    } else {
+                        sums.clone()
+                    };
+                    let rolled = match plan.rollup {
+                        plan::Rollup::Plain => rollup::plain,
+                        plan::Rollup::Indirect => rollup::indirect,
+                        plan::Rollup::Direct => rollup::direct,
+                    }(&self.maps, a.path, &a.levels, &grains, &sums)?;
+                    tracing::debug!(
+                        indicator = %ind.id,
+                        path = a.path.as_str(),
+                        rolled_up = started.elapsed().as_secs_f64(),
+                        "rolled up"
+                    );
+                    let name = format!("fp_path_{i}");
+                    let table = MemTable::try_new(rolled.schema(), vec![vec![rolled]]).map_err(query)?;
+                    self.ctx
+                        .register_table(name.as_str(), Arc::new(table))
+                        .map_err(query)?;
+                    temps.push(name.clone());
+                    parts.push(format!("SELECT * FROM {name}"));
+                }
             }
             let sql = format!(
                 "{} ORDER BY grain, period, entity_kind, entity_code, level",

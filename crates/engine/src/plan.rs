@@ -26,10 +26,10 @@ fn quote(s: &str) -> String {
 }
 
 /// How a measure's rows are placed: the FROM clause (with the patients join if needed), the
-/// unit expression and the base-period expression.
+/// unit expression of each path and the base-period expression.
 struct Source {
     from: String,
-    unit: String,
+    units: Vec<String>,
     /// The base period as grouped on: the month's first day for dates (cheap to compute per
     /// row), the text itself for period columns.
     base: String,
@@ -40,7 +40,7 @@ struct Source {
 fn source(
     ind: &Indicator,
     m: &Measure,
-    path: Path,
+    paths: &[Path],
     schemas: &Schemas,
     need_person: bool,
 ) -> Result<Source, Error> {
@@ -57,34 +57,38 @@ fn source(
     }
     let mut from = format!("{} t", m.table);
     let mut join_patients = need_person && !(has("age_band") && has("sex"));
-    let unit = match path {
-        Path::Provider | Path::Commissioner | Path::Organisation => {
-            let column = match path {
-                Path::Provider => "provider_code",
-                Path::Commissioner => "commissioner_code",
-                _ => "org_code",
-            };
-            if !has(column) {
+    let mut units = Vec::with_capacity(paths.len());
+    for &path in paths {
+        let unit = match path {
+            Path::Provider | Path::Commissioner | Path::Organisation => {
+                let column = match path {
+                    Path::Provider => "provider_code",
+                    Path::Commissioner => "commissioner_code",
+                    _ => "org_code",
+                };
+                if !has(column) {
+                    return Err(bad(format!(
+                        "path \"{}\" needs column {column} in {}",
+                        path.as_str(),
+                        m.table
+                    )));
+                }
+                format!("t.{column}")
+            }
+            Path::Registered if has("practice_code") => "t.practice_code".to_string(),
+            Path::Registered if has("patient_id") => {
+                join_patients = true;
+                "p.practice_code".to_string()
+            }
+            Path::Registered => {
                 return Err(bad(format!(
-                    "path \"{}\" needs column {column} in {}",
-                    path.as_str(),
+                    "path \"registered\" needs practice_code or patient_id in {}",
                     m.table
                 )));
             }
-            format!("t.{column}")
-        }
-        Path::Registered if has("practice_code") => "t.practice_code".to_string(),
-        Path::Registered if has("patient_id") => {
-            join_patients = true;
-            "p.practice_code".to_string()
-        }
-        Path::Registered => {
-            return Err(bad(format!(
-                "path \"registered\" needs practice_code or patient_id in {}",
-                m.table
-            )));
-        }
-    };
+        };
+        units.push(format!("CAST({unit} AS VARCHAR)"));
+    }
     if join_patients {
         if !schemas.contains_key("patients") {
             return Err(Error::Missing {
@@ -117,7 +121,7 @@ fn source(
     };
     Ok(Source {
         from,
-        unit: format!("CAST({unit} AS VARCHAR)"),
+        units,
         base,
         base_text,
     })
@@ -148,27 +152,92 @@ pub enum Rollup {
     Direct,
 }
 
-/// The plan of one indicator along one path: a query reducing the dataset to sums by unit
-/// and base period (and age–sex cell), and how to roll them up.
+/// The plan of one indicator: a query reducing the dataset to sums by unit and base period
+/// (and age–sex cell), and how to roll them up.
 pub struct Plan {
     pub rollup: Rollup,
     pub sql: String,
+    /// The unit column of each path, in the order the paths were given: `unit` for one
+    /// path, `unit_0`, `unit_1`, … for several.
+    pub units: Vec<String>,
 }
 
-/// The plan of one indicator along one path.
-pub fn aggregate(ind: &Indicator, path: Path, schemas: &Schemas) -> Result<Plan, Error> {
+/// Whether one query can reduce every path of the indicator: it is plain, and it has one
+/// path or no path reaches practices through `patients` (the join would drop the rows of
+/// patients not in `patients` from every path, not only the registered one).
+pub fn one_query(ind: &Indicator, schemas: &Schemas) -> bool {
+    if ind.standardisation != Standardisation::None {
+        return false;
+    }
+    let via_patients = |m: &Measure| column_type(schemas, &m.table, "practice_code").is_none();
+    ind.attribution.len() == 1
+        || !ind.attribution.iter().any(|a| a.path == Path::Registered)
+        || ![Some(&ind.numerator), ind.denominator.as_ref()]
+            .into_iter()
+            .flatten()
+            .any(via_patients)
+}
+
+/// The plan of one indicator along its paths. A plain indicator may be reduced once for all
+/// of them (`one_query`), grouping on every path's unit together (each path's roll-up sums
+/// over the others' units), so its tables and derived tables are read once. A standardised
+/// indicator is reduced one path at a time.
+pub fn aggregate(ind: &Indicator, paths: &[Path], schemas: &Schemas) -> Result<Plan, Error> {
     let rollup = match ind.standardisation {
         Standardisation::IndirectAgeSex => Rollup::Indirect,
         Standardisation::DirectEsp2013 => Rollup::Direct,
         Standardisation::None => Rollup::Plain,
     };
     if rollup != Rollup::Plain {
+        let [path] = paths else {
+            return Err(Error::Plan {
+                indicator: ind.id.clone(),
+                message: "a standardised indicator is reduced one path at a time".into(),
+            });
+        };
         return Ok(Plan {
             rollup,
-            sql: age_sex_cells(ind, path, schemas)?,
+            sql: age_sex_cells(ind, *path, schemas)?,
+            units: vec!["unit".into()],
         });
     }
-    let n = source(ind, &ind.numerator, path, schemas, false)?;
+    if paths.len() > 1 && !one_query(ind, schemas) {
+        return Err(Error::Plan {
+            indicator: ind.id.clone(),
+            message: "these paths cannot be reduced in one query".into(),
+        });
+    }
+    let names: Vec<String> = if paths.len() == 1 {
+        vec!["unit".into()]
+    } else {
+        (0..paths.len()).map(|i| format!("unit_{i}")).collect()
+    };
+    let list = names.join(", ");
+    let group = (1..=paths.len() + 1)
+        .map(|i| i.to_string())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let units = |s: &Source| {
+        s.units
+            .iter()
+            .zip(&names)
+            .map(|(u, n)| format!("{u} AS {n}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let select = |s: &Source, m: &Measure, numerator: &str, denominator: &str| {
+        format!(
+            "SELECT {list}, {text} AS base, numerator, denominator FROM (\
+             SELECT {units}, {base} AS base, CAST({numerator} AS DOUBLE) AS numerator, CAST({denominator} AS DOUBLE) AS denominator \
+             FROM {from} {filter} GROUP BY {group}) x",
+            text = s.base_text,
+            units = units(s),
+            base = s.base,
+            from = s.from,
+            filter = filter(m)
+        )
+    };
+    let n = source(ind, &ind.numerator, paths, schemas, false)?;
     // A numerator and denominator over the same rows (same table, time column and filter)
     // are one pass: both sums in one group-by, so the table (and any patients join) is read
     // once. Every group has at least one row, so each sum is what the separate query gives.
@@ -177,48 +246,19 @@ pub fn aggregate(ind: &Indicator, path: Path, schemas: &Schemas) -> Result<Plan,
     }) {
         return Ok(Plan {
             rollup,
-            sql: format!(
-                "SELECT unit, {text} AS base, numerator, denominator FROM (\
-                 SELECT {unit} AS unit, {base} AS base, CAST({num} AS DOUBLE) AS numerator, CAST({den} AS DOUBLE) AS denominator \
-                 FROM {from} {filter} GROUP BY 1, 2) x",
-                text = n.base_text,
-                unit = n.unit,
-                base = n.base,
-                num = ind.numerator.value,
-                den = d.value,
-                from = n.from,
-                filter = filter(&ind.numerator)
-            ),
+            sql: select(&n, &ind.numerator, &ind.numerator.value, &d.value),
+            units: names,
         });
     }
-    let mut parts = vec![format!(
-        "SELECT unit, {text} AS base, numerator, denominator FROM (\
-         SELECT {unit} AS unit, {base} AS base, CAST({value} AS DOUBLE) AS numerator, CAST(NULL AS DOUBLE) AS denominator \
-         FROM {from} {filter} GROUP BY 1, 2) x",
-        text = n.base_text,
-        unit = n.unit,
-        base = n.base,
-        value = ind.numerator.value,
-        from = n.from,
-        filter = filter(&ind.numerator)
-    )];
+    let mut parts = vec![select(&n, &ind.numerator, &ind.numerator.value, "NULL")];
     if let Some(d) = &ind.denominator {
-        let s = source(ind, d, path, schemas, false)?;
-        parts.push(format!(
-            "SELECT unit, {text} AS base, numerator, denominator FROM (\
-             SELECT {unit} AS unit, {base} AS base, CAST(NULL AS DOUBLE) AS numerator, CAST({value} AS DOUBLE) AS denominator \
-             FROM {from} {filter} GROUP BY 1, 2) x",
-            text = s.base_text,
-            unit = s.unit,
-            base = s.base,
-            value = d.value,
-            from = s.from,
-            filter = filter(d)
-        ));
+        let s = source(ind, d, paths, schemas, false)?;
+        parts.push(select(&s, d, "NULL", &d.value));
     }
     Ok(Plan {
         rollup,
         sql: parts.join(" UNION ALL "),
+        units: names,
     })
 }
 
@@ -233,7 +273,7 @@ fn age_sex_cells(ind: &Indicator, path: Path, schemas: &Schemas) -> Result<Strin
         .denominator
         .as_ref()
         .ok_or_else(|| bad("standardisation needs a denominator"))?;
-    let n = source(ind, &ind.numerator, path, schemas, true)?;
+    let n = source(ind, &ind.numerator, &[path], schemas, true)?;
     let has = |t: &str, c: &str| column_type(schemas, t, c).is_some();
     // A band computed from the birth year is grouped on as a number (0 for 0-4 … 18 for 90+)
     // and labelled after aggregation.
@@ -258,13 +298,13 @@ fn age_sex_cells(ind: &Indicator, path: Path, schemas: &Schemas) -> Result<Strin
             "the denominator of a standardised indicator needs age_band and sex (the population table)",
         ));
     }
-    let s = source(ind, d, path, schemas, true)?;
+    let s = source(ind, d, &[path], schemas, true)?;
     let obs = format!(
         "SELECT unit, {text} AS base, {band_text} AS band, sex, o, n FROM (\
          SELECT {unit} AS unit, {base} AS base, {n_band} AS band, {n_sex} AS sex, CAST({value} AS DOUBLE) AS o, CAST(NULL AS DOUBLE) AS n \
          FROM {from} {filter} GROUP BY 1, 2, 3, 4) x",
         text = n.base_text,
-        unit = n.unit,
+        unit = n.units[0],
         base = n.base,
         value = ind.numerator.value,
         from = n.from,
@@ -275,7 +315,7 @@ fn age_sex_cells(ind: &Indicator, path: Path, schemas: &Schemas) -> Result<Strin
          SELECT {unit} AS unit, {base} AS base, t.age_band AS band, t.sex AS sex, CAST(NULL AS DOUBLE) AS o, CAST({value} AS DOUBLE) AS n \
          FROM {from} {filter} GROUP BY 1, 2, 3, 4) x",
         text = s.base_text,
-        unit = s.unit,
+        unit = s.units[0],
         base = s.base,
         value = d.value,
         from = s.from,

@@ -232,6 +232,30 @@ impl Out {
     }
 }
 
+/// One path's rows of a reduction made for several paths at once: its unit column (`unit_0`,
+/// `unit_1`, …) as `unit`, with `base`, `numerator` and `denominator`. The rows of units
+/// that differ only in the other paths' units are summed by the roll-up.
+pub fn one_path(rows: &[RecordBatch], unit: &str) -> Result<Vec<RecordBatch>, arrow::error::ArrowError> {
+    rows.iter()
+        .map(|b| {
+            let schema = b.schema();
+            let mut fields = Vec::with_capacity(4);
+            let mut columns = Vec::with_capacity(4);
+            for (name, as_name) in [
+                (unit, "unit"),
+                ("base", "base"),
+                ("numerator", "numerator"),
+                ("denominator", "denominator"),
+            ] {
+                let i = schema.index_of(name)?;
+                fields.push(schema.field(i).clone().with_name(as_name));
+                columns.push(b.column(i).clone());
+            }
+            RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)
+        })
+        .collect()
+}
+
 /// Sums `unit, base, numerator, denominator` rows (each of the two null where the row
 /// counts only the other) to entities and output periods: `entity_kind, entity_code, level,
 /// grain, period, numerator, denominator`, each null where no row carried it.

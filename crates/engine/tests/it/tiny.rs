@@ -490,7 +490,7 @@ levels = ["practice", "commissioner", "england"]
         );
         compared += 1;
         match a.numerator {
-            Some(n) if n == 0.0 => zeros += 1,
+            Some(0.0) => zeros += 1,
             Some(_) => some += 1,
             None => panic!("{entity} {grain} {period}: no numerator"),
         }
