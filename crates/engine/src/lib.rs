@@ -2,8 +2,8 @@
 //! region and England, for every period, computed as DataFusion plans over a dataset.
 //!
 //! This is the only crate that imports DataFusion. Indicator definitions are data
-//! (`catalogue`); each becomes one SQL query per attribution path (`plan`) over the dataset's
-//! tables, reducing them to sums by unit and base period (and age–sex cell); `rollup` adds
+//! (`catalogue`); each becomes SQL over the dataset's tables for its attribution paths
+//! (`plan`), reducing them to sums by unit and base period (and age–sex cell); `rollup` adds
 //! those up to every entity and output period by the rules of the maps (`maps`), and one more
 //! query publishes values with the stats crate's confidence intervals as SQL functions
 //! (`udf`). The seam for a distributed engine is `Engine::session`: every query over the

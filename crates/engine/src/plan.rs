@@ -1,8 +1,9 @@
-//! Turns an indicator definition into one SQL query per attribution path, reducing the
-//! activity tables to sums by unit and base period (and age–sex cell for a standardised
-//! indicator), and the SQL that publishes values and limits. Every query is a DataFusion plan
-//! over the registered tables: no activity row is touched outside DataFusion, so the same
-//! plans can run on a distributed engine. The roll-up of those sums to entities and output
+//! Turns an indicator definition into SQL reducing the activity tables to sums by unit and
+//! base period (and age–sex cell for a standardised indicator), for all its attribution
+//! paths at once where `one_query` allows and one query per path otherwise, and the SQL
+//! that publishes values and limits. Every query is a DataFusion plan over the registered
+//! tables: no activity row is touched outside DataFusion, so the same plans can run on a
+//! distributed engine. The roll-up of those sums to entities and output
 //! periods is `rollup`'s.
 
 use crate::Error;
