@@ -60,6 +60,10 @@ pub enum BudgetsCommand {
         /// Also write every person's expected cost (patient-level: your own file, keep it so).
         #[arg(long)]
         persons: bool,
+        /// Where the queries over the dataset run: `embedded`, or a Ballista scheduler's
+        /// `df://HOST:PORT` (see docs/distributed.md).
+        #[arg(long, default_value = "embedded", value_name = "ENGINE")]
+        engine: engine::Place,
     },
     /// Capitated budgets for populations (TOML files) from a fitted model.
     Capitation {
@@ -200,7 +204,8 @@ pub fn run(cmd: BudgetsCommand) -> anyhow::Result<ExitCode> {
             out,
             year,
             persons,
-        } => fit(&dataset, &out, year.as_deref(), persons),
+            engine,
+        } => fit(&dataset, &out, year.as_deref(), persons, &engine),
         BudgetsCommand::Capitation {
             dataset,
             model,
@@ -318,6 +323,7 @@ fn text(s: &Settlement) -> String {
 fn open(
     dataset: &Path,
     year: Option<&str>,
+    place: &engine::Place,
 ) -> anyhow::Result<(dataset::Dataset, engine::Engine, model::Month)> {
     let loaded = match crate::validate::load_for_use(dataset, &dataset::Options::default()) {
         Ok(l) => l,
@@ -351,12 +357,18 @@ fn open(
             ds.manifest.to
         );
     }
-    let engine = engine::Engine::new(&ds)?;
+    let engine = engine::Engine::open(&ds, place)?;
     Ok((ds, engine, start))
 }
 
-fn fit(dataset: &Path, out: &Path, year: Option<&str>, keep_persons: bool) -> anyhow::Result<ExitCode> {
-    let (_, engine, start) = open(dataset, year)?;
+fn fit(
+    dataset: &Path,
+    out: &Path,
+    year: Option<&str>,
+    keep_persons: bool,
+    place: &engine::Place,
+) -> anyhow::Result<ExitCode> {
+    let (_, engine, start) = open(dataset, year, place)?;
     let t = std::time::Instant::now();
     let persons = Persons::read(&engine, start, keep_persons)?;
     let read_s = t.elapsed().as_secs_f64();
@@ -430,7 +442,7 @@ fn capitate(
     format: Format,
 ) -> anyhow::Result<ExitCode> {
     let m = read_model(model)?;
-    let (ds, engine, start) = open(dataset, Some(&m.base_year))?;
+    let (ds, engine, start) = open(dataset, Some(&m.base_year), &engine::Place::Embedded)?;
     let pops = populations
         .iter()
         .map(|p| {

@@ -62,7 +62,14 @@ pub fn run(
     // Indicators, every shipped pack's assessments and the triggered system cases.
     let results = out.join("results");
     let database = format!("sqlite://{}", out.join("footprint.db").display());
-    let synced = crate::serve::prepare(&synthetic, &results, &database, false, progress)?;
+    let synced = crate::serve::prepare(
+        &synthetic,
+        &results,
+        &database,
+        false,
+        &engine::Place::Embedded,
+        progress,
+    )?;
     // The new care models programme: synthetic England's vanguards and a worked round of
     // applications, reviews, selection and drawdown (docs/programme.md).
     if let Some(p) = crate::programme::scenario_if_empty(&synthetic, &database)? {
@@ -125,7 +132,14 @@ pub fn run_real(
     drop(result);
     let results = out.join("results-real");
     let database = format!("sqlite://{}", out.join("footprint-real.db").display());
-    crate::serve::prepare(&dir, &results, &database, false, progress)?;
+    crate::serve::prepare(
+        &dir,
+        &results,
+        &database,
+        false,
+        &engine::Place::Embedded,
+        progress,
+    )?;
     if format == Format::Text {
         crate::output::emit(&format!(
             "\nthe real England dataset is in {}; results in {}\n",

@@ -68,6 +68,7 @@ pub struct Compute {
     pub to: Option<model::Month>,
     pub json: bool,
     pub unsuppressed: bool,
+    pub place: engine::Place,
 }
 
 fn grain(s: &str) -> anyhow::Result<Grain> {
@@ -99,6 +100,7 @@ pub fn compute(c: &Compute, progress: bool) -> anyhow::Result<ExitCode> {
         grains,
         from: c.from,
         to: c.to,
+        place: c.place.clone(),
     };
     let bar = progress.then(|| {
         let bar = indicatif::ProgressBar::new_spinner();

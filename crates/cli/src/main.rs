@@ -25,6 +25,7 @@ macro_rules! out {
 mod assess;
 mod budgets;
 mod capacity;
+mod cluster;
 mod demo;
 mod evaluate;
 mod indicators;
@@ -134,6 +135,10 @@ enum Command {
         /// with kinds added); default: the built-in one.
         #[arg(long)]
         kinds: Option<PathBuf>,
+        /// Where the queries over the dataset run when results are computed: `embedded`, or
+        /// a Ballista scheduler's `df://HOST:PORT` (see docs/distributed.md).
+        #[arg(long, default_value = "embedded", value_name = "ENGINE")]
+        engine: engine::Place,
     },
     /// API access tokens: create (the secret is shown once), list, revoke.
     Tokens {
@@ -226,6 +231,10 @@ enum Command {
     /// against matched comparators, interrupted time series, and the learning library.
     #[command(subcommand)]
     Evaluate(evaluate::EvaluateCommand),
+    /// Run a role of an Apache Ballista cluster, for `--engine df://HOST:PORT` (a build with
+    /// the `distributed` feature; see docs/distributed.md).
+    #[command(subcommand)]
+    Cluster(cluster::ClusterCommand),
     /// Generate a synthetic England, or report how a generated one compares with England.
     ///
     /// Writes a full dataset (every table of the data contract) on the real England skeleton:
@@ -409,6 +418,11 @@ enum IndicatorsCommand {
         /// Also write indicators_unsuppressed (no disclosure control; for your own use only).
         #[arg(long)]
         unsuppressed: bool,
+        /// Where the queries run: `embedded` (this process), or a Ballista scheduler's
+        /// `df://HOST:PORT` (a build with the `distributed` feature; the dataset must be
+        /// Parquet on storage every executor reads; see docs/distributed.md).
+        #[arg(long, default_value = "embedded", value_name = "ENGINE")]
+        engine: engine::Place,
     },
 }
 
@@ -471,6 +485,7 @@ fn main() -> ExitCode {
             client_header,
             auth_failures,
             kinds,
+            engine,
         } => {
             let results = results.unwrap_or_else(|| serve::default_results(&dataset));
             let options = server::Options::new(public_url, client_header).auth_failures(auth_failures);
@@ -480,7 +495,7 @@ fn main() -> ExitCode {
                 .map(regime::read_kinds)
                 .transpose()
                 .and_then(|kinds| {
-                    serve::prepare(&dataset, &results, &database, recompute, progress)?;
+                    serve::prepare(&dataset, &results, &database, recompute, &engine, progress)?;
                     serve::serve(&results, &database, &addr, options, kinds)
                 })
         }
@@ -508,6 +523,7 @@ fn main() -> ExitCode {
         Command::Vanguards(cmd) => programme::vanguards(cmd),
         Command::Programme(args) => programme::run(args),
         Command::Evaluate(cmd) => evaluate::run(cmd),
+        Command::Cluster(cmd) => cluster::run(cmd),
         Command::Assess(args) => assess::run(args),
         Command::Regime(args) => regime::run(args),
         Command::Packs(cmd) => assess::packs(cmd),
@@ -527,6 +543,7 @@ fn main() -> ExitCode {
             catalogue,
             json,
             unsuppressed,
+            engine,
         }) => indicators::compute(
             &indicators::Compute {
                 dataset,
@@ -538,6 +555,7 @@ fn main() -> ExitCode {
                 to,
                 json,
                 unsuppressed,
+                place: engine,
             },
             progress,
         ),

@@ -20,6 +20,7 @@ pub fn prepare(
     results: &Path,
     database: &str,
     recompute: bool,
+    place: &engine::Place,
     progress: bool,
 ) -> anyhow::Result<regime::Synced> {
     // The register's open interventions: special measures places a trust in segment 4, so
@@ -61,11 +62,19 @@ pub fn prepare(
             bar
         });
         let started = std::time::Instant::now();
-        server::results::prepare_with(&loaded.dataset, dataset, results, &register, &protocols, &|id| {
-            if let Some(bar) = &bar {
-                bar.set_message(format!("computing {id}"));
-            }
-        })
+        server::results::prepare_with(
+            &loaded.dataset,
+            dataset,
+            results,
+            &register,
+            &protocols,
+            place,
+            &|id| {
+                if let Some(bar) = &bar {
+                    bar.set_message(format!("computing {id}"));
+                }
+            },
+        )
         .with_context(|| {
             format!(
                 "computing the results of {} into {}",

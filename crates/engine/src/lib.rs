@@ -6,12 +6,15 @@
 //! (`plan`), reducing them to sums by unit and base period (and age–sex cell); `rollup` adds
 //! those up to every entity and output period by the rules of the maps (`maps`), and one more
 //! query publishes values with the stats crate's confidence intervals as SQL functions
-//! (`udf`). The seam for a distributed engine is `Engine::session`: every query over the
-//! activity is a plan over registered tables, so registering the same tables with Ballista
-//! runs the same plans.
+//! (`udf`). Every query over the activity is a plan over registered tables, so the same
+//! plans run on an Apache Ballista cluster (`Place::Cluster`, the `cluster` module behind the
+//! `distributed` feature): there the activity's queries go to the executors and the small
+//! tables of sums come back for the roll-up and publication here.
 
 pub mod audit;
 pub mod catalogue;
+#[cfg(feature = "distributed")]
+pub mod cluster;
 pub mod disclosure;
 pub mod external;
 mod maps;
@@ -19,7 +22,7 @@ pub mod output;
 mod plan;
 mod rollup;
 pub mod signals;
-mod udf;
+pub mod udf;
 
 pub use catalogue::{Catalogue, Indicator};
 pub use maps::{ENGLAND, entity_links, entity_map, members, rolling_label};
@@ -78,9 +81,54 @@ pub fn output_schema() -> SchemaRef {
     ]))
 }
 
+/// Where queries over a dataset's tables run.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Place {
+    /// In this process (the default).
+    #[default]
+    Embedded,
+    /// On an Apache Ballista cluster: the scheduler's `df://HOST:PORT`. Needs the
+    /// `distributed` feature.
+    Cluster(String),
+}
+
+impl std::str::FromStr for Place {
+    type Err = String;
+
+    /// `embedded`, or a scheduler's `df://HOST:PORT`.
+    fn from_str(s: &str) -> Result<Place, String> {
+        if s == "embedded" {
+            return Ok(Place::Embedded);
+        }
+        let Some(rest) = s.strip_prefix("df://") else {
+            return Err(format!(
+                "{s:?}: expected `embedded` or a Ballista scheduler's df://HOST:PORT"
+            ));
+        };
+        match rest.rsplit_once(':') {
+            Some((host, port)) if !host.is_empty() && port.parse::<u16>().is_ok_and(|p| p > 0) => {
+                Ok(Place::Cluster(s.to_string()))
+            }
+            _ => Err(format!(
+                "{s:?}: expected df://HOST:PORT, with a port from 1 to 65535"
+            )),
+        }
+    }
+}
+
 /// A session with a dataset's tables registered.
 pub struct Engine {
+    /// Where roll-ups and publication run: the small in-memory tables of sums and maps.
     ctx: SessionContext,
+    /// Where queries over the dataset's tables run: `ctx` itself when embedded, a Ballista
+    /// cluster's session when connected (`Place::Cluster`).
+    exec: SessionContext,
+    /// Whether `exec` is a cluster: derived tables stay views there, as an in-memory table
+    /// cannot be sent to executors.
+    remote: bool,
+    /// The tables a cluster reads that are not Parquet files of the dataset, removed when
+    /// the engine is dropped.
+    _staging: Option<Staging>,
     schemas: plan::Schemas,
     runtime: Arc<tokio::runtime::Runtime>,
     maps: rollup::Maps,
@@ -101,6 +149,13 @@ impl Engine {
     /// canonical ones (or integer identifiers) are read in place; CSV tables, and Parquet
     /// tables stored in other types, are read once through the dataset's canonical scan.
     pub fn new(ds: &Dataset) -> Result<Engine, Error> {
+        Engine::open(ds, &Place::Embedded)
+    }
+
+    /// Registers every table of the dataset where `place` says queries over them run. On a
+    /// cluster every table must be Parquet in its canonical types, at a path the scheduler
+    /// and every executor can read: executors read the files themselves.
+    pub fn open(ds: &Dataset, place: &Place) -> Result<Engine, Error> {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .build()
@@ -120,8 +175,21 @@ impl Engine {
         // over thousands of decoded buffers cost more than the copy (readmission spells at
         // scale 1: 15–22 s against 8–12 s, and 1 GiB more memory).
         config.options_mut().execution.parquet.schema_force_view_types = false;
-        let ctx = SessionContext::new_with_config(config);
+        let ctx = SessionContext::new_with_config(config.clone());
         udf::register(&ctx);
+        let (exec, remote) = match place {
+            Place::Embedded => (ctx.clone(), false),
+            #[cfg(feature = "distributed")]
+            Place::Cluster(url) => (runtime.block_on(cluster::connect(url, config))?, true),
+            #[cfg(not(feature = "distributed"))]
+            Place::Cluster(url) => {
+                return Err(Error::Runtime(format!(
+                    "--engine {url}: this build has no distributed engine; build footprint \
+                     with `--features distributed` to run on a Ballista cluster"
+                )));
+            }
+        };
+        let staging = remote.then(|| Staging::new(&ds.root)).transpose()?;
         let mut schemas = BTreeMap::new();
         for table in ds.tables_in_order() {
             let name = table.spec.name;
@@ -133,26 +201,44 @@ impl Engine {
                 table.source.form != Form::Csv && parquet_is_canonical(table.spec, &table.source.files[0]);
             if in_place {
                 let path = if table.source.form == Form::Parts {
-                    format!("{}/", ds.root.join(name).display())
+                    ds.root.join(name)
                 } else {
-                    table.source.files[0].display().to_string()
+                    table.source.files[0].clone()
                 };
+                // Absolute, so a cluster's executors find the same files.
+                let path = std::path::absolute(&path).unwrap_or(path);
+                let mut path = path.display().to_string();
+                if table.source.form == Form::Parts {
+                    path.push('/');
+                }
                 runtime
-                    .block_on(ctx.register_parquet(name, &path, ParquetReadOptions::default()))
+                    .block_on(exec.register_parquet(name, &path, ParquetReadOptions::default()))
                     .map_err(|e| read(e.to_string()))?;
             } else {
                 let batches = ds
                     .scan(name)
                     .map_err(|r| read(format!("{} problems", r.error_count)))?;
-                let schema = batches
-                    .first()
-                    .map_or_else(|| Arc::new(Schema::empty()), |b| b.schema());
-                let mem = MemTable::try_new(schema, vec![batches]).map_err(|e| read(e.to_string()))?;
-                ctx.register_table(name, Arc::new(mem))
-                    .map_err(|e| read(e.to_string()))?;
+                if let Some(staging) = &staging {
+                    // A cluster's executors cannot read this process's memory: the table
+                    // goes to them as Parquet in its canonical types.
+                    let schema = batches
+                        .first()
+                        .map_or_else(|| table.spec.schema(), |b| b.schema());
+                    let path = staging.write(name, &schema, &batches).map_err(read)?;
+                    runtime
+                        .block_on(exec.register_parquet(name, &path, ParquetReadOptions::default()))
+                        .map_err(|e| read(e.to_string()))?;
+                } else {
+                    let schema = batches
+                        .first()
+                        .map_or_else(|| Arc::new(Schema::empty()), |b| b.schema());
+                    let mem = MemTable::try_new(schema, vec![batches]).map_err(|e| read(e.to_string()))?;
+                    ctx.register_table(name, Arc::new(mem))
+                        .map_err(|e| read(e.to_string()))?;
+                }
             }
             let schema = runtime
-                .block_on(ctx.table(name))
+                .block_on(exec.table(name))
                 .map_err(|e| read(e.to_string()))?
                 .schema()
                 .inner()
@@ -168,6 +254,15 @@ impl Engine {
             ("period_days", days),
             ("esp2013", maps::esp2013()),
         ] {
+            if let Some(staging) = &staging {
+                // Derived SQL may read the maps.
+                let path = staging
+                    .write(name, &batch.schema(), std::slice::from_ref(&batch))
+                    .map_err(Error::Runtime)?;
+                runtime
+                    .block_on(exec.register_parquet(name, &path, ParquetReadOptions::default()))
+                    .map_err(|e| Error::Runtime(e.to_string()))?;
+            }
             let mem = MemTable::try_new(batch.schema(), vec![vec![batch]])
                 .map_err(|e| Error::Runtime(e.to_string()))?;
             ctx.register_table(name, Arc::new(mem))
@@ -175,6 +270,9 @@ impl Engine {
         }
         Ok(Engine {
             ctx,
+            exec,
+            remote,
+            _staging: staging,
             schemas,
             runtime: Arc::new(runtime),
             maps: rollup::Maps::new(ds),
@@ -197,9 +295,10 @@ impl Engine {
         )
     }
 
-    /// The DataFusion session: the seam for running the same plans elsewhere.
+    /// The DataFusion session queries over the dataset's tables run in: the embedded one, or
+    /// a Ballista cluster's (`Place::Cluster`).
     pub fn session(&self) -> &SessionContext {
-        &self.ctx
+        &self.exec
     }
 
     /// Runs one SQL query over the dataset's tables and collects the result.
@@ -208,7 +307,7 @@ impl Engine {
             indicator: "(query)".into(),
             source,
         };
-        let df = self.runtime.block_on(self.ctx.sql(sql)).map_err(run)?;
+        let df = self.runtime.block_on(self.exec.sql(sql)).map_err(run)?;
         self.runtime.block_on(df.collect()).map_err(run)
     }
 
@@ -221,7 +320,7 @@ impl Engine {
             source,
         };
         self.runtime.block_on(async {
-            let df = self.ctx.sql(sql).await.map_err(run)?;
+            let df = self.exec.sql(sql).await.map_err(run)?;
             let mut stream = df.execute_stream().await.map_err(run)?;
             while let Some(batch) = stream.next().await {
                 each(&batch.map_err(run)?);
@@ -277,27 +376,29 @@ impl Engine {
         // they are computed once and kept in memory, as a view would repeat their joins for
         // each.
         let mut temps = Vec::new();
+        let mut derived = Vec::new();
         let result = (|| {
             // Each derived table as a view first: its schema decides the plans, and later
             // derived tables may read it.
             for d in &ind.derived {
                 let view = self
                     .runtime
-                    .block_on(self.ctx.sql(&self.substitute(&d.sql)))
+                    .block_on(self.exec.sql(&self.substitute(&d.sql)))
                     .map_err(query)?;
                 schemas.insert(d.name.clone(), view.schema().inner().clone());
-                self.ctx
+                self.exec
                     .register_table(d.name.as_str(), view.into_view())
                     .map_err(query)?;
-                temps.push(d.name.clone());
+                derived.push(d.name.clone());
             }
             let plans: Vec<Vec<usize>> = if plan::one_query(ind, &schemas) {
                 vec![(0..ind.attribution.len()).collect()]
             } else {
                 (0..ind.attribution.len()).map(|i| vec![i]).collect()
             };
-            for d in ind.derived.iter().filter(|_| plans.len() > 1) {
-                let _ = self.ctx.deregister_table(d.name.as_str());
+            // On a cluster they stay views: executors cannot read the client's memory.
+            for d in ind.derived.iter().filter(|_| plans.len() > 1 && !self.remote) {
+                let _ = self.exec.deregister_table(d.name.as_str());
                 let schema = self.materialise(&d.name, &self.substitute(&d.sql), &query)?;
                 schemas.insert(d.name.clone(), schema);
             }
@@ -306,7 +407,7 @@ impl Engine {
                 let paths: Vec<catalogue::Path> = members.iter().map(|&i| ind.attribution[i].path).collect();
                 let plan = plan::aggregate(ind, &paths, &schemas)?;
                 let started = std::time::Instant::now();
-                let df = self.runtime.block_on(self.ctx.sql(&plan.sql)).map_err(query)?;
+                let df = self.runtime.block_on(self.exec.sql(&plan.sql)).map_err(query)?;
                 let sums = self.runtime.block_on(df.collect()).map_err(query)?;
                 let reduced = started.elapsed().as_secs_f64();
                 tracing::debug!(
@@ -364,6 +465,9 @@ impl Engine {
         for name in temps {
             let _ = self.ctx.deregister_table(name.as_str());
         }
+        for name in derived {
+            let _ = self.exec.deregister_table(name.as_str());
+        }
         result
     }
 
@@ -376,7 +480,7 @@ impl Engine {
         query: &dyn Fn(datafusion::error::DataFusionError) -> Error,
     ) -> Result<SchemaRef, Error> {
         let started = std::time::Instant::now();
-        let view = self.runtime.block_on(self.ctx.sql(sql)).map_err(query)?;
+        let view = self.runtime.block_on(self.exec.sql(sql)).map_err(query)?;
         let planned = view.schema().inner().clone();
         let batches = self.runtime.block_on(view.collect()).map_err(query)?;
         // The batches' own schema: it may differ from the plan's in nullability.
@@ -387,9 +491,55 @@ impl Engine {
             partitions[i % n].push(b);
         }
         let table = MemTable::try_new(schema.clone(), partitions).map_err(query)?;
-        self.ctx.register_table(name, Arc::new(table)).map_err(query)?;
+        self.exec.register_table(name, Arc::new(table)).map_err(query)?;
         tracing::debug!(table = name, seconds = started.elapsed().as_secs_f64(), %sql, "materialised");
         Ok(schema)
+    }
+}
+
+/// A folder of Parquet files for a cluster's executors to read: the dataset's tables that
+/// are not read in place (CSV, or Parquet in other types) and the engine's maps, in their
+/// canonical types. It is inside the dataset's folder (`.footprint/cluster/`), which the
+/// executors can already read, in a subfolder of its own per engine, so engines on the same
+/// dataset do not share files; it is removed when the engine is dropped.
+#[derive(Debug)]
+struct Staging(std::path::PathBuf);
+
+impl Staging {
+    fn new(root: &std::path::Path) -> Result<Staging, Error> {
+        let stamp = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        let dir = std::path::absolute(root.join(".footprint/cluster"))
+            .map_err(|e| Error::Runtime(e.to_string()))?
+            .join(format!("{}-{stamp}", std::process::id()));
+        std::fs::create_dir_all(&dir).map_err(|e| {
+            Error::Runtime(format!(
+                "cannot create {} for the cluster's executors to read: {e}",
+                dir.display()
+            ))
+        })?;
+        Ok(Staging(dir))
+    }
+
+    /// Writes a table and returns the path to register.
+    fn write(&self, name: &str, schema: &SchemaRef, batches: &[RecordBatch]) -> Result<String, String> {
+        let path = self.0.join(format!("{name}.parquet"));
+        let fail = |e: &dyn std::fmt::Display| format!("writing {}: {e}", path.display());
+        let file = std::fs::File::create(&path).map_err(|e| fail(&e))?;
+        let mut writer =
+            parquet::arrow::ArrowWriter::try_new(file, schema.clone(), None).map_err(|e| fail(&e))?;
+        for b in batches {
+            writer.write(b).map_err(|e| fail(&e))?;
+        }
+        writer.close().map_err(|e| fail(&e))?;
+        Ok(path.display().to_string())
+    }
+}
+
+impl Drop for Staging {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
     }
 }
 
@@ -476,6 +626,8 @@ pub struct Options {
     /// Keep only periods that overlap `from..=to` (months, inclusive).
     pub from: Option<model::Month>,
     pub to: Option<model::Month>,
+    /// Where the queries over the dataset run (embedded by default).
+    pub place: Place,
 }
 
 /// The result of computing a catalogue.
@@ -539,7 +691,7 @@ pub fn compute(
             });
         }
     }
-    let engine = Engine::new(ds)?;
+    let engine = Engine::open(ds, &options.place)?;
     let mut out = Computed::default();
     // Every indicator first: disclosure control looks across indicators that count the same.
     let mut computed: Vec<(&Indicator, Vec<RecordBatch>)> = Vec::new();

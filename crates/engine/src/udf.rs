@@ -73,16 +73,25 @@ fn byars(count: f64, confidence: f64) -> Option<(f64, f64)> {
         .then(|| stats::rate::byars_limits(count, confidence))
 }
 
+/// Every `fp_` function: the confidence limits the published values carry.
+pub fn all() -> Vec<ScalarUDF> {
+    vec![
+        udf("fp_wilson_lower", 3, |a| {
+            wilson(a[0], a[1], a[2]).map(|p| p.lower)
+        }),
+        udf("fp_wilson_upper", 3, |a| {
+            wilson(a[0], a[1], a[2]).map(|p| p.upper)
+        }),
+        udf("fp_poisson_lower", 2, |a| poisson(a[0], a[1]).map(|l| l.0)),
+        udf("fp_poisson_upper", 2, |a| poisson(a[0], a[1]).map(|l| l.1)),
+        udf("fp_byars_lower", 2, |a| byars(a[0], a[1]).map(|l| l.0)),
+        udf("fp_byars_upper", 2, |a| byars(a[0], a[1]).map(|l| l.1)),
+    ]
+}
+
 /// Registers every `fp_` function with a session.
 pub fn register(ctx: &SessionContext) {
-    ctx.register_udf(udf("fp_wilson_lower", 3, |a| {
-        wilson(a[0], a[1], a[2]).map(|p| p.lower)
-    }));
-    ctx.register_udf(udf("fp_wilson_upper", 3, |a| {
-        wilson(a[0], a[1], a[2]).map(|p| p.upper)
-    }));
-    ctx.register_udf(udf("fp_poisson_lower", 2, |a| poisson(a[0], a[1]).map(|l| l.0)));
-    ctx.register_udf(udf("fp_poisson_upper", 2, |a| poisson(a[0], a[1]).map(|l| l.1)));
-    ctx.register_udf(udf("fp_byars_lower", 2, |a| byars(a[0], a[1]).map(|l| l.0)));
-    ctx.register_udf(udf("fp_byars_upper", 2, |a| byars(a[0], a[1]).map(|l| l.1)));
+    for f in all() {
+        ctx.register_udf(f);
+    }
 }

@@ -210,7 +210,7 @@ pub fn prepare(
     dir: &Path,
     progress: &dyn Fn(&str),
 ) -> Result<(), Error> {
-    prepare_with(ds, source, dir, &[], &[], progress)
+    prepare_with(ds, source, dir, &[], &[], &engine::Place::Embedded, progress)
 }
 
 /// The segments the shipped packs take from the register's open interventions (special
@@ -260,20 +260,26 @@ pub fn reassess(
 }
 
 /// [`prepare`] with the register's decisions applied to the packs that follow them, and the
-/// evaluation protocols it holds governing their sites and outcomes.
+/// evaluation protocols it holds governing their sites and outcomes; the queries over the
+/// dataset run where `place` says (this process, or a Ballista cluster).
 pub fn prepare_with(
     ds: &dataset::Dataset,
     source: &Path,
     dir: &Path,
     register: &[store::Intervention],
     protocols: &[evaluation::run::Protocol],
+    place: &engine::Place,
     progress: &dyn Fn(&str),
 ) -> Result<(), Error> {
     let decisions = register_decisions(register)?;
     std::fs::create_dir_all(dir).map_err(|e| Error::Results(format!("creating {}: {e}", dir.display())))?;
     let catalogue = engine::Catalogue::default_catalogue()
         .map_err(|p| Error::Results(format!("the built-in catalogue: {} problems", p.len())))?;
-    let computed = engine::compute(ds, &catalogue, &engine::Options::default(), progress)?;
+    let options = engine::Options {
+        place: place.clone(),
+        ..engine::Options::default()
+    };
+    let computed = engine::compute(ds, &catalogue, &options, progress)?;
     // Indicators published by others (Fingertips), as published, beside the computed ones.
     let external = engine::external::published(ds)?;
     for (why, n) in &external.left_out {
@@ -342,7 +348,7 @@ pub fn prepare_with(
         &evaluate(ds, &published, register, protocols)?,
     )?;
     progress("heads and beds");
-    match capacity_for(ds)? {
+    match capacity_for(ds, place)? {
         Some((baseline, report)) => {
             write_json(dir, "capacity_baseline.json", &baseline)?;
             write_json(dir, "capacity.json", &report)?;
@@ -435,6 +441,7 @@ pub fn prepare_with(
 /// dataset with spells and a whole financial year in its window.
 fn capacity_for(
     ds: &dataset::Dataset,
+    place: &engine::Place,
 ) -> Result<Option<(capacity::baseline::Baseline, capacity::plan::Report)>, Error> {
     let year = capacity::baseline::baseline_year(ds.manifest.from, ds.manifest.to);
     let whole =
@@ -443,7 +450,7 @@ fn capacity_for(
         tracing::info!("heads and beds: no spells or no whole financial year in the dataset; not computed");
         return Ok(None);
     }
-    let engine = engine::Engine::new(ds)?;
+    let engine = engine::Engine::open(ds, place)?;
     let a = capacity::assumptions::Assumptions::default_set();
     // Only the published baseline is kept or used: every figure served, and every plan checked
     // over HTTP, is computed from disclosure-controlled cells.

@@ -127,3 +127,79 @@ fn a_bad_catalogue_folder_is_refused_with_the_file_and_rule() {
             "x.toml: line 1, column 1: missing field `title`",
         ));
 }
+
+#[test]
+fn a_bad_engine_address_is_refused_with_the_form_it_takes() {
+    for (engine, why) in [
+        (
+            "ballista://host:50050",
+            "expected `embedded` or a Ballista scheduler's df://HOST:PORT",
+        ),
+        (
+            "df://host",
+            "expected df://HOST:PORT, with a port from 1 to 65535",
+        ),
+        (
+            "df://host:0",
+            "expected df://HOST:PORT, with a port from 1 to 65535",
+        ),
+        (
+            "df://:50050",
+            "expected df://HOST:PORT, with a port from 1 to 65535",
+        ),
+    ] {
+        footprint()
+            .args([
+                "indicators",
+                "compute",
+                "--out",
+                "never-written",
+                "--engine",
+                engine,
+                "no-dataset",
+            ])
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(why));
+    }
+    assert!(!std::path::Path::new("never-written").exists());
+}
+
+/// Without the `distributed` feature the cluster commands and `--engine df://` say what to
+/// build, before any work is done.
+#[cfg(not(feature = "distributed"))]
+#[test]
+fn a_build_without_the_distributed_feature_says_how_to_get_it() {
+    for role in ["scheduler", "executor"] {
+        footprint()
+            .args(["cluster", role])
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains("this build has no distributed engine"))
+            .stderr(predicate::str::contains("--features distributed"));
+    }
+    // A copy: computing leaves a validation receipt in the dataset's folder.
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    for e in std::fs::read_dir(super::fixture("valid")).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), data.join(e.file_name())).unwrap();
+    }
+    let out = dir.path().join("out");
+    footprint()
+        .args([
+            "indicators",
+            "compute",
+            "--quiet",
+            "--engine",
+            "df://127.0.0.1:50050",
+            "--out",
+        ])
+        .arg(&out)
+        .arg(&data)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("this build has no distributed engine"));
+    assert!(!out.join("indicators.parquet").exists());
+}

@@ -302,6 +302,8 @@ fn no_stubs_in_source() {
 mod assess;
 mod budgets;
 mod capacity;
+#[cfg(feature = "distributed")]
+mod cluster;
 mod evaluate;
 mod import;
 mod indicators;

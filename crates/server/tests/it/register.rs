@@ -50,7 +50,16 @@ fn special_measures_in_the_register_reach_the_served_assessments() {
         assert!(server::results::decisions_changed(&f.results, &register).unwrap());
         assert!(!server::results::decisions_changed(&f.results, &[]).unwrap());
         let dir = tempfile::tempdir().unwrap();
-        server::results::prepare_with(&ds, &f.data, dir.path(), &register, &[], &|_| {}).expect("prepares");
+        server::results::prepare_with(
+            &ds,
+            &f.data,
+            dir.path(),
+            &register,
+            &[],
+            &engine::Place::Embedded,
+            &|_| {},
+        )
+        .expect("prepares");
         assert!(!server::results::decisions_changed(dir.path(), &register).unwrap());
         let r = server::results::Results::load(dir.path()).expect("loads");
         let a = r.assessment("sof-2016", &trust.code).expect("assessed");
