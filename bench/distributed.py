@@ -12,7 +12,8 @@ England made with `footprint synth --scale S` if missing, in target/bench/synth-
              cluster never has more task slots than the machine has cores), stopped after it.
 
 Each is run --runs times; the median wall time is reported, with peak resident memory: the
-client's (from wait4) and the executors' (VmHWM of each executor process, summed). The
+client's (from wait4) and the executors' (VmHWM of each executor process, summed), and what
+the executors still hold on disk when the run ends (shuffle files not yet cleaned up). The
 published tables of every run are compared with the embedded one row by row (values to
 1e-9, the same suppression); the script fails if they differ.
 
@@ -22,6 +23,7 @@ usage: python3 bench/distributed.py [--scales 1] [--runs 3] [--what catalogue]
 """
 import argparse
 import os
+import shutil
 import socket
 import statistics
 import subprocess
@@ -78,6 +80,7 @@ class Cluster:
     def __init__(self, binary, executors, logs):
         self.procs = []
         self.executors = []
+        self.work = []
         port = free_pair()
         self.url = f"df://127.0.0.1:{port}"
         log = open(os.path.join(logs, "scheduler.log"), "w")
@@ -89,6 +92,7 @@ class Cluster:
             p = free_pair()
             work = os.path.join(logs, f"executor{i}")
             os.makedirs(work, exist_ok=True)
+            self.work.append(work)
             log = open(os.path.join(logs, f"executor{i}.log"), "w")
             e = subprocess.Popen([binary, "cluster", "executor", "--scheduler", f"127.0.0.1:{port}",
                                   "--bind", f"127.0.0.1:{p}", "--concurrency", str(slots), "--work-dir", work],
@@ -101,10 +105,20 @@ class Cluster:
     def executors_peak(self):
         return sum(hwm_mib(e.pid) for e in self.executors)
 
+    def shuffle_mib(self):
+        """What the executors hold on disk (shuffle files not yet cleaned up)."""
+        total = 0
+        for d in self.work:
+            for root, _, files in os.walk(d):
+                total += sum(os.path.getsize(os.path.join(root, f)) for f in files)
+        return total / 2**20
+
     def stop(self):
         for p in self.procs:
             p.kill()
             p.wait()
+        for d in self.work:
+            shutil.rmtree(d, ignore_errors=True)
 
 
 def read(path):
@@ -131,15 +145,19 @@ def main():
     ap.add_argument("--scales", default="1")
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--what", choices=["catalogue", "headline"], default="catalogue")
+    ap.add_argument("--compare", nargs=2, metavar=("EMBEDDED", "CLUSTER"), help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.compare:
+        same(read(args.compare[0]), read(args.compare[1]))
+        return
     ensure("pyarrow")
 
     subprocess.check_call(["cargo", "build", "--release", "--quiet", "--features", "distributed"], cwd=ROOT)
     target = os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target"))
     binary = os.path.join(target, "release", "footprint")
     env = dict(os.environ, FOOTPRINT_LOG="info", NO_COLOR="1")
-    print("| scale | rows (spells, outpatient, A&E, patients) | engine | median wall | client peak | executors' peak | ratio to embedded |")
-    print("| --- | --- | --- | --- | --- | --- | --- |")
+    print("| scale | rows (spells, outpatient, A&E, patients) | engine | median wall | client peak | executors' peak | executors' disk at the end | ratio to embedded |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
     for scale in [float(s) for s in args.scales.split(",")]:
         data = os.path.join(WORK, f"synth-{scale}")
         if not os.path.exists(os.path.join(data, "truth.toml")):
@@ -151,13 +169,13 @@ def main():
                 for t in ["admissions", "outpatients", "ae_attendances", "patients"]]
         rows_text = ", ".join(f"{r / 1e6:.1f} M" for r in rows)
         which = [] if args.what == "catalogue" else [a for i in HEADLINE for a in ("--indicator", i)]
-        reference = None
+        reference = None  # the embedded run's published table
         embedded = None
         for executors in [0, 1, 2]:
             logs = os.path.join(WORK, f"distributed-{scale}-{executors}")
             os.makedirs(logs, exist_ok=True)
             out = os.path.join(logs, "out")
-            walls, peaks, epeaks = [], [], []
+            walls, peaks, epeaks, disk = [], [], [], []
             for _ in range(args.runs):
                 cluster = Cluster(binary, executors, logs) if executors else None
                 engine = cluster.url if cluster else "embedded"
@@ -165,22 +183,28 @@ def main():
                     wall, peak, _, _ = measure_full([binary, "indicators", "compute", "--quiet", "--engine", engine,
                                                      "--out", out, *which, data], env)
                     epeaks.append(cluster.executors_peak() if cluster else 0.0)
+                    disk.append(cluster.shuffle_mib() if cluster else 0.0)
                 finally:
                     if cluster:
                         cluster.stop()
                 walls.append(wall)
                 peaks.append(peak)
-            table = read(os.path.join(out, "indicators.parquet"))
+            # Compared in a child process: a child forked from a Python holding two tables
+            # would report Python's resident memory as its own peak (Linux carries the
+            # high-water mark across exec), so this process never loads them.
+            table = os.path.join(out, "indicators.parquet")
             if reference is None:
-                reference = table
+                reference = os.path.join(logs, "embedded.parquet")
+                shutil.copyfile(table, reference)
             else:
-                same(reference, table)
+                subprocess.check_call([sys.executable, os.path.abspath(__file__), "--compare", reference, table])
             w = statistics.median(walls)
             if executors == 0:
                 embedded = w
             name = "embedded" if executors == 0 else f"{executors} executor{'s' if executors > 1 else ''}"
             ep = f"{max(epeaks):.0f} MiB" if executors else "-"
-            print(f"| {scale} | {rows_text} | {name} | {w:.1f} s | {max(peaks):.0f} MiB | {ep} | {w / embedded:.2f} |",
+            dk = f"{max(disk):.0f} MiB" if executors else "-"
+            print(f"| {scale} | {rows_text} | {name} | {w:.1f} s | {max(peaks):.0f} MiB | {ep} | {dk} | {w / embedded:.2f} |",
                   flush=True)
     print(f"\n{args.what}; {args.runs} runs each; {os.cpu_count()} cores; published tables equal to 1e-9 in every run")
 
