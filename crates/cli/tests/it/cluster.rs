@@ -105,7 +105,7 @@ fn read(path: &Path) -> BTreeMap<Row, (Values, bool)> {
 }
 
 #[test]
-fn the_headline_indicators_on_a_two_executor_cluster_equal_the_embedded_engine() {
+fn the_headline_indicators_and_the_need_model_on_a_two_executor_cluster_equal_the_embedded_engine() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("synthetic");
     footprint()
@@ -202,6 +202,38 @@ fn the_headline_indicators_on_a_two_executor_cluster_equal_the_embedded_engine()
         suppressed > 0,
         "no suppressed rows: the comparison of suppression tested nothing"
     );
+
+    // The need model reads every person of the base year through `Engine::query` (one SQL
+    // over patients, LSOAs, conditions and the year's costs): on the cluster too.
+    let fit = |engine: &str| {
+        let out = dir
+            .path()
+            .join(format!("need-{}", engine.replace(['/', ':', '.'], "-")));
+        let output = footprint()
+            .args(["-q", "budgets", "fit", "--engine", engine, "--out"])
+            .arg(&out)
+            .arg(&data)
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "budgets fit --engine {engine}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        std::fs::read_to_string(out.join("need.csv")).unwrap()
+    };
+    let (embedded, distributed) = (fit("embedded"), fit(&format!("df://{scheduler}")));
+    let (a, b): (Vec<&str>, Vec<&str>) = (embedded.lines().collect(), distributed.lines().collect());
+    assert!(a.len() > 100, "need.csv has {} lines", a.len());
+    assert_eq!(a.len(), b.len(), "need.csv: a different number of practices");
+    for (la, lb) in a.iter().zip(&b) {
+        for (x, y) in la.split(',').zip(lb.split(',')) {
+            match (x.parse::<f64>(), y.parse::<f64>()) {
+                (Ok(x), Ok(y)) => assert!((x - y).abs() <= 1e-9 * x.abs().max(1.0), "need.csv:\n{la}\n{lb}"),
+                _ => assert_eq!(x, y, "need.csv:\n{la}\n{lb}"),
+            }
+        }
+    }
 
     // Both executors took part: each logged tasks it ran.
     drop(cluster);
