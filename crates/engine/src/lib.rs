@@ -123,12 +123,9 @@ pub struct Engine {
     /// Where queries over the dataset's tables run: `ctx` itself when embedded, a Ballista
     /// cluster's session when connected (`Place::Cluster`).
     exec: SessionContext,
-    /// Whether `exec` is a cluster: derived tables stay views there, as an in-memory table
-    /// cannot be sent to executors.
-    remote: bool,
-    /// The tables a cluster reads that are not Parquet files of the dataset, removed when
-    /// the engine is dropped.
-    _staging: Option<Staging>,
+    /// On a cluster (and only there): the tables it reads that are not Parquet files of the
+    /// dataset, removed when the engine is dropped.
+    staging: Option<Staging>,
     schemas: plan::Schemas,
     runtime: Arc<tokio::runtime::Runtime>,
     maps: rollup::Maps,
@@ -153,8 +150,10 @@ impl Engine {
     }
 
     /// Registers every table of the dataset where `place` says queries over them run. On a
-    /// cluster every table must be Parquet in its canonical types, at a path the scheduler
-    /// and every executor can read: executors read the files themselves.
+    /// cluster the dataset must be at a path the scheduler and every executor can read:
+    /// executors read its Parquet files themselves, and the tables not read in place (CSV,
+    /// Parquet in other types, the maps) are written as Parquet under the dataset's
+    /// `.footprint/cluster/` for the engine's lifetime.
     pub fn open(ds: &Dataset, place: &Place) -> Result<Engine, Error> {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .enable_all()
@@ -233,7 +232,7 @@ impl Engine {
                         .first()
                         .map_or_else(|| Arc::new(Schema::empty()), |b| b.schema());
                     let mem = MemTable::try_new(schema, vec![batches]).map_err(|e| read(e.to_string()))?;
-                    ctx.register_table(name, Arc::new(mem))
+                    exec.register_table(name, Arc::new(mem))
                         .map_err(|e| read(e.to_string()))?;
                 }
             }
@@ -271,8 +270,7 @@ impl Engine {
         Ok(Engine {
             ctx,
             exec,
-            remote,
-            _staging: staging,
+            staging,
             schemas,
             runtime: Arc::new(runtime),
             maps: rollup::Maps::new(ds),
@@ -397,7 +395,8 @@ impl Engine {
                 (0..ind.attribution.len()).map(|i| vec![i]).collect()
             };
             // On a cluster they stay views: executors cannot read the client's memory.
-            for d in ind.derived.iter().filter(|_| plans.len() > 1 && !self.remote) {
+            let remote = self.staging.is_some();
+            for d in ind.derived.iter().filter(|_| plans.len() > 1 && !remote) {
                 let _ = self.exec.deregister_table(d.name.as_str());
                 let schema = self.materialise(&d.name, &self.substitute(&d.sql), &query)?;
                 schemas.insert(d.name.clone(), schema);
