@@ -279,18 +279,21 @@ impl Engine {
         })
     }
 
-    /// Replaces the window placeholders of derived SQL: `${window_start}` and `${window_end}`
-    /// (dates) and `${window_end_month}` (a `YYYY-MM` string).
-    fn substitute(&self, sql: &str) -> String {
-        sql.replace(
-            "${window_start}",
-            &format!("DATE '{}'", model::format_date(self.from.first_day())),
-        )
-        .replace("${window_end_month}", &format!("'{}'", self.to))
-        .replace(
-            "${window_end}",
-            &format!("DATE '{}'", model::format_date(self.to.last_day())),
-        )
+    /// Replaces the placeholders of derived SQL: `${window_start}` and `${window_end}` (the
+    /// dataset's first and last days), `${window_end_month}` (a `YYYY-MM` string), and
+    /// `${period_start}` and `${period_end}`, the first and last days of the months the
+    /// run's output periods are made from (the window's, unless `needed` narrows it).
+    fn substitute(&self, sql: &str, needed: Option<&maps::Needed>) -> String {
+        let date = |days: i32| format!("DATE '{}'", model::format_date(days));
+        let (first, last) = match needed {
+            None => (self.from, self.to),
+            Some(n) => n.months.unwrap_or((self.to.succ(), self.to)),
+        };
+        sql.replace("${window_start}", &date(self.from.first_day()))
+            .replace("${window_end_month}", &format!("'{}'", self.to))
+            .replace("${window_end}", &date(self.to.last_day()))
+            .replace("${period_start}", &date(first.first_day()))
+            .replace("${period_end}", &date(last.last_day()))
     }
 
     /// The DataFusion session queries over the dataset's tables run in: the embedded one, or
@@ -347,6 +350,11 @@ impl Engine {
         if grains.is_empty() {
             return Ok(Vec::new());
         }
+        // Only the base periods the grains' output periods are made from are read.
+        // (None when they need them all; no base at all when no output period of these
+        // grains fits in the window, and then every reduction is empty.)
+        let needed = maps::Needed::of(self.from, self.to, &grains);
+        let needed = needed.as_ref();
         let query = |source| Error::Query {
             indicator: ind.id.clone(),
             source,
@@ -381,7 +389,7 @@ impl Engine {
             for d in &ind.derived {
                 let view = self
                     .runtime
-                    .block_on(self.exec.sql(&self.substitute(&d.sql)))
+                    .block_on(self.exec.sql(&self.substitute(&d.sql, needed)))
                     .map_err(query)?;
                 schemas.insert(d.name.clone(), view.schema().inner().clone());
                 self.exec
@@ -398,13 +406,13 @@ impl Engine {
             let remote = self.staging.is_some();
             for d in ind.derived.iter().filter(|_| plans.len() > 1 && !remote) {
                 let _ = self.exec.deregister_table(d.name.as_str());
-                let schema = self.materialise(&d.name, &self.substitute(&d.sql), &query)?;
+                let schema = self.materialise(&d.name, &self.substitute(&d.sql, needed), &query)?;
                 schemas.insert(d.name.clone(), schema);
             }
             let mut parts = Vec::new();
             for members in &plans {
                 let paths: Vec<catalogue::Path> = members.iter().map(|&i| ind.attribution[i].path).collect();
-                let plan = plan::aggregate(ind, &paths, &schemas)?;
+                let plan = plan::aggregate(ind, &paths, &schemas, needed)?;
                 let started = std::time::Instant::now();
                 let df = self.runtime.block_on(self.exec.sql(&plan.sql)).map_err(query)?;
                 let sums = self.runtime.block_on(df.collect()).map_err(query)?;

@@ -243,3 +243,77 @@ pub fn esp2013() -> RecordBatch {
     )
     .unwrap_or_else(|e| unreachable!("columns built alike: {e}"))
 }
+
+/// The base periods a run's output periods are made from, when that is not every base
+/// period in the window: a run at one grain (say financial years) needs only the months of
+/// the whole years inside the window. Reductions then read only those rows, and derived
+/// SQL sees their dates as `${period_start}` and `${period_end}`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Needed {
+    /// The first and last month needed, if any month is.
+    pub months: Option<(Month, Month)>,
+    /// Every base period needed, as the tables write them (months, quarters and years).
+    pub bases: BTreeSet<String>,
+}
+
+impl Needed {
+    /// `None` when the grains need every month of the window (nothing worth narrowing: the
+    /// roll-up leaves out the rest).
+    pub fn of(from: Month, to: Month, grains: &[Grain]) -> Option<Needed> {
+        let mut bases = BTreeSet::new();
+        period_links(from, to, |base, grain, _| {
+            if grains.contains(&grain) {
+                bases.insert(base.to_string());
+            }
+        });
+        let months = bases.iter().filter_map(|b| b.parse::<Month>().ok()).fold(
+            None,
+            |r: Option<(Month, Month)>, m| match r {
+                None => Some((m, m)),
+                Some((a, b)) => Some((a.min(m), b.max(m))),
+            },
+        );
+        (months != Some((from, to))).then_some(Needed { months, bases })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn month(s: &str) -> Month {
+        s.parse().expect("a month")
+    }
+
+    #[test]
+    fn a_grain_needs_the_months_of_its_whole_periods_only() {
+        let (from, to) = (month("2023-07"), month("2025-06"));
+        let years = Needed::of(from, to, &[Grain::FinancialYear]).expect("narrower");
+        assert_eq!(years.months, Some((month("2024-04"), month("2025-03"))));
+        assert!(years.bases.contains("2024-04") && years.bases.contains("2025-03"));
+        assert!(years.bases.contains("2024/25") && !years.bases.contains("2025-04"));
+        assert!(!years.bases.contains("2024-03"));
+        let quarters = Needed::of(from, to, &[Grain::Quarter]);
+        assert_eq!(quarters, None, "July 2023 to June 2025 is eight whole quarters");
+        // From May, the first whole quarter starts in July; rolling periods need May too.
+        let may = month("2023-05");
+        let q = Needed::of(may, to, &[Grain::Quarter]).expect("narrower");
+        assert_eq!(q.months, Some((from, to)));
+        assert_eq!(
+            Needed::of(may, to, &[Grain::Quarter, Grain::Rolling12Months]),
+            None
+        );
+        assert_eq!(Needed::of(from, to, &[Grain::Month]), None);
+        let all = [
+            Grain::Month,
+            Grain::Quarter,
+            Grain::FinancialYear,
+            Grain::Rolling12Months,
+        ];
+        assert_eq!(Needed::of(from, to, &all), None);
+        // A window shorter than a financial year holds no period of that grain.
+        let none = Needed::of(month("2024-06"), month("2025-01"), &[Grain::FinancialYear]).expect("narrower");
+        assert_eq!(none.months, None);
+        assert!(none.bases.is_empty());
+    }
+}

@@ -8,6 +8,7 @@
 
 use crate::Error;
 use crate::catalogue::{Ci, Indicator, Measure, Path, Standardisation};
+use crate::maps::Needed;
 use arrow::datatypes::{DataType, SchemaRef};
 use std::collections::BTreeMap;
 
@@ -36,6 +37,9 @@ struct Source {
     base: String,
     /// The base period as text, computed from the grouped `base` after aggregation.
     base_text: &'static str,
+    /// The condition keeping only the rows of the base periods the run needs, if it does
+    /// not need them all.
+    within: Option<String>,
 }
 
 fn source(
@@ -44,6 +48,7 @@ fn source(
     paths: &[Path],
     schemas: &Schemas,
     need_person: bool,
+    needed: Option<&Needed>,
 ) -> Result<Source, Error> {
     let bad = |message: String| Error::Plan {
         indicator: ind.id.clone(),
@@ -106,12 +111,35 @@ fn source(
         };
         from = format!("{from} JOIN patients p ON {on}");
     }
-    let (base, base_text) = match column_type(schemas, &m.table, &m.when) {
+    let date = |days: i32| format!("DATE '{}'", model::format_date(days));
+    let (base, base_text, within) = match column_type(schemas, &m.table, &m.when) {
         Some(DataType::Date32 | DataType::Date64 | DataType::Timestamp(_, _)) => (
             format!("date_trunc('month', t.{})", m.when),
             "to_char(base, '%Y-%m')",
+            needed.map(|n| match n.months {
+                // From the first needed month's first day to before the day after the
+                // last's, so a timestamp's whole last day is kept.
+                Some((a, b)) => format!(
+                    "t.{w} >= {} AND t.{w} < {}",
+                    date(a.first_day()),
+                    date(b.succ().first_day()),
+                    w = m.when
+                ),
+                None => "FALSE".to_string(),
+            }),
         ),
-        Some(DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View) => (format!("t.{}", m.when), "base"),
+        Some(DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View) => (
+            format!("t.{}", m.when),
+            "base",
+            needed.map(|n| match n.bases.is_empty() {
+                true => "FALSE".to_string(),
+                false => format!(
+                    "t.{} IN ({})",
+                    m.when,
+                    n.bases.iter().map(|b| quote(b)).collect::<Vec<_>>().join(", ")
+                ),
+            }),
+        ),
         Some(other) => {
             return Err(bad(format!(
                 "{}.{} has type {other}; when must be a date, a timestamp or a period",
@@ -125,14 +153,21 @@ fn source(
         units,
         base,
         base_text,
+        within,
     })
 }
 
-fn filter(m: &Measure) -> String {
-    m.filter
-        .as_deref()
-        .map(|f| format!("WHERE ({f})"))
-        .unwrap_or_default()
+/// The WHERE clause of a measure read through `s`: its own filter and the needed periods.
+fn filter(m: &Measure, s: &Source) -> String {
+    let parts: Vec<String> = [m.filter.as_deref(), s.within.as_deref()]
+        .into_iter()
+        .flatten()
+        .map(|f| format!("({f})"))
+        .collect();
+    match parts.is_empty() {
+        true => String::new(),
+        false => format!("WHERE {}", parts.join(" AND ")),
+    }
 }
 
 /// The age band label (`0-4` … `85-89`, `90+`) of a band number 0–18.
@@ -183,7 +218,14 @@ pub fn one_query(ind: &Indicator, schemas: &Schemas) -> bool {
 /// of them (`one_query`), grouping on every path's unit together (each path's roll-up sums
 /// over the others' units), so its tables and derived tables are read once. A standardised
 /// indicator is reduced one path at a time.
-pub fn aggregate(ind: &Indicator, paths: &[Path], schemas: &Schemas) -> Result<Plan, Error> {
+///
+/// `needed` narrows every measure to the base periods a run needs (`Needed::of`).
+pub fn aggregate(
+    ind: &Indicator,
+    paths: &[Path],
+    schemas: &Schemas,
+    needed: Option<&Needed>,
+) -> Result<Plan, Error> {
     let rollup = match ind.standardisation {
         Standardisation::IndirectAgeSex => Rollup::Indirect,
         Standardisation::DirectEsp2013 => Rollup::Direct,
@@ -198,7 +240,7 @@ pub fn aggregate(ind: &Indicator, paths: &[Path], schemas: &Schemas) -> Result<P
         };
         return Ok(Plan {
             rollup,
-            sql: age_sex_cells(ind, *path, schemas)?,
+            sql: age_sex_cells(ind, *path, schemas, needed)?,
             units: vec!["unit".into()],
         });
     }
@@ -235,10 +277,10 @@ pub fn aggregate(ind: &Indicator, paths: &[Path], schemas: &Schemas) -> Result<P
             units = units(s),
             base = s.base,
             from = s.from,
-            filter = filter(m)
+            filter = filter(m, s)
         )
     };
-    let n = source(ind, &ind.numerator, paths, schemas, false)?;
+    let n = source(ind, &ind.numerator, paths, schemas, false, needed)?;
     // A numerator and denominator over the same rows (same table, time column and filter)
     // are one pass: both sums in one group-by, so the table (and any patients join) is read
     // once. Every group has at least one row, so each sum is what the separate query gives.
@@ -253,7 +295,7 @@ pub fn aggregate(ind: &Indicator, paths: &[Path], schemas: &Schemas) -> Result<P
     }
     let mut parts = vec![select(&n, &ind.numerator, &ind.numerator.value, "NULL")];
     if let Some(d) = &ind.denominator {
-        let s = source(ind, d, paths, schemas, false)?;
+        let s = source(ind, d, paths, schemas, false, needed)?;
         parts.push(select(&s, d, "NULL", &d.value));
     }
     Ok(Plan {
@@ -265,7 +307,12 @@ pub fn aggregate(ind: &Indicator, paths: &[Path], schemas: &Schemas) -> Result<P
 
 /// Observed events (`o`) and population (`n`) by unit, base period, age band and sex: the
 /// cells both standardisations start from.
-fn age_sex_cells(ind: &Indicator, path: Path, schemas: &Schemas) -> Result<String, Error> {
+fn age_sex_cells(
+    ind: &Indicator,
+    path: Path,
+    schemas: &Schemas,
+    needed: Option<&Needed>,
+) -> Result<String, Error> {
     let bad = |message: &str| Error::Plan {
         indicator: ind.id.clone(),
         message: message.to_string(),
@@ -274,7 +321,7 @@ fn age_sex_cells(ind: &Indicator, path: Path, schemas: &Schemas) -> Result<Strin
         .denominator
         .as_ref()
         .ok_or_else(|| bad("standardisation needs a denominator"))?;
-    let n = source(ind, &ind.numerator, &[path], schemas, true)?;
+    let n = source(ind, &ind.numerator, &[path], schemas, true, needed)?;
     let has = |t: &str, c: &str| column_type(schemas, t, c).is_some();
     // A band computed from the birth year is grouped on as a number (0 for 0-4 … 18 for 90+)
     // and labelled after aggregation.
@@ -299,7 +346,7 @@ fn age_sex_cells(ind: &Indicator, path: Path, schemas: &Schemas) -> Result<Strin
             "the denominator of a standardised indicator needs age_band and sex (the population table)",
         ));
     }
-    let s = source(ind, d, &[path], schemas, true)?;
+    let s = source(ind, d, &[path], schemas, true, needed)?;
     let obs = format!(
         "SELECT unit, {text} AS base, {band_text} AS band, sex, o, n FROM (\
          SELECT {unit} AS unit, {base} AS base, {n_band} AS band, {n_sex} AS sex, CAST({value} AS DOUBLE) AS o, CAST(NULL AS DOUBLE) AS n \
@@ -309,7 +356,7 @@ fn age_sex_cells(ind: &Indicator, path: Path, schemas: &Schemas) -> Result<Strin
         base = n.base,
         value = ind.numerator.value,
         from = n.from,
-        filter = filter(&ind.numerator)
+        filter = filter(&ind.numerator, &n)
     );
     let pop = format!(
         "SELECT unit, {text} AS base, band, sex, o, n FROM (\
@@ -320,7 +367,7 @@ fn age_sex_cells(ind: &Indicator, path: Path, schemas: &Schemas) -> Result<Strin
         base = s.base,
         value = d.value,
         from = s.from,
-        filter = filter(d)
+        filter = filter(d, &s)
     );
     // No group-by over the union: the roll-up sums the observed and population rows of a
     // cell wherever they come from, so one would only cost a hash of millions of rows.

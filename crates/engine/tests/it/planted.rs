@@ -14,6 +14,9 @@ struct Planted {
     values: crate::Rows,
     /// (indicator, entity, grain, period) → (spc point, funnel position, funnel side).
     signals: HashMap<Key, Signal>,
+    /// The same indicators computed at the financial-year grain alone, which reads only the
+    /// months of whole financial years (`engine::maps::Needed`).
+    years_alone: crate::Rows,
 }
 
 fn planted() -> &'static Planted {
@@ -42,6 +45,11 @@ fn planted() -> &'static Planted {
             ..Default::default()
         };
         let c = engine::compute(&loaded.dataset, &catalogue, &options, &|_| {}).expect("computes");
+        let years = engine::Options {
+            grains: vec![engine::catalogue::Grain::FinancialYear],
+            ..options.clone()
+        };
+        let years_alone = engine::compute(&loaded.dataset, &catalogue, &years, &|_| {}).expect("computes");
         let mut signals = HashMap::new();
         for b in &c.signals {
             let t = |col: &str, i: usize| engine::signals::text(b, col, i);
@@ -68,8 +76,40 @@ fn planted() -> &'static Planted {
             truth,
             values: rows(&c.unsuppressed),
             signals,
+            years_alone: rows(&years_alone.unsuppressed),
         }
     })
+}
+
+#[test]
+fn one_grain_alone_reads_only_its_months_and_gives_the_same_values() {
+    // The window (July 2023 to June 2025) holds one whole financial year, so a run at that
+    // grain alone narrows every reduction, the readmissions' derived table through
+    // `${period_start}` and `${period_end}`; its rows must be the full run's.
+    let p = planted();
+    let full: Vec<_> = p.values.iter().filter(|(k, _)| k.2 == "financial_year").collect();
+    assert_eq!(full.len(), p.years_alone.len());
+    let mut readmissions = 0;
+    for (key, r) in full {
+        let alone = p
+            .years_alone
+            .get(key)
+            .unwrap_or_else(|| panic!("no row {key:?} alone"));
+        for (a, b) in [
+            (r.numerator, alone.numerator),
+            (r.denominator, alone.denominator),
+            (r.value, alone.value),
+            (r.lower_998, alone.lower_998),
+            (r.upper_998, alone.upper_998),
+        ] {
+            assert!(
+                a.zip(b).map_or(a.is_none() && b.is_none(), |(a, b)| close(a, b)),
+                "{key:?}: {r:?} against {alone:?}"
+            );
+        }
+        readmissions += usize::from(key.0 == "readmissions_30d");
+    }
+    assert!(readmissions > 10, "{readmissions} readmission rows");
 }
 
 #[test]
