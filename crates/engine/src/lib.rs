@@ -432,7 +432,12 @@ impl Engine {
             let mut parts = Vec::new();
             for members in &plans {
                 let paths: Vec<catalogue::Path> = members.iter().map(|&i| ind.attribution[i].path).collect();
-                let plan = plan::aggregate(ind, &paths, &schemas, needed)?;
+                let scope = plan::Scope {
+                    needed,
+                    base: maps::Base::of(&grains),
+                    window: (self.from, self.to),
+                };
+                let plan = plan::aggregate(ind, &paths, &schemas, scope)?;
                 let started = std::time::Instant::now();
                 let df = self.runtime.block_on(self.exec.sql(&plan.sql)).map_err(query)?;
                 let sums = self.runtime.block_on(df.collect()).map_err(query)?;

@@ -277,6 +277,32 @@ impl Needed {
     }
 }
 
+/// The base period a run groups dated rows on: the coarsest that every requested grain's
+/// output periods are whole numbers of. A run at the financial-year grain alone groups on
+/// years, twelve times fewer sums than months for the roll-up to add back together (the
+/// measures are sums, so the totals are the same).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Base {
+    Month,
+    Quarter,
+    Year,
+}
+
+impl Base {
+    pub fn of(grains: &[Grain]) -> Base {
+        if grains.iter().all(|g| *g == Grain::FinancialYear) {
+            Base::Year
+        } else if grains
+            .iter()
+            .all(|g| matches!(g, Grain::Quarter | Grain::FinancialYear))
+        {
+            Base::Quarter
+        } else {
+            Base::Month
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -315,5 +341,14 @@ mod tests {
         let none = Needed::of(month("2024-06"), month("2025-01"), &[Grain::FinancialYear]).expect("narrower");
         assert_eq!(none.months, None);
         assert!(none.bases.is_empty());
+    }
+
+    #[test]
+    fn the_base_is_the_coarsest_period_every_grain_is_made_of() {
+        assert_eq!(Base::of(&[Grain::FinancialYear]), Base::Year);
+        assert_eq!(Base::of(&[Grain::FinancialYear, Grain::Quarter]), Base::Quarter);
+        assert_eq!(Base::of(&[Grain::Quarter]), Base::Quarter);
+        assert_eq!(Base::of(&[Grain::Quarter, Grain::Rolling12Months]), Base::Month);
+        assert_eq!(Base::of(&[Grain::Month, Grain::FinancialYear]), Base::Month);
     }
 }

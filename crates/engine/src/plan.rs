@@ -8,7 +8,7 @@
 
 use crate::Error;
 use crate::catalogue::{Ci, Indicator, Measure, Path, Standardisation};
-use crate::maps::Needed;
+use crate::maps::{Base, Needed};
 use arrow::datatypes::{DataType, SchemaRef};
 use std::collections::BTreeMap;
 
@@ -25,6 +25,16 @@ fn column_type(schemas: &Schemas, table: &str, column: &str) -> Option<DataType>
 
 fn quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', "''"))
+}
+
+/// What a run needs of the base periods: which (`Needed`, `None` for all), and how coarse
+/// a base its dated rows are grouped on.
+#[derive(Debug, Clone, Copy)]
+pub struct Scope<'a> {
+    pub needed: Option<&'a Needed>,
+    pub base: Base,
+    /// The dataset's first and last months.
+    pub window: (model::Month, model::Month),
 }
 
 /// How a measure's rows are placed: the FROM clause (with the patients join if needed), the
@@ -48,7 +58,7 @@ fn source(
     paths: &[Path],
     schemas: &Schemas,
     need_person: bool,
-    needed: Option<&Needed>,
+    scope: Scope<'_>,
 ) -> Result<Source, Error> {
     let bad = |message: String| Error::Plan {
         indicator: ind.id.clone(),
@@ -112,10 +122,51 @@ fn source(
         from = format!("{from} JOIN patients p ON {on}");
     }
     let date = |days: i32| format!("DATE '{}'", model::format_date(days));
-    let (base, base_text, within) = match column_type(schemas, &m.table, &m.when) {
-        Some(DataType::Date32 | DataType::Date64 | DataType::Timestamp(_, _)) => (
+    // Financial quarters and years are grouped on a number (the year it starts in, or four
+    // times that plus the quarter's index) found by comparing the date with each boundary in
+    // the window, and labelled `FY2024-Q1` or `2024/25` afterwards: date arithmetic by
+    // months on every row cost more than the smaller group-by saved.
+    let boundaries = |step: i32| {
+        let (from, to) = scope.window;
+        let mut start = model::Month::new(from.financial_year(), 4).unwrap_or(from);
+        let mut arms = vec![format!(
+            "WHEN t.{} < {} THEN NULL",
+            m.when,
+            date(start.first_day())
+        )];
+        while start <= to {
+            let number = match step {
+                12 => i64::from(start.financial_year()),
+                _ => i64::from(start.financial_year()) * 4 + i64::from((start.month() + 8) % 12 / 3),
+            };
+            start = start.plus(step);
+            arms.push(format!(
+                "WHEN t.{} < {} THEN {number}",
+                m.when,
+                date(start.first_day())
+            ));
+        }
+        format!("CASE {} END", arms.join(" "))
+    };
+    let (base, base_text) = match scope.base {
+        Base::Month => (
             format!("date_trunc('month', t.{})", m.when),
             "to_char(base, '%Y-%m')",
+        ),
+        Base::Quarter => (
+            boundaries(3),
+            "concat('FY', CAST(base / 4 AS VARCHAR), '-Q', CAST(base % 4 + 1 AS VARCHAR))",
+        ),
+        Base::Year => (
+            boundaries(12),
+            "concat(CAST(base AS VARCHAR), '/', lpad(CAST((base + 1) % 100 AS VARCHAR), 2, '0'))",
+        ),
+    };
+    let needed = scope.needed;
+    let (base, base_text, within) = match column_type(schemas, &m.table, &m.when) {
+        Some(DataType::Date32 | DataType::Date64 | DataType::Timestamp(_, _)) => (
+            base,
+            base_text,
             needed.map(|n| match n.months {
                 // From the first needed month's first day to before the day after the
                 // last's, so a timestamp's whole last day is kept.
@@ -219,12 +270,13 @@ pub fn one_query(ind: &Indicator, schemas: &Schemas) -> bool {
 /// over the others' units), so its tables and derived tables are read once. A standardised
 /// indicator is reduced one path at a time.
 ///
-/// `needed` narrows every measure to the base periods a run needs (`Needed::of`).
+/// `scope` narrows every measure to the base periods a run needs (`Needed::of`) and sets
+/// the base its dated rows are grouped on (`Base::of`).
 pub fn aggregate(
     ind: &Indicator,
     paths: &[Path],
     schemas: &Schemas,
-    needed: Option<&Needed>,
+    scope: Scope<'_>,
 ) -> Result<Plan, Error> {
     let rollup = match ind.standardisation {
         Standardisation::IndirectAgeSex => Rollup::Indirect,
@@ -240,7 +292,7 @@ pub fn aggregate(
         };
         return Ok(Plan {
             rollup,
-            sql: age_sex_cells(ind, *path, schemas, needed)?,
+            sql: age_sex_cells(ind, *path, schemas, scope)?,
             units: vec!["unit".into()],
         });
     }
@@ -280,7 +332,7 @@ pub fn aggregate(
             filter = filter(m, s)
         )
     };
-    let n = source(ind, &ind.numerator, paths, schemas, false, needed)?;
+    let n = source(ind, &ind.numerator, paths, schemas, false, scope)?;
     // A numerator and denominator over the same rows (same table, time column and filter)
     // are one pass: both sums in one group-by, so the table (and any patients join) is read
     // once. Every group has at least one row, so each sum is what the separate query gives.
@@ -295,7 +347,7 @@ pub fn aggregate(
     }
     let mut parts = vec![select(&n, &ind.numerator, &ind.numerator.value, "NULL")];
     if let Some(d) = &ind.denominator {
-        let s = source(ind, d, paths, schemas, false, needed)?;
+        let s = source(ind, d, paths, schemas, false, scope)?;
         parts.push(select(&s, d, "NULL", &d.value));
     }
     Ok(Plan {
@@ -307,12 +359,7 @@ pub fn aggregate(
 
 /// Observed events (`o`) and population (`n`) by unit, base period, age band and sex: the
 /// cells both standardisations start from.
-fn age_sex_cells(
-    ind: &Indicator,
-    path: Path,
-    schemas: &Schemas,
-    needed: Option<&Needed>,
-) -> Result<String, Error> {
+fn age_sex_cells(ind: &Indicator, path: Path, schemas: &Schemas, scope: Scope<'_>) -> Result<String, Error> {
     let bad = |message: &str| Error::Plan {
         indicator: ind.id.clone(),
         message: message.to_string(),
@@ -321,7 +368,7 @@ fn age_sex_cells(
         .denominator
         .as_ref()
         .ok_or_else(|| bad("standardisation needs a denominator"))?;
-    let n = source(ind, &ind.numerator, &[path], schemas, true, needed)?;
+    let n = source(ind, &ind.numerator, &[path], schemas, true, scope)?;
     let has = |t: &str, c: &str| column_type(schemas, t, c).is_some();
     // A band computed from the birth year is grouped on as a number (0 for 0-4 … 18 for 90+)
     // and labelled after aggregation.
@@ -346,7 +393,7 @@ fn age_sex_cells(
             "the denominator of a standardised indicator needs age_band and sex (the population table)",
         ));
     }
-    let s = source(ind, d, &[path], schemas, true, needed)?;
+    let s = source(ind, d, &[path], schemas, true, scope)?;
     let obs = format!(
         "SELECT unit, {text} AS base, {band_text} AS band, sex, o, n FROM (\
          SELECT {unit} AS unit, {base} AS base, {n_band} AS band, {n_sex} AS sex, CAST({value} AS DOUBLE) AS o, CAST(NULL AS DOUBLE) AS n \

@@ -15,8 +15,11 @@ struct Planted {
     /// (indicator, entity, grain, period) → (spc point, funnel position, funnel side).
     signals: HashMap<Key, Signal>,
     /// The same indicators computed at the financial-year grain alone, which reads only the
-    /// months of whole financial years (`engine::maps::Needed`).
+    /// months of whole financial years (`engine::maps::Needed`) and groups dated rows by
+    /// year (`engine::maps::Base`).
     years_alone: crate::Rows,
+    /// And at the quarter grain alone: every month, grouped by quarter.
+    quarters_alone: crate::Rows,
 }
 
 fn planted() -> &'static Planted {
@@ -40,6 +43,7 @@ fn planted() -> &'static Planted {
             ],
             grains: vec![
                 engine::catalogue::Grain::Month,
+                engine::catalogue::Grain::Quarter,
                 engine::catalogue::Grain::FinancialYear,
             ],
             ..Default::default()
@@ -50,6 +54,12 @@ fn planted() -> &'static Planted {
             ..options.clone()
         };
         let years_alone = engine::compute(&loaded.dataset, &catalogue, &years, &|_| {}).expect("computes");
+        let quarters = engine::Options {
+            grains: vec![engine::catalogue::Grain::Quarter],
+            ..options.clone()
+        };
+        let quarters_alone =
+            engine::compute(&loaded.dataset, &catalogue, &quarters, &|_| {}).expect("computes");
         let mut signals = HashMap::new();
         for b in &c.signals {
             let t = |col: &str, i: usize| engine::signals::text(b, col, i);
@@ -77,6 +87,7 @@ fn planted() -> &'static Planted {
             values: rows(&c.unsuppressed),
             signals,
             years_alone: rows(&years_alone.unsuppressed),
+            quarters_alone: rows(&quarters_alone.unsuppressed),
         }
     })
 }
@@ -85,31 +96,33 @@ fn planted() -> &'static Planted {
 fn one_grain_alone_reads_only_its_months_and_gives_the_same_values() {
     // The window (July 2023 to June 2025) holds one whole financial year, so a run at that
     // grain alone narrows every reduction, the readmissions' derived table through
-    // `${period_start}` and `${period_end}`; its rows must be the full run's.
+    // `${period_start}` and `${period_end}`, and groups dated rows by year; a run at the
+    // quarter grain groups them by quarter. Their rows must be the full run's.
     let p = planted();
-    let full: Vec<_> = p.values.iter().filter(|(k, _)| k.2 == "financial_year").collect();
-    assert_eq!(full.len(), p.years_alone.len());
-    let mut readmissions = 0;
-    for (key, r) in full {
-        let alone = p
-            .years_alone
-            .get(key)
-            .unwrap_or_else(|| panic!("no row {key:?} alone"));
-        for (a, b) in [
-            (r.numerator, alone.numerator),
-            (r.denominator, alone.denominator),
-            (r.value, alone.value),
-            (r.lower_998, alone.lower_998),
-            (r.upper_998, alone.upper_998),
-        ] {
-            assert!(
-                a.zip(b).map_or(a.is_none() && b.is_none(), |(a, b)| close(a, b)),
-                "{key:?}: {r:?} against {alone:?}"
-            );
+    for (grain, alone) in [("financial_year", &p.years_alone), ("quarter", &p.quarters_alone)] {
+        let full: Vec<_> = p.values.iter().filter(|(k, _)| k.2 == grain).collect();
+        assert_eq!(full.len(), alone.len(), "{grain}");
+        let mut seen = std::collections::BTreeMap::new();
+        for (key, r) in full {
+            let a = alone.get(key).unwrap_or_else(|| panic!("no row {key:?} alone"));
+            for (x, y) in [
+                (r.numerator, a.numerator),
+                (r.denominator, a.denominator),
+                (r.value, a.value),
+                (r.lower_998, a.lower_998),
+                (r.upper_998, a.upper_998),
+            ] {
+                assert!(
+                    x.zip(y).map_or(x.is_none() && y.is_none(), |(x, y)| close(x, y)),
+                    "{key:?}: {r:?} against {a:?}"
+                );
+            }
+            *seen.entry(key.0.as_str()).or_insert(0) += 1;
         }
-        readmissions += usize::from(key.0 == "readmissions_30d");
+        for id in ["ae_4h", "emergency_admissions_isr", "readmissions_30d"] {
+            assert!(seen.get(id).is_some_and(|n| *n > 10), "{grain}: {seen:?}");
+        }
     }
-    assert!(readmissions > 10, "{readmissions} readmission rows");
 }
 
 #[test]
