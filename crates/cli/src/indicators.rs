@@ -117,36 +117,39 @@ pub fn compute(c: &Compute, progress: bool) -> anyhow::Result<ExitCode> {
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
-    engine::output::write(
-        &c.out,
-        "indicators",
-        &engine::published_schema(),
-        &computed.published,
-        c.json,
-    )?;
-    engine::output::write(
-        &c.out,
-        "indicator_signals",
-        &engine::signals::schema(),
-        &computed.published_signals,
-        c.json,
-    )?;
+    // The tables are written side by side: each file is one thread's work (encoding
+    // Parquet, formatting CSV), and a small run spends as long writing as computing.
+    let mut tables = vec![
+        ("indicators", engine::published_schema(), &computed.published),
+        (
+            "indicator_signals",
+            engine::signals::schema(),
+            &computed.published_signals,
+        ),
+    ];
     if c.unsuppressed {
-        engine::output::write(
-            &c.out,
+        tables.push((
             "indicator_signals_unsuppressed",
-            &engine::signals::schema(),
+            engine::signals::schema(),
             &computed.signals,
-            c.json,
-        )?;
-        engine::output::write(
-            &c.out,
+        ));
+        tables.push((
             "indicators_unsuppressed",
-            &engine::output_schema(),
+            engine::output_schema(),
             &computed.unsuppressed,
-            c.json,
-        )?;
+        ));
     }
+    std::thread::scope(|scope| {
+        let writers: Vec<_> = tables
+            .iter()
+            .map(|(name, schema, batches)| {
+                scope.spawn(move || engine::output::write(&c.out, name, schema, batches, c.json))
+            })
+            .collect();
+        writers
+            .into_iter()
+            .try_for_each(|w| w.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+    })?;
     let total: usize = computed.rows.iter().map(|(_, n)| n).sum();
     let mut text = format!(
         "computed {} indicators ({total} rows) in {:.1} s into {}\n",

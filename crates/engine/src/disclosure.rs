@@ -111,39 +111,60 @@ struct Split {
 
 impl Nesting {
     pub fn new(ds: &dataset::Dataset) -> Nesting {
-        let mut units: HashMap<(Path, Level, String), BTreeSet<String>> = HashMap::new();
-        let mut entity: HashMap<(Path, String, Level), String> = HashMap::new();
+        // Codes as numbers while working it out (tens of thousands of units and entities,
+        // each looked up at every level of its path), as texts in the result.
+        let mut ids: HashMap<String, u32> = HashMap::new();
+        let mut texts: Vec<String> = Vec::new();
+        let mut units: HashMap<(Path, Level, u32), Vec<u32>> = HashMap::new();
+        let mut entity: HashMap<(Path, u32, Level), u32> = HashMap::new();
         crate::maps::entity_links(ds, |path, unit, level, code| {
-            units
-                .entry((path, level, code.to_string()))
-                .or_default()
-                .insert(unit.to_string());
-            entity.insert((path, unit.to_string(), level), code.to_string());
+            let mut id = |s: &str| match ids.get(s) {
+                Some(&i) => i,
+                None => {
+                    let i = texts.len() as u32;
+                    texts.push(s.to_string());
+                    ids.insert(s.to_string(), i);
+                    i
+                }
+            };
+            let (u, c) = (id(unit), id(code));
+            units.entry((path, level, c)).or_default().push(u);
+            entity.insert((path, u, level), c);
         });
+        // Each entity's units in the order of their codes (the orphans' order), without
+        // repeats; and by number, for subset tests.
+        for within in units.values_mut() {
+            within.sort_unstable();
+            within.dedup();
+        }
+        let by_text = |v: &mut Vec<u32>| v.sort_by(|&a, &b| texts[a as usize].cmp(&texts[b as usize]));
         let mut splits: HashMap<(Path, Level, Level), HashMap<String, Split>> = HashMap::new();
-        for ((path, up, code), within) in &units {
-            for &lo in path.levels().iter().filter(|&&lo| lo != *up) {
-                let mut children: BTreeSet<&String> = BTreeSet::new();
-                let mut orphans: Vec<String> = Vec::new();
-                for u in within {
-                    match entity.get(&(*path, u.clone(), lo)) {
-                        Some(c) => {
-                            children.insert(c);
-                        }
-                        None => orphans.push(u.clone()),
+        for (&(path, up, code), within) in &units {
+            for &lo in path.levels().iter().filter(|&&lo| lo != up) {
+                let mut children: Vec<u32> = Vec::new();
+                let mut orphans: Vec<u32> = Vec::new();
+                for &u in within {
+                    match entity.get(&(path, u, lo)) {
+                        Some(&c) => children.push(c),
+                        None => orphans.push(u),
                     }
                 }
+                children.sort_unstable();
+                children.dedup();
                 let nested = children.iter().all(|&c| {
                     units
-                        .get(&(*path, lo, c.clone()))
-                        .is_some_and(|cu| cu.is_subset(within))
+                        .get(&(path, lo, c))
+                        .is_some_and(|cu| cu.iter().all(|x| within.binary_search(x).is_ok()))
                 });
                 if nested && !children.is_empty() {
-                    splits.entry((*path, *up, lo)).or_default().insert(
-                        code.clone(),
+                    by_text(&mut children);
+                    by_text(&mut orphans);
+                    let text = |v: Vec<u32>| v.into_iter().map(|i| texts[i as usize].clone()).collect();
+                    splits.entry((path, up, lo)).or_default().insert(
+                        texts[code as usize].clone(),
                         Split {
-                            children: children.into_iter().cloned().collect(),
-                            orphans,
+                            children: text(children),
+                            orphans: text(orphans),
                         },
                     );
                 }

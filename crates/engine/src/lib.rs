@@ -762,29 +762,88 @@ pub fn compute(
         computed.push((ind, kept));
     }
 
+    // Disclosure control (by family) and signals (by indicator) are plain Rust over the
+    // computed rows, independent between families and indicators: spread over the cores.
     let started = std::time::Instant::now();
     let nesting = disclosure::Nesting::new(ds);
+    tracing::debug!(seconds = started.elapsed().as_secs_f64(), "how entities nest");
     let inds: Vec<&Indicator> = computed.iter().map(|(i, _)| *i).collect();
     let mut published: Vec<Option<Vec<RecordBatch>>> = vec![None; computed.len()];
-    for family in disclosure::families(&inds) {
+    let families = disclosure::families(&inds);
+    let protected = on_every_core(&families, |family| {
         let members: Vec<&Indicator> = family.iter().map(|&i| inds[i]).collect();
         let rows: Vec<Vec<RecordBatch>> = family.iter().map(|&i| computed[i].1.clone()).collect();
-        for (&i, p) in family.iter().zip(disclosure::protect(&members, &rows, &nesting)?) {
+        disclosure::protect(&members, &rows, &nesting)
+    });
+    for (family, protected) in families.iter().zip(protected) {
+        for (&i, p) in family.iter().zip(protected?) {
             published[i] = Some(p);
         }
     }
     tracing::info!(seconds = started.elapsed().as_secs_f64(), "disclosure control");
     let started = std::time::Instant::now();
-    for ((ind, rows), published) in computed.into_iter().zip(published) {
-        let published = published.ok_or_else(|| Error::Runtime(format!("{}: not published", ind.id)))?;
-        out.signals.push(signals::signals(ind, &rows)?);
-        // Published signals are drawn from the published values only.
-        let drawn = signals::signals(ind, &published)?;
-        out.published_signals
-            .push(signals::published(&drawn, &published)?);
+    let jobs: Vec<(&Indicator, Vec<RecordBatch>, Vec<RecordBatch>)> = computed
+        .into_iter()
+        .zip(published)
+        .map(|((ind, rows), published)| {
+            let published = published.ok_or_else(|| Error::Runtime(format!("{}: not published", ind.id)))?;
+            Ok((ind, rows, published))
+        })
+        .collect::<Result<_, Error>>()?;
+    // Two tasks per indicator: its signals, and those drawn from the published values only.
+    let tasks: Vec<(usize, bool)> = (0..jobs.len()).flat_map(|i| [(i, false), (i, true)]).collect();
+    let mut drawn = on_every_core(&tasks, |&(i, public)| {
+        let (ind, rows, published) = &jobs[i];
+        match public {
+            false => signals::signals(ind, rows),
+            true => signals::published(&signals::signals(ind, published)?, published),
+        }
+    })
+    .into_iter();
+    for (_, rows, published) in jobs {
+        let (Some(all), Some(public)) = (drawn.next(), drawn.next()) else {
+            return Err(Error::Runtime("signals: a task gave no result".into()));
+        };
+        out.signals.push(all?);
+        out.published_signals.push(public?);
         out.unsuppressed.extend(rows);
         out.published.extend(published);
     }
     tracing::info!(seconds = started.elapsed().as_secs_f64(), "signals");
     Ok(out)
+}
+
+/// `f` of every item, in order, on a thread per core (scoped: the items are borrowed).
+/// Each thread takes the next item not yet taken, so a few large items and many small ones
+/// share the cores evenly.
+fn on_every_core<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(items.len());
+    if threads <= 1 {
+        return items.iter().map(f).collect();
+    }
+    let next = AtomicUsize::new(0);
+    let mut done: Vec<(usize, R)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut mine = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(item) = items.get(i) else { break };
+                        mine.push((i, f(item)));
+                    }
+                    mine
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+            .collect()
+    });
+    done.sort_by_key(|(i, _)| *i);
+    done.into_iter().map(|(_, r)| r).collect()
 }
