@@ -429,14 +429,14 @@ impl Engine {
             for d in ind.derived.iter().filter(|d| materialised && !measured(&d.name)) {
                 let _ = self.exec.deregister_table(d.name.as_str());
             }
+            let scope = plan::Scope {
+                needed,
+                base: maps::Base::of(&grains),
+                window: (self.from, self.to),
+            };
             let mut parts = Vec::new();
             for members in &plans {
                 let paths: Vec<catalogue::Path> = members.iter().map(|&i| ind.attribution[i].path).collect();
-                let scope = plan::Scope {
-                    needed,
-                    base: maps::Base::of(&grains),
-                    window: (self.from, self.to),
-                };
                 let plan = plan::aggregate(ind, &paths, &schemas, scope)?;
                 let started = std::time::Instant::now();
                 let df = self.runtime.block_on(self.exec.sql(&plan.sql)).map_err(query)?;
@@ -763,18 +763,23 @@ pub fn compute(
     }
 
     // Disclosure control (by family) and signals (by indicator) are plain Rust over the
-    // computed rows, independent between families and indicators: spread over the cores.
+    // computed rows, independent between families and indicators: spread over the cores
+    // (rayon; results in order).
+    use rayon::prelude::*;
     let started = std::time::Instant::now();
     let nesting = disclosure::Nesting::new(ds);
     tracing::debug!(seconds = started.elapsed().as_secs_f64(), "how entities nest");
     let inds: Vec<&Indicator> = computed.iter().map(|(i, _)| *i).collect();
     let mut published: Vec<Option<Vec<RecordBatch>>> = vec![None; computed.len()];
     let families = disclosure::families(&inds);
-    let protected = on_every_core(&families, |family| {
-        let members: Vec<&Indicator> = family.iter().map(|&i| inds[i]).collect();
-        let rows: Vec<Vec<RecordBatch>> = family.iter().map(|&i| computed[i].1.clone()).collect();
-        disclosure::protect(&members, &rows, &nesting)
-    });
+    let protected: Vec<_> = families
+        .par_iter()
+        .map(|family| {
+            let members: Vec<&Indicator> = family.iter().map(|&i| inds[i]).collect();
+            let rows: Vec<Vec<RecordBatch>> = family.iter().map(|&i| computed[i].1.clone()).collect();
+            disclosure::protect(&members, &rows, &nesting)
+        })
+        .collect();
     for (family, protected) in families.iter().zip(protected) {
         for (&i, p) in family.iter().zip(protected?) {
             published[i] = Some(p);
@@ -792,14 +797,17 @@ pub fn compute(
         .collect::<Result<_, Error>>()?;
     // Two tasks per indicator: its signals, and those drawn from the published values only.
     let tasks: Vec<(usize, bool)> = (0..jobs.len()).flat_map(|i| [(i, false), (i, true)]).collect();
-    let mut drawn = on_every_core(&tasks, |&(i, public)| {
-        let (ind, rows, published) = &jobs[i];
-        match public {
-            false => signals::signals(ind, rows),
-            true => signals::published(&signals::signals(ind, published)?, published),
-        }
-    })
-    .into_iter();
+    let drawn: Vec<_> = tasks
+        .par_iter()
+        .map(|&(i, public)| {
+            let (ind, rows, published) = &jobs[i];
+            match public {
+                false => signals::signals(ind, rows),
+                true => signals::published(&signals::signals(ind, published)?, published),
+            }
+        })
+        .collect();
+    let mut drawn = drawn.into_iter();
     for (_, rows, published) in jobs {
         let (Some(all), Some(public)) = (drawn.next(), drawn.next()) else {
             return Err(Error::Runtime("signals: a task gave no result".into()));
@@ -811,39 +819,4 @@ pub fn compute(
     }
     tracing::info!(seconds = started.elapsed().as_secs_f64(), "signals");
     Ok(out)
-}
-
-/// `f` of every item, in order, on a thread per core (scoped: the items are borrowed).
-/// Each thread takes the next item not yet taken, so a few large items and many small ones
-/// share the cores evenly.
-fn on_every_core<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(items.len());
-    if threads <= 1 {
-        return items.iter().map(f).collect();
-    }
-    let next = AtomicUsize::new(0);
-    let mut done: Vec<(usize, R)> = std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..threads)
-            .map(|_| {
-                scope.spawn(|| {
-                    let mut mine = Vec::new();
-                    loop {
-                        let i = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(item) = items.get(i) else { break };
-                        mine.push((i, f(item)));
-                    }
-                    mine
-                })
-            })
-            .collect();
-        workers
-            .into_iter()
-            .flat_map(|w| w.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
-            .collect()
-    });
-    done.sort_by_key(|(i, _)| *i);
-    done.into_iter().map(|(_, r)| r).collect()
 }
