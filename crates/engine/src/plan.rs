@@ -7,7 +7,7 @@
 //! periods is `rollup`'s.
 
 use crate::Error;
-use crate::catalogue::{Ci, Indicator, Measure, Path, Standardisation};
+use crate::catalogue::{Ci, Grain, Indicator, Measure, Path, Standardisation};
 use crate::maps::{Base, Needed};
 use arrow::datatypes::{DataType, SchemaRef};
 use std::collections::BTreeMap;
@@ -180,7 +180,7 @@ fn source(
             }),
         ),
         Some(DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View) => (
-            format!("t.{}", m.when),
+            coarser_labels(&m.when, scope),
             "base",
             needed.map(|n| match n.bases.is_empty() {
                 true => "FALSE".to_string(),
@@ -206,6 +206,35 @@ fn source(
         base_text,
         within,
     })
+}
+
+/// The base period of a text period column as grouped on: the label itself, or at a year
+/// or quarter base (`Base::of`) the label of the year or quarter each month (and, for
+/// years, each quarter) falls in, so a population by practice, month, age band and sex is
+/// summed to twelve times fewer rows before the roll-up adds them up. A label in no
+/// whole period of the base's grain inside the window is kept as it is; the roll-up
+/// leaves it out as before.
+fn coarser_labels(when: &str, scope: Scope<'_>) -> String {
+    let grain = match scope.base {
+        Base::Month => return format!("t.{when}"),
+        Base::Quarter => Grain::Quarter,
+        Base::Year => Grain::FinancialYear,
+    };
+    let mut into: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    crate::maps::period_links(scope.window.0, scope.window.1, |base, g, period| {
+        let wanted = scope.needed.is_none_or(|n| n.bases.contains(base));
+        if g == grain && base != period && wanted {
+            into.entry(period.to_string()).or_default().push(quote(base));
+        }
+    });
+    if into.is_empty() {
+        return format!("t.{when}");
+    }
+    let arms: Vec<String> = into
+        .iter()
+        .map(|(period, bases)| format!("WHEN t.{when} IN ({}) THEN {}", bases.join(", "), quote(period)))
+        .collect();
+    format!("CASE {} ELSE t.{when} END", arms.join(" "))
 }
 
 /// The WHERE clause of a measure read through `s`: its own filter and the needed periods.
@@ -469,4 +498,55 @@ pub fn publish(ind: &Indicator, aggregate: &str) -> String {
         l998 = limit("lower", "0.998"),
         u998 = limit("upper", "0.998"),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn month(s: &str) -> model::Month {
+        s.parse().expect("a month")
+    }
+
+    #[test]
+    fn text_periods_are_grouped_on_the_year_or_quarter_they_fall_in() {
+        let window = (month("2023-07"), month("2025-06"));
+        let scope = |base| Scope {
+            needed: None,
+            base,
+            window,
+        };
+        assert_eq!(coarser_labels("period", scope(Base::Month)), "t.period");
+        let years = coarser_labels("period", scope(Base::Year));
+        // One whole financial year inside the window: its months and quarters become it.
+        assert_eq!(
+            years,
+            "CASE WHEN t.period IN ('2024-04', '2024-05', '2024-06', '2024-07', '2024-08', \
+             '2024-09', '2024-10', '2024-11', '2024-12', '2025-01', '2025-02', '2025-03', \
+             'FY2024-Q1', 'FY2024-Q2', 'FY2024-Q3', 'FY2024-Q4') THEN '2024/25' ELSE t.period END"
+        );
+        let quarters = coarser_labels("period", scope(Base::Quarter));
+        assert!(quarters.starts_with(
+            "CASE WHEN t.period IN ('2023-07', '2023-08', '2023-09') THEN 'FY2023-Q2' \
+             WHEN t.period IN ('2023-10', '2023-11', '2023-12') THEN 'FY2023-Q3'"
+        ));
+        assert_eq!(quarters.matches(" THEN ").count(), 8, "{quarters}");
+        // A run that needs only some base periods maps only those.
+        let needed =
+            Needed::of(window.0, window.1, &[crate::catalogue::Grain::FinancialYear]).expect("narrower");
+        let narrowed = coarser_labels(
+            "period",
+            Scope {
+                needed: Some(&needed),
+                ..scope(Base::Year)
+            },
+        );
+        assert_eq!(narrowed, years);
+        // A window holding no whole year leaves the labels as they are.
+        let short = Scope {
+            window: (month("2024-06"), month("2025-01")),
+            ..scope(Base::Year)
+        };
+        assert_eq!(coarser_labels("period", short), "t.period");
+    }
 }
