@@ -44,13 +44,46 @@ impl<'a> Column<'a> {
                     out.write_all(v.as_bytes())
                 }
             }
-            Column::Number(a) if !a.is_null(row) => write!(out, "{}", a.value(row)),
+            Column::Number(a) if !a.is_null(row) => number(out, a.value(row)),
             Column::Flag(a) if !a.is_null(row) => write!(out, "{}", a.value(row)),
             Column::Other(a) if !a.is_null(row) => write!(out, "<{}>", a.data_type()),
             _ if json => out.write_all(b"null"),
             _ => Ok(()),
         }
     }
+}
+
+/// Writes a number exactly as `Display` does (the shortest digits that read back as the
+/// same number, in plain decimal notation; whole numbers without a point), at about twice
+/// its speed: whole numbers below 2^53 through `itoa`, other finite numbers through `ryu`,
+/// whose digits are the same shortest round-trip digits except where two are equally near.
+/// `Display` rounds such a tie up and `ryu` to even, so a number exactly halfway (its binary
+/// fraction one decimal place longer than `ryu`'s digits) and any number `ryu` would write
+/// with an exponent go through `Display` itself. Writing the CSV of the whole catalogue was
+/// mostly number formatting.
+fn number(out: &mut impl Write, v: f64) -> std::io::Result<()> {
+    if v.fract() == 0.0 {
+        if v.abs() < 9_007_199_254_740_992.0 && !(v == 0.0 && v.is_sign_negative()) {
+            return out.write_all(itoa::Buffer::new().format(v as i64).as_bytes());
+        }
+    } else if v.is_finite() {
+        let mut buffer = ryu::Buffer::new();
+        let text = buffer.format_finite(v);
+        let decimals = text.split_once('.').map(|(_, f)| f.len());
+        if let Some(decimals) = decimals.filter(|_| !text.contains('e')) {
+            // v = mantissa × 2^exponent, whose exact decimal form has as many decimals as
+            // the binary fraction has bits.
+            let bits = v.to_bits();
+            let biased = ((bits >> 52) & 0x7ff) as i32;
+            let mantissa = (bits & ((1 << 52) - 1)) | if biased == 0 { 0 } else { 1 << 52 };
+            let exponent = if biased == 0 { -1074 } else { biased - 1075 };
+            let fraction_bits = -(exponent + mantissa.trailing_zeros() as i32);
+            if i64::from(fraction_bits) != decimals as i64 + 1 {
+                return out.write_all(text.as_bytes());
+            }
+        }
+    }
+    write!(out, "{v}")
 }
 
 /// Writes `name.parquet` and `name.csv` (and `name.jsonl` when `json`) in `dir`.
@@ -124,6 +157,72 @@ mod tests {
     use arrow::array::{ArrayRef, BooleanArray, Float64Array, StringArray};
     use arrow::datatypes::{Field, Schema};
     use std::sync::Arc;
+
+    fn written(v: f64) -> String {
+        let mut out = Vec::new();
+        number(&mut out, v).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn numbers_are_written_as_display_writes_them() {
+        for v in [
+            0.0,
+            -0.0,
+            5.0,
+            -5.0,
+            0.1 + 0.2,
+            1e-7,
+            1.5e-5,
+            123456.789,
+            1e15,
+            1e16,
+            1e300,
+            -1e-300,
+            f64::MAX,
+            f64::MIN_POSITIVE,
+            5e-324,
+            0.3,
+            2.0 / 3.0,
+            99.99999999999999,
+            4503599627370497.0,
+            9007199254740993.0,
+            15413990992801.0 + 0.5625,
+            999999999.0 + 1.0 / 256.0,
+            2f64.powi(60),
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+        ] {
+            assert_eq!(written(v), format!("{v}"), "{v:e}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_number_is_written_as_display_writes_it(bits in proptest::num::u64::ANY) {
+            let v = f64::from_bits(bits);
+            proptest::prop_assert_eq!(written(v), format!("{v}"));
+        }
+
+        #[test]
+        fn halfway_numbers_are_written_as_display_writes_them(
+            whole in proptest::num::u64::ANY, shift in 11u32..60, halvings in 1i32..30
+        ) {
+            // Few binary places, so the exact decimal form is short and often a tie.
+            let v = (whole >> shift) as f64 / 2f64.powi(halvings);
+            proptest::prop_assert_eq!(written(v), format!("{v}"));
+        }
+
+        #[test]
+        fn rates_and_counts_are_written_as_display_writes_them(
+            count in 0u32..10_000_000, per in 1u32..100_000, scale in -3i32..6
+        ) {
+            let v = f64::from(count) / f64::from(per) * 10f64.powi(scale);
+            proptest::prop_assert_eq!(written(v), format!("{v}"));
+            proptest::prop_assert_eq!(written(f64::from(count)), format!("{}", f64::from(count)));
+        }
+    }
 
     #[test]
     fn csv_and_json_lines_write_every_cell() {
