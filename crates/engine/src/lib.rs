@@ -795,23 +795,17 @@ pub fn compute(
             Ok((ind, rows, published))
         })
         .collect::<Result<_, Error>>()?;
-    // Two tasks per indicator: its signals, and those drawn from the published values only.
-    let tasks: Vec<(usize, bool)> = (0..jobs.len()).flat_map(|i| [(i, false), (i, true)]).collect();
-    let drawn: Vec<_> = tasks
+    // Per indicator, its signals and those drawn from the published values only, side by side.
+    let drawn: Vec<_> = jobs
         .par_iter()
-        .map(|&(i, public)| {
-            let (ind, rows, published) = &jobs[i];
-            match public {
-                false => signals::signals(ind, rows),
-                true => signals::published(&signals::signals(ind, published)?, published),
-            }
+        .map(|(ind, rows, published)| {
+            rayon::join(
+                || signals::signals(ind, rows),
+                || signals::published(&signals::signals(ind, published)?, published),
+            )
         })
         .collect();
-    let mut drawn = drawn.into_iter();
-    for (_, rows, published) in jobs {
-        let (Some(all), Some(public)) = (drawn.next(), drawn.next()) else {
-            return Err(Error::Runtime("signals: a task gave no result".into()));
-        };
+    for ((_, rows, published), (all, public)) in jobs.into_iter().zip(drawn) {
         out.signals.push(all?);
         out.published_signals.push(public?);
         out.unsuppressed.extend(rows);

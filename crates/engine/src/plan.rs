@@ -532,8 +532,7 @@ mod tests {
         ));
         assert_eq!(quarters.matches(" THEN ").count(), 8, "{quarters}");
         // A run that needs only some base periods maps only those.
-        let needed =
-            Needed::of(window.0, window.1, &[crate::catalogue::Grain::FinancialYear]).expect("narrower");
+        let needed = Needed::of(window.0, window.1, &[Grain::FinancialYear]).expect("narrower");
         let narrowed = coarser_labels(
             "period",
             Scope {
@@ -542,6 +541,16 @@ mod tests {
             },
         );
         assert_eq!(narrowed, years);
+        // Quarters for a run that needs only the whole year's months: its four quarters.
+        let four = coarser_labels(
+            "period",
+            Scope {
+                needed: Some(&needed),
+                ..scope(Base::Quarter)
+            },
+        );
+        assert_eq!(four.matches(" THEN ").count(), 4, "{four}");
+        assert!(four.starts_with("CASE WHEN t.period IN ('2024-04', '2024-05', '2024-06') THEN 'FY2024-Q1'"));
         // A window holding no whole year leaves the labels as they are.
         let short = Scope {
             window: (month("2024-06"), month("2025-01")),
