@@ -41,20 +41,39 @@ pub fn load_for_use(dir: &Path, options: &dataset::Options<'_>) -> Result<datase
         ..*options
     };
     let result = dataset::load(dir, &options);
-    if let Ok(loaded) = &result
-        && !loaded.from_receipt
-    {
-        remember(loaded);
+    match &result {
+        Ok(loaded) if !loaded.from_receipt => remember(loaded),
+        // Validated before it had a patients mart, or its mart is stale.
+        Ok(loaded) if !engine::mart::current(&loaded.dataset) => mart(&loaded.dataset),
+        _ => {}
     }
     result
 }
 
-/// Writes the receipt of a dataset that passed; a folder that cannot be written to only
-/// means the next run validates in full again.
+/// Writes the receipt of a dataset that passed, and its patients mart (`engine::mart`); a
+/// folder that cannot be written to only means the next run validates in full again, and
+/// a missing mart that registered-population indicators join patients.
 fn remember(loaded: &dataset::Loaded) {
     match dataset::receipt::write(loaded) {
         Ok(path) => tracing::info!("validation receipt written to {}", path.display()),
         Err(e) => tracing::warn!("no validation receipt written ({e}); the next run validates in full"),
+    }
+    mart(&loaded.dataset);
+}
+
+/// Writes a dataset's patients mart, logging where or why not.
+fn mart(ds: &dataset::Dataset) {
+    let started = std::time::Instant::now();
+    match engine::mart::write(ds) {
+        Ok(Some(path)) => tracing::info!(
+            seconds = started.elapsed().as_secs_f64(),
+            "patients mart written to {}",
+            path.display()
+        ),
+        Ok(None) => {}
+        Err(e) => {
+            tracing::warn!("no patients mart written ({e}); registered-population indicators join patients")
+        }
     }
 }
 

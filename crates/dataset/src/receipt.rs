@@ -88,6 +88,20 @@ pub(crate) fn trusted(dir: &Path, files: &[PathBuf]) -> Option<(BTreeMap<String,
     Some((tallies, receipt.warnings))
 }
 
+/// A fingerprint of one table's files as they are now (each file's path, size and
+/// modification time, as a receipt records them), for anything kept beside the receipt that
+/// is derived from that table and must be made again when it changes; `None` if the table
+/// is absent or a file cannot be read.
+pub fn table_stamp(ds: &Dataset, table: &str) -> Option<String> {
+    let t = ds.tables.get(table)?;
+    let mut out = String::new();
+    for f in &t.source.files {
+        let s = stamp(&ds.root, f)?;
+        out.push_str(&format!("{} {} {};", s.path, s.bytes, s.modified_ns));
+    }
+    Some(out)
+}
+
 fn files(ds: &Dataset) -> Vec<PathBuf> {
     ds.tables_in_order()
         .flat_map(|t| t.source.files.iter().cloned())

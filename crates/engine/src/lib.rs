@@ -18,6 +18,7 @@ pub mod cluster;
 pub mod disclosure;
 pub mod external;
 mod maps;
+pub mod mart;
 pub mod output;
 mod plan;
 mod rollup;
@@ -116,6 +117,34 @@ impl std::str::FromStr for Place {
     }
 }
 
+/// How many times one reduction of `ind` reads its derived table `name`: once for each later
+/// derived table whose SQL names it, and once for its measures (one scan when the numerator
+/// and denominator are the same rows, `plan::aggregate`; counted twice otherwise).
+fn readers(ind: &Indicator, name: &str) -> usize {
+    let later = ind
+        .derived
+        .iter()
+        .skip_while(|d| d.name != name)
+        .skip(1)
+        .filter(|d| {
+            d.sql
+                .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .any(|w| w == name)
+        })
+        .count();
+    let measures = [Some(&ind.numerator), ind.denominator.as_ref()]
+        .into_iter()
+        .flatten()
+        .filter(|m| m.table == name)
+        .count();
+    later
+        + if plan::same_rows(ind) {
+            measures.min(1)
+        } else {
+            measures
+        }
+}
+
 /// A session with a dataset's tables registered.
 pub struct Engine {
     /// Where roll-ups and publication run: the small in-memory tables of sums and maps.
@@ -127,6 +156,9 @@ pub struct Engine {
     /// dataset, removed when the engine is dropped.
     staging: Option<Staging>,
     schemas: plan::Schemas,
+    /// The dataset's patients mart, when it matches the patients table and queries run here
+    /// (its `fp_patient_*` functions are registered).
+    patients: Option<Arc<mart::Mart>>,
     runtime: Arc<tokio::runtime::Runtime>,
     maps: rollup::Maps,
     from: model::Month,
@@ -196,6 +228,10 @@ impl Engine {
             }
         };
         let staging = remote.then(|| Staging::new(&ds.root)).transpose()?;
+        let patients = if remote { None } else { mart::Mart::open(ds) };
+        if let Some(m) = &patients {
+            m.register(&ctx);
+        }
         let mut schemas = BTreeMap::new();
         for table in ds.tables_in_order() {
             let name = table.spec.name;
@@ -279,6 +315,7 @@ impl Engine {
             exec,
             staging,
             schemas,
+            patients,
             runtime: Arc::new(runtime),
             maps: rollup::Maps::new(ds),
             from: ds.manifest.from,
@@ -335,6 +372,12 @@ impl Engine {
             }
             Ok(())
         })
+    }
+
+    /// Whether rows' patients are looked up in the dataset's patients mart (`mart`) rather
+    /// than joined.
+    pub fn looks_patients_up(&self) -> bool {
+        self.patients.is_some()
     }
 
     /// Whether the dataset has a table.
@@ -404,14 +447,15 @@ impl Engine {
                     .map_err(query)?;
                 derived.push(d.name.clone());
             }
-            let plans: Vec<Vec<usize>> = if plan::one_query(ind, &schemas) {
+            let plans: Vec<Vec<usize>> = if plan::one_query(ind, &schemas, self.patients.is_some()) {
                 vec![(0..ind.attribution.len()).collect()]
             } else {
                 (0..ind.attribution.len()).map(|i| vec![i]).collect()
             };
             // On a cluster they stay views: executors cannot read the client's memory.
             let remote = self.staging.is_some();
-            let materialised = plans.len() > 1 && !remote;
+            let materialised =
+                !remote && (plans.len() > 1 || ind.derived.iter().any(|d| readers(ind, &d.name) > 1));
             for d in ind.derived.iter().filter(|_| materialised) {
                 let _ = self.exec.deregister_table(d.name.as_str());
                 let schema = self.materialise(&d.name, &self.substitute(&d.sql, needed), &query)?;
@@ -433,6 +477,7 @@ impl Engine {
                 needed,
                 base: maps::Base::of(&grains),
                 window: (self.from, self.to),
+                patients: self.patients.is_some(),
             };
             let mut parts = Vec::new();
             for members in &plans {

@@ -35,13 +35,20 @@ pub struct Scope<'a> {
     pub base: Base,
     /// The dataset's first and last months.
     pub window: (model::Month, model::Month),
+    /// The patients mart's functions are registered (`mart`): a row's patient is looked up
+    /// instead of joined.
+    pub patients: bool,
 }
 
 /// How a measure's rows are placed: the FROM clause (with the patients join if needed), the
 /// unit expression of each path and the base-period expression.
 struct Source {
     from: String,
+    /// Each path's unit as grouped on.
     units: Vec<String>,
+    /// The function labelling a unit grouped on as a number, after aggregation (a practice
+    /// looked up in the patients mart is grouped on its number there).
+    labels: Vec<Option<&'static str>>,
     /// The base period as grouped on: the month's first day for dates (cheap to compute per
     /// row), the text itself for period columns.
     base: String,
@@ -50,6 +57,29 @@ struct Source {
     /// The condition keeping only the rows of the base periods the run needs, if it does
     /// not need them all.
     within: Option<String>,
+    /// The row's patient is looked up in the patients mart (`patient`), not joined.
+    lookup: bool,
+    /// The condition standing for the join's, when patients are looked up: only rows of a
+    /// known patient.
+    known: Option<String>,
+}
+
+/// A unit column as a reduction outputs it: `name`, or its label if it was grouped on as
+/// a number.
+fn labelled(label: Option<&str>, name: &str) -> String {
+    match label {
+        Some(f) => format!("{f}({name}) AS {name}"),
+        None => name.to_string(),
+    }
+}
+
+/// A column of the row's patient: the patients mart's function of its id when `lookup`,
+/// else the joined table's column.
+fn patient(lookup: bool, column: &str) -> String {
+    match lookup {
+        false => format!("p.{column}"),
+        true => format!("fp_patient_{column}(t.patient_id)"),
+    }
 }
 
 fn source(
@@ -73,7 +103,12 @@ fn source(
     }
     let mut from = format!("{} t", m.table);
     let mut join_patients = need_person && !(has("age_band") && has("sex"));
+    // The mart's arrays are indexed by integer ids; other ids join.
+    let lookup =
+        scope.patients && column_type(schemas, &m.table, "patient_id").is_some_and(|t| t.is_integer());
     let mut units = Vec::with_capacity(paths.len());
+    let mut labels = Vec::with_capacity(paths.len());
+    let mut by_practice = false;
     for &path in paths {
         let unit = match path {
             Path::Provider | Path::Commissioner | Path::Organisation => {
@@ -92,8 +127,16 @@ fn source(
                 format!("t.{column}")
             }
             Path::Registered if has("practice_code") => "t.practice_code".to_string(),
+            Path::Registered if has("patient_id") && lookup => {
+                join_patients = true;
+                by_practice = true;
+                units.push("fp_patient_practice_no(t.patient_id)".to_string());
+                labels.push(Some("fp_practice_code"));
+                continue;
+            }
             Path::Registered if has("patient_id") => {
                 join_patients = true;
+                by_practice = true;
                 "p.practice_code".to_string()
             }
             Path::Registered => {
@@ -104,23 +147,32 @@ fn source(
             }
         };
         units.push(format!("CAST({unit} AS VARCHAR)"));
+        labels.push(None);
     }
-    if join_patients {
-        if !schemas.contains_key("patients") {
-            return Err(Error::Missing {
-                indicator: ind.id.clone(),
-                table: "patients".into(),
-            });
+    if join_patients && !schemas.contains_key("patients") {
+        return Err(Error::Missing {
+            indicator: ind.id.clone(),
+            table: "patients".into(),
+        });
+    }
+    let known = if join_patients && lookup {
+        // A row of an unknown patient has no practice, and a unit that is NULL reaches no
+        // entity in the roll-up, as the join would have dropped it; only rows placed by
+        // another path need the join's condition spelt out.
+        (!by_practice).then(|| "fp_patient_known(t.patient_id)".to_string())
+    } else {
+        if join_patients {
+            let left = column_type(schemas, &m.table, "patient_id");
+            let right = column_type(schemas, "patients", "patient_id");
+            let on = if left == right {
+                "p.patient_id = t.patient_id".to_string()
+            } else {
+                "CAST(p.patient_id AS VARCHAR) = CAST(t.patient_id AS VARCHAR)".to_string()
+            };
+            from = format!("{from} JOIN patients p ON {on}");
         }
-        let left = column_type(schemas, &m.table, "patient_id");
-        let right = column_type(schemas, "patients", "patient_id");
-        let on = if left == right {
-            "p.patient_id = t.patient_id".to_string()
-        } else {
-            "CAST(p.patient_id AS VARCHAR) = CAST(t.patient_id AS VARCHAR)".to_string()
-        };
-        from = format!("{from} JOIN patients p ON {on}");
-    }
+        None
+    };
     let date = |days: i32| format!("DATE '{}'", model::format_date(days));
     // Financial quarters and years are grouped on a number (the year it starts in, or four
     // times that plus the quarter's index) found by comparing the date with each boundary in
@@ -202,9 +254,12 @@ fn source(
     Ok(Source {
         from,
         units,
+        labels,
         base,
         base_text,
         within,
+        lookup: join_patients && lookup,
+        known,
     })
 }
 
@@ -239,7 +294,7 @@ fn coarser_labels(when: &str, scope: Scope<'_>) -> String {
 
 /// The WHERE clause of a measure read through `s`: its own filter and the needed periods.
 fn filter(m: &Measure, s: &Source) -> String {
-    let parts: Vec<String> = [m.filter.as_deref(), s.within.as_deref()]
+    let parts: Vec<String> = [m.filter.as_deref(), s.within.as_deref(), s.known.as_deref()]
         .into_iter()
         .flatten()
         .map(|f| format!("({f})"))
@@ -278,14 +333,26 @@ pub struct Plan {
     pub units: Vec<String>,
 }
 
+/// Whether the indicator's numerator and denominator are over the same rows (same table,
+/// time column and filter), reduced in one pass.
+pub fn same_rows(ind: &Indicator) -> bool {
+    ind.denominator.as_ref().is_some_and(|d| {
+        d.table == ind.numerator.table && d.when == ind.numerator.when && d.filter == ind.numerator.filter
+    })
+}
+
 /// Whether one query can reduce every path of the indicator: it is plain, and it has one
-/// path or no path reaches practices through `patients` (the join would drop the rows of
-/// patients not in `patients` from every path, not only the registered one).
-pub fn one_query(ind: &Indicator, schemas: &Schemas) -> bool {
+/// path or no path joins `patients` to reach practices (the join would drop the rows of
+/// patients not in `patients` from every path, not only the registered one). Looked up in
+/// the patients mart (`patients`), an unknown patient's rows only have no practice.
+pub fn one_query(ind: &Indicator, schemas: &Schemas, patients: bool) -> bool {
     if ind.standardisation != Standardisation::None {
         return false;
     }
-    let via_patients = |m: &Measure| column_type(schemas, &m.table, "practice_code").is_none();
+    let via_patients = |m: &Measure| {
+        column_type(schemas, &m.table, "practice_code").is_none()
+            && !(patients && column_type(schemas, &m.table, "patient_id").is_some_and(|t| t.is_integer()))
+    };
     ind.attribution.len() == 1
         || !ind.attribution.iter().any(|a| a.path == Path::Registered)
         || ![Some(&ind.numerator), ind.denominator.as_ref()]
@@ -325,7 +392,7 @@ pub fn aggregate(
             units: vec!["unit".into()],
         });
     }
-    if paths.len() > 1 && !one_query(ind, schemas) {
+    if paths.len() > 1 && !one_query(ind, schemas, scope.patients) {
         return Err(Error::Plan {
             indicator: ind.id.clone(),
             message: "these paths cannot be reduced in one query".into(),
@@ -336,7 +403,14 @@ pub fn aggregate(
     } else {
         (0..paths.len()).map(|i| format!("unit_{i}")).collect()
     };
-    let list = names.join(", ");
+    let list = |s: &Source| {
+        names
+            .iter()
+            .zip(&s.labels)
+            .map(|(n, l)| labelled(*l, n))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     let group = (1..=paths.len() + 1)
         .map(|i| i.to_string())
         .collect::<Vec<_>>()
@@ -354,6 +428,7 @@ pub fn aggregate(
             "SELECT {list}, {text} AS base, numerator, denominator FROM (\
              SELECT {units}, {base} AS base, CAST({numerator} AS DOUBLE) AS numerator, CAST({denominator} AS DOUBLE) AS denominator \
              FROM {from} {filter} GROUP BY {group}) x",
+            list = list(s),
             text = s.base_text,
             units = units(s),
             base = s.base,
@@ -365,9 +440,7 @@ pub fn aggregate(
     // A numerator and denominator over the same rows (same table, time column and filter)
     // are one pass: both sums in one group-by, so the table (and any patients join) is read
     // once. Every group has at least one row, so each sum is what the separate query gives.
-    if let Some(d) = ind.denominator.as_ref().filter(|d| {
-        d.table == ind.numerator.table && d.when == ind.numerator.when && d.filter == ind.numerator.filter
-    }) {
+    if let Some(d) = ind.denominator.as_ref().filter(|_| same_rows(ind)) {
         return Ok(Plan {
             rollup,
             sql: select(&n, &ind.numerator, &ind.numerator.value, &d.value),
@@ -412,8 +485,11 @@ fn age_sex_cells(ind: &Indicator, path: Path, schemas: &Schemas, scope: Scope<'_
                 _ => format!("CAST(date_part('year', t.{}) AS BIGINT)", ind.numerator.when),
             };
             (
-                format!("least(greatest({year} - CAST(p.birth_year AS BIGINT), 0) / 5, 18)"),
-                "p.sex".to_string(),
+                format!(
+                    "least(greatest({year} - CAST({} AS BIGINT), 0) / 5, 18)",
+                    patient(n.lookup, "birth_year")
+                ),
+                patient(n.lookup, "sex"),
                 band_label("band"),
             )
         };
@@ -424,9 +500,10 @@ fn age_sex_cells(ind: &Indicator, path: Path, schemas: &Schemas, scope: Scope<'_
     }
     let s = source(ind, d, &[path], schemas, true, scope)?;
     let obs = format!(
-        "SELECT unit, {text} AS base, {band_text} AS band, sex, o, n FROM (\
+        "SELECT {out}, {text} AS base, {band_text} AS band, sex, o, n FROM (\
          SELECT {unit} AS unit, {base} AS base, {n_band} AS band, {n_sex} AS sex, CAST({value} AS DOUBLE) AS o, CAST(NULL AS DOUBLE) AS n \
          FROM {from} {filter} GROUP BY 1, 2, 3, 4) x",
+        out = labelled(n.labels[0], "unit"),
         text = n.base_text,
         unit = n.units[0],
         base = n.base,
@@ -435,9 +512,10 @@ fn age_sex_cells(ind: &Indicator, path: Path, schemas: &Schemas, scope: Scope<'_
         filter = filter(&ind.numerator, &n)
     );
     let pop = format!(
-        "SELECT unit, {text} AS base, band, sex, o, n FROM (\
+        "SELECT {out}, {text} AS base, band, sex, o, n FROM (\
          SELECT {unit} AS unit, {base} AS base, t.age_band AS band, t.sex AS sex, CAST(NULL AS DOUBLE) AS o, CAST({value} AS DOUBLE) AS n \
          FROM {from} {filter} GROUP BY 1, 2, 3, 4) x",
+        out = labelled(s.labels[0], "unit"),
         text = s.base_text,
         unit = s.units[0],
         base = s.base,
@@ -515,6 +593,7 @@ mod tests {
             needed: None,
             base,
             window,
+            patients: false,
         };
         assert_eq!(coarser_labels("period", scope(Base::Month)), "t.period");
         let years = coarser_labels("period", scope(Base::Year));

@@ -5,6 +5,7 @@
 mod attack;
 mod catalogue;
 mod external;
+mod mart;
 mod planted;
 mod tiny;
 
