@@ -95,11 +95,7 @@ fn skip(ds: &Dataset, stamp: String, why: String) -> Result<Option<PathBuf>, Err
 /// sees half a mart.
 fn publish(ds: &Dataset, header: &Header, columns: &[(&str, Vec<u8>)]) -> Result<PathBuf, Error> {
     let dir = ds.root.join(DIR);
-    let io =
-        |what: &str, e: std::io::Error| Error::Runtime(format!("writing the patients mart ({what}): {e}"));
-    let part = dir.with_extension("part");
-    let _ = std::fs::remove_dir_all(&part);
-    std::fs::create_dir_all(&part).map_err(|e| io("folder", e))?;
+    let part = aside(ds)?;
     for (name, bytes) in columns {
         std::fs::write(part.join(name), bytes).map_err(|e| io(name, e))?;
     }
@@ -110,21 +106,51 @@ fn publish(ds: &Dataset, header: &Header, columns: &[(&str, Vec<u8>)]) -> Result
     Ok(dir)
 }
 
+fn io(what: &str, e: std::io::Error) -> Error {
+    Error::Runtime(format!("writing the patients mart ({what}): {e}"))
+}
+
+/// An empty folder beside the mart's to write a new one into; made before the patients are
+/// read, so a dataset folder that cannot be written to costs nothing.
+fn aside(ds: &Dataset) -> Result<PathBuf, Error> {
+    let part = ds.root.join(DIR).with_extension("part");
+    let _ = std::fs::remove_dir_all(&part);
+    std::fs::create_dir_all(&part).map_err(|e| io("folder", e))?;
+    Ok(part)
+}
+
 /// Whether the dataset's mart (or its record of why there is none) matches its patients
 /// table as it is now; `false` means `write` should run.
 pub fn current(ds: &Dataset) -> bool {
     header(ds).is_some()
 }
 
-/// The header of the dataset's mart if it matches the patients table as it is now.
+/// The header of the dataset's mart if it matches the patients table as it is now and its
+/// columns are whole.
 fn header(ds: &Dataset) -> Option<Header> {
-    let text = std::fs::read_to_string(ds.root.join(DIR).join("mart.toml")).ok()?;
+    let dir = ds.root.join(DIR);
+    let text = std::fs::read_to_string(dir.join("mart.toml")).ok()?;
     let header: Header = toml::from_str(&text).ok()?;
     let current = dataset::receipt::table_stamp(ds, "patients")?;
-    (header.format == FORMAT
-        && header.footprint == env!("CARGO_PKG_VERSION")
-        && header.patients_files == current)
-        .then_some(header)
+    if header.format != FORMAT
+        || header.footprint != env!("CARGO_PKG_VERSION")
+        || header.patients_files != current
+    {
+        return None;
+    }
+    if header.skipped.is_none() {
+        for (name, width) in [("practice.u16", 2), ("birth_year.u16", 2), ("sex.u8", 1)] {
+            let bytes = std::fs::metadata(dir.join(name)).map_or(0, |m| m.len());
+            if bytes != header.ids * width {
+                tracing::warn!(
+                    "the patients mart's {name} has {bytes} bytes, not {}; it will be made again",
+                    header.ids * width
+                );
+                return None;
+            }
+        }
+    }
+    Some(header)
 }
 
 /// Makes the dataset's patients mart from its patients table and writes it under
@@ -134,6 +160,7 @@ pub fn write(ds: &Dataset) -> Result<Option<PathBuf>, Error> {
     let Some(stamp) = dataset::receipt::table_stamp(ds, "patients") else {
         return Ok(None);
     };
+    aside(ds)?;
     let engine = crate::Engine::new(ds)?;
     let fail = |e: String| Error::Read {
         table: "patients".into(),
@@ -202,8 +229,8 @@ pub fn write(ds: &Dataset) -> Result<Option<PathBuf>, Error> {
                 if id.is_null(r) {
                     continue;
                 }
-                let at = match usize::try_from(id.value(r) - first) {
-                    Ok(at) if at < len => at,
+                let at = match id.value(r).checked_sub(first).map(usize::try_from) {
+                    Some(Ok(at)) if at < len => at,
                     _ => {
                         problem = Some("the patients table changed while it was read".to_string());
                         return;
@@ -234,9 +261,13 @@ pub fn write(ds: &Dataset) -> Result<Option<PathBuf>, Error> {
                     let v = s.value(r);
                     sex[at] = match sexes.iter().position(|x| x == v) {
                         Some(n) => n as u8,
-                        None => {
+                        None if sexes.len() < usize::from(NO_SEX) => {
                             sexes.push(v.to_string());
                             (sexes.len() - 1) as u8
+                        }
+                        None => {
+                            problem = Some(format!("more than {NO_SEX} values of sex"));
+                            return;
                         }
                     };
                 }

@@ -132,6 +132,13 @@ fn looking_patients_up_gives_what_joining_them_gives() {
     ] {
         assert!(registered.contains(id), "{registered:?}");
     }
+
+    // A column cut short is not read: the plans join, and the next use makes it again.
+    let sex = dir.path().join(engine::mart::DIR).join("sex.u8");
+    let bytes = std::fs::read(&sex).expect("read");
+    std::fs::write(&sex, &bytes[..bytes.len() - 1]).expect("write");
+    assert!(!engine::mart::current(&ds));
+    assert!(!engine::Engine::new(&ds).expect("engine").looks_patients_up());
 }
 
 #[test]
