@@ -302,6 +302,13 @@ pub fn write(ds: &Dataset) -> Result<Option<PathBuf>, Error> {
     publish(ds, &header, &columns).map(Some)
 }
 
+/// A column as read from disk, or why it could not be.
+fn loaded<T>(column: &Result<Vec<T>, String>) -> datafusion::error::Result<&[T]> {
+    column
+        .as_deref()
+        .map_err(|e| datafusion::error::DataFusionError::Execution(format!("the patients mart: {e}")))
+}
+
 impl Mart {
     /// The dataset's mart if one matches its patients table as it is now.
     pub fn open(ds: &Dataset) -> Option<Arc<Mart>> {
@@ -345,24 +352,15 @@ impl Mart {
     }
 
     fn practice(&self) -> datafusion::error::Result<&[u16]> {
-        self.practice
-            .get_or_init(|| self.u16s("practice.u16"))
-            .as_deref()
-            .map_err(|e| datafusion::error::DataFusionError::Execution(format!("the patients mart: {e}")))
+        loaded(self.practice.get_or_init(|| self.u16s("practice.u16")))
     }
 
     fn birth_year(&self) -> datafusion::error::Result<&[u16]> {
-        self.birth_year
-            .get_or_init(|| self.u16s("birth_year.u16"))
-            .as_deref()
-            .map_err(|e| datafusion::error::DataFusionError::Execution(format!("the patients mart: {e}")))
+        loaded(self.birth_year.get_or_init(|| self.u16s("birth_year.u16")))
     }
 
     fn sex(&self) -> datafusion::error::Result<&[u8]> {
-        self.sex
-            .get_or_init(|| self.read("sex.u8", 1))
-            .as_deref()
-            .map_err(|e| datafusion::error::DataFusionError::Execution(format!("the patients mart: {e}")))
+        loaded(self.sex.get_or_init(|| self.read("sex.u8", 1)))
     }
 
     /// The position of `id` in the columns, if inside the range.
@@ -391,27 +389,44 @@ impl Mart {
         Ok(ids.len())
     }
 
+    /// Registers one SQL function of one argument over this mart.
+    fn function(
+        self: &Arc<Mart>,
+        ctx: &SessionContext,
+        name: &str,
+        input: DataType,
+        output: DataType,
+        f: impl Fn(&Mart, &[ColumnarValue]) -> datafusion::error::Result<ArrayRef> + Send + Sync + 'static,
+    ) {
+        let m = Arc::clone(self);
+        ctx.register_udf(create_udf(
+            name,
+            vec![input],
+            output,
+            Volatility::Immutable,
+            Arc::new(move |args: &[ColumnarValue]| f(&m, args).map(ColumnarValue::Array)),
+        ));
+    }
+
     /// Registers the mart's SQL functions over this mart.
     pub fn register(self: &Arc<Mart>, ctx: &SessionContext) {
-        let m = Arc::clone(self);
-        ctx.register_udf(create_udf(
+        self.function(
+            ctx,
             "fp_patient_known",
-            vec![DataType::Int64],
+            DataType::Int64,
             DataType::Boolean,
-            Volatility::Immutable,
-            Arc::new(move |args: &[ColumnarValue]| {
+            |m, args| {
                 let mut out = Vec::new();
                 m.each(args, |at| out.push(at.is_some()))?;
-                Ok(ColumnarValue::Array(Arc::new(BooleanArray::from(out)) as ArrayRef))
-            }),
-        ));
-        let m = Arc::clone(self);
-        ctx.register_udf(create_udf(
+                Ok(Arc::new(BooleanArray::from(out)) as ArrayRef)
+            },
+        );
+        self.function(
+            ctx,
             "fp_patient_practice",
-            vec![DataType::Int64],
+            DataType::Int64,
             DataType::Utf8View,
-            Volatility::Immutable,
-            Arc::new(move |args: &[ColumnarValue]| {
+            |m, args| {
                 let practice = m.practice()?;
                 let codes = &m.header.practices;
                 let mut out = StringViewBuilder::new();
@@ -421,31 +436,29 @@ impl Mart {
                         None => out.append_null(),
                     }
                 })?;
-                Ok(ColumnarValue::Array(Arc::new(out.finish()) as ArrayRef))
-            }),
-        ));
-        let m = Arc::clone(self);
-        ctx.register_udf(create_udf(
+                Ok(Arc::new(out.finish()) as ArrayRef)
+            },
+        );
+        self.function(
+            ctx,
             "fp_patient_practice_no",
-            vec![DataType::Int64],
+            DataType::Int64,
             DataType::UInt16,
-            Volatility::Immutable,
-            Arc::new(move |args: &[ColumnarValue]| {
+            |m, args| {
                 let practice = m.practice()?;
                 let mut out = Vec::new();
                 m.each(args, |at| {
                     out.push(at.map(|i| practice[i]).filter(|&p| p != NO_PRACTICE))
                 })?;
-                Ok(ColumnarValue::Array(Arc::new(UInt16Array::from(out)) as ArrayRef))
-            }),
-        ));
-        let m = Arc::clone(self);
-        ctx.register_udf(create_udf(
+                Ok(Arc::new(UInt16Array::from(out)) as ArrayRef)
+            },
+        );
+        self.function(
+            ctx,
             "fp_practice_code",
-            vec![DataType::UInt16],
+            DataType::UInt16,
             DataType::Utf8View,
-            Volatility::Immutable,
-            Arc::new(move |args: &[ColumnarValue]| {
+            |m, args| {
                 let arrays = ColumnarValue::values_to_arrays(args)?;
                 let numbers = arrays[0].as_primitive::<UInt16Type>();
                 let codes = &m.header.practices;
@@ -456,31 +469,29 @@ impl Mart {
                         None => out.append_null(),
                     }
                 }
-                Ok(ColumnarValue::Array(Arc::new(out.finish()) as ArrayRef))
-            }),
-        ));
-        let m = Arc::clone(self);
-        ctx.register_udf(create_udf(
+                Ok(Arc::new(out.finish()) as ArrayRef)
+            },
+        );
+        self.function(
+            ctx,
             "fp_patient_birth_year",
-            vec![DataType::Int64],
             DataType::Int64,
-            Volatility::Immutable,
-            Arc::new(move |args: &[ColumnarValue]| {
+            DataType::Int64,
+            |m, args| {
                 let years = m.birth_year()?;
                 let mut out = Vec::new();
                 m.each(args, |at| {
                     out.push(at.map(|i| years[i]).filter(|&y| y != 0).map(i64::from))
                 })?;
-                Ok(ColumnarValue::Array(Arc::new(Int64Array::from(out)) as ArrayRef))
-            }),
-        ));
-        let m = Arc::clone(self);
-        ctx.register_udf(create_udf(
+                Ok(Arc::new(Int64Array::from(out)) as ArrayRef)
+            },
+        );
+        self.function(
+            ctx,
             "fp_patient_sex",
-            vec![DataType::Int64],
+            DataType::Int64,
             DataType::Utf8,
-            Volatility::Immutable,
-            Arc::new(move |args: &[ColumnarValue]| {
+            |m, args| {
                 let sex = m.sex()?;
                 let names = &m.header.sexes;
                 let mut out = Vec::new();
@@ -491,8 +502,8 @@ impl Mart {
                             .map(|s| names[usize::from(s)].as_str()),
                     )
                 })?;
-                Ok(ColumnarValue::Array(Arc::new(StringArray::from(out)) as ArrayRef))
-            }),
-        ));
+                Ok(Arc::new(StringArray::from(out)) as ArrayRef)
+            },
+        );
     }
 }
