@@ -32,7 +32,7 @@ use arrow::array::{Array, AsArray, BooleanArray, RecordBatch};
 use arrow::datatypes::{DataType, Field, Float64Type, Schema, SchemaRef};
 use catalogue::Grain;
 use datafusion::datasource::MemTable;
-use datafusion::prelude::{ParquetReadOptions, SessionConfig, SessionContext};
+use datafusion::prelude::{SessionConfig, SessionContext};
 use dataset::{Dataset, Form};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -253,9 +253,7 @@ impl Engine {
                 if table.source.form == Form::Parts {
                     path.push('/');
                 }
-                runtime
-                    .block_on(exec.register_parquet(name, &path, ParquetReadOptions::default()))
-                    .map_err(|e| read(e.to_string()))?;
+                query::register_parquet(&runtime, &exec, name, &path).map_err(|e| read(e.to_string()))?;
             } else {
                 let batches = ds
                     .scan(name)
@@ -267,9 +265,7 @@ impl Engine {
                         .first()
                         .map_or_else(|| table.spec.schema(), |b| b.schema());
                     let path = staging.write(name, &schema, &batches).map_err(read)?;
-                    runtime
-                        .block_on(exec.register_parquet(name, &path, ParquetReadOptions::default()))
-                        .map_err(|e| read(e.to_string()))?;
+                    query::register_parquet(&runtime, &exec, name, &path).map_err(|e| read(e.to_string()))?;
                 } else {
                     let schema = batches
                         .first()
@@ -279,12 +275,7 @@ impl Engine {
                         .map_err(|e| read(e.to_string()))?;
                 }
             }
-            let schema = runtime
-                .block_on(exec.table(name))
-                .map_err(|e| read(e.to_string()))?
-                .schema()
-                .inner()
-                .clone();
+            let schema = query::table_schema(&runtime, &exec, name).map_err(|e| read(e.to_string()))?;
             schemas.insert(name.to_string(), schema);
         }
         let entity = maps::entity_map(ds);
@@ -301,8 +292,7 @@ impl Engine {
                 let path = staging
                     .write(name, &batch.schema(), std::slice::from_ref(&batch))
                     .map_err(Error::Runtime)?;
-                runtime
-                    .block_on(exec.register_parquet(name, &path, ParquetReadOptions::default()))
+                query::register_parquet(&runtime, &exec, name, &path)
                     .map_err(|e| Error::Runtime(e.to_string()))?;
             }
             let mem = MemTable::try_new(batch.schema(), vec![vec![batch]])
@@ -352,26 +342,18 @@ impl Engine {
             indicator: "(query)".into(),
             source,
         };
-        let df = self.runtime.block_on(self.exec.sql(sql)).map_err(run)?;
-        self.runtime.block_on(df.collect()).map_err(run)
+        query::sql_collect(&self.runtime, &self.exec, sql).map_err(run)
     }
 
     /// Runs one SQL query and hands each result batch to `each` as it comes, without holding
     /// the whole result: for reading tens of millions of rows into a compact structure.
     pub fn for_each_batch(&self, sql: &str, mut each: impl FnMut(&RecordBatch)) -> Result<(), Error> {
-        use futures::StreamExt;
         let run = |source| Error::Query {
             indicator: "(query)".into(),
             source,
         };
-        self.runtime.block_on(async {
-            let df = self.exec.sql(sql).await.map_err(run)?;
-            let mut stream = df.execute_stream().await.map_err(run)?;
-            while let Some(batch) = stream.next().await {
-                each(&batch.map_err(run)?);
-            }
-            Ok(())
-        })
+        let df = query::sql(&self.runtime, &self.exec, sql).map_err(run)?;
+        query::for_each_batch(&self.runtime, df, &mut each).map_err(run)
     }
 
     /// Whether rows' patients are looked up in the dataset's patients mart (`mart`) rather
@@ -437,10 +419,8 @@ impl Engine {
             // Each derived table as a view first: its schema decides the plans, and later
             // derived tables may read it.
             for d in &ind.derived {
-                let view = self
-                    .runtime
-                    .block_on(self.exec.sql(&self.substitute(&d.sql, needed)))
-                    .map_err(query)?;
+                let view =
+                    query::sql(&self.runtime, &self.exec, &self.substitute(&d.sql, needed)).map_err(query)?;
                 schemas.insert(d.name.clone(), view.schema().inner().clone());
                 self.exec
                     .register_table(d.name.as_str(), view.into_view())
@@ -484,8 +464,7 @@ impl Engine {
                 let paths: Vec<catalogue::Path> = members.iter().map(|&i| ind.attribution[i].path).collect();
                 let plan = plan::aggregate(ind, &paths, &schemas, scope)?;
                 let started = std::time::Instant::now();
-                let df = self.runtime.block_on(self.exec.sql(&plan.sql)).map_err(query)?;
-                let sums = self.runtime.block_on(df.collect()).map_err(query)?;
+                let sums = query::sql_collect(&self.runtime, &self.exec, &plan.sql).map_err(query)?;
                 let reduced = started.elapsed().as_secs_f64();
                 tracing::debug!(
                     indicator = %ind.id,
@@ -536,8 +515,7 @@ impl Engine {
                 )
             );
             tracing::debug!(indicator = %ind.id, %sql, "plan");
-            let df = self.runtime.block_on(self.ctx.sql(&sql)).map_err(query)?;
-            self.runtime.block_on(df.collect()).map_err(query)
+            query::sql_collect(&self.runtime, &self.ctx, &sql).map_err(query)
         })();
         for name in temps {
             let _ = self.ctx.deregister_table(name.as_str());
@@ -557,9 +535,9 @@ impl Engine {
         query: &dyn Fn(datafusion::error::DataFusionError) -> Error,
     ) -> Result<SchemaRef, Error> {
         let started = std::time::Instant::now();
-        let view = self.runtime.block_on(self.exec.sql(sql)).map_err(query)?;
+        let view = query::sql(&self.runtime, &self.exec, sql).map_err(query)?;
         let planned = view.schema().inner().clone();
-        let batches = self.runtime.block_on(view.collect()).map_err(query)?;
+        let batches = query::collect(&self.runtime, view).map_err(query)?;
         // The batches' own schema: it may differ from the plan's in nullability.
         let schema = batches.first().map_or(planned, |b| b.schema());
         let n = std::thread::available_parallelism().map_or(2, |n| n.get());
