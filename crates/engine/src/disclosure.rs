@@ -255,7 +255,6 @@ fn months_of(grain: &str, label: &str) -> Option<(i32, i32)> {
 /// periods of another grain that partition them, and overlapping periods of one grain with
 /// the parts of their difference.
 fn relations(keys: &[Key], names: &Names<'_>, paths: &[(Path, Vec<Level>)], nesting: &Nesting) -> Relations {
-    let index: foldhash::HashMap<Key, u32> = keys.iter().enumerate().map(|(i, k)| (*k, i as u32)).collect();
     // Periods present, and the entities present.
     let mut periods: BTreeSet<(u32, u32)> = BTreeSet::new();
     let mut entities: BTreeSet<(u32, u32)> = BTreeSet::new();
@@ -263,21 +262,42 @@ fn relations(keys: &[Key], names: &Names<'_>, paths: &[(Path, Vec<Level>)], nest
         periods.insert((k[GRAIN], k[PERIOD]));
         entities.insert((k[LEVEL], k[CODE]));
     }
+    // Each row's index in a dense entity × period table (ABSENT where there is no row): the
+    // relations below look up millions of places, and an array index costs a fraction of
+    // hashing a key.
+    let period_no: foldhash::HashMap<(u32, u32), u32> =
+        periods.iter().zip(0..).map(|(&p, i)| (p, i)).collect();
+    let entity_no: foldhash::HashMap<(u32, u32), u32> =
+        entities.iter().zip(0..).map(|(&e, i)| (e, i)).collect();
+    let n_periods = periods.len();
+    let mut cell = vec![ABSENT; entities.len() * n_periods];
+    for (i, k) in keys.iter().enumerate() {
+        let e = entity_no[&(k[LEVEL], k[CODE])] as usize;
+        let p = period_no[&(k[GRAIN], k[PERIOD])] as usize;
+        cell[e * n_periods + p] = i as u32;
+    }
     let mut out = Relations::default();
-    // The rows of one relation: those of its places that exist (an absent row is a known 0),
-    // kept when at least two do.
-    let push = |out: &mut Relations, rows: &mut dyn Iterator<Item = Key>| {
+    // The rows of one relation, given as (entity, period) numbers: those of its places that
+    // exist (an absent row is a known 0), kept when at least two do.
+    fn push(out: &mut Relations, cell: &[u32], n_periods: usize, places: impl Iterator<Item = (u32, u32)>) {
         let start = out.cells.len();
-        out.cells.extend(rows.filter_map(|k| index.get(&k).copied()));
+        out.cells.extend(
+            places
+                .map(|(e, p)| cell[e as usize * n_periods + p as usize])
+                .filter(|&i| i != ABSENT),
+        );
         if out.cells.len() - start >= 2 {
             out.ends.push(out.cells.len());
         } else {
             out.cells.truncate(start);
         }
-    };
+    }
+    // A relation between entities, in every period. An entity without a row in the family
+    // (no number) adds nothing.
     let instantiate = |out: &mut Relations, places: &[(u32, u32)]| {
-        for &(g, p) in &periods {
-            push(out, &mut places.iter().map(|&(l, c)| [l, c, g, p]));
+        let numbers: Vec<u32> = places.iter().filter_map(|e| entity_no.get(e).copied()).collect();
+        for p in 0..n_periods as u32 {
+            push(out, &cell, n_periods, numbers.iter().map(|&e| (e, p)));
         }
     };
     let level_id = |l: Level| names.id(LEVEL, l.as_str());
@@ -374,13 +394,21 @@ fn relations(keys: &[Key], names: &Names<'_>, paths: &[(Path, Vec<Level>)], nest
             }
         }
     }
-    for &(l, c) in &entities {
+    // Template periods are periods present (they come from `ranges`), so each has a number.
+    let templates: Vec<Vec<u32>> = templates
+        .iter()
+        .map(|t| t.iter().map(|p| period_no[p]).collect())
+        .collect();
+    for e in 0..entities.len() as u32 {
         for t in &templates {
-            push(&mut out, &mut t.iter().map(|&(g, p)| [l, c, g, p]));
+            push(&mut out, &cell, n_periods, t.iter().map(|&p| (e, p)));
         }
     }
     out
 }
+
+/// No row at this place of the dense table in [`relations`].
+const ABSENT: u32 = u32::MAX;
 
 /// Secondary suppression: until no relation has exactly one hidden place, hides the
 /// smallest other sub-national place of each that does. `rank` orders places by how little
