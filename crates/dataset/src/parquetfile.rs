@@ -9,9 +9,12 @@ use crate::cell::Builder;
 use crate::chunk::{Chunk, Lines};
 use crate::report::Report;
 use crate::schema::{ColType, ColumnSpec, Presence, TableSpec};
-use arrow::array::{Array, ArrayRef, AsArray, Float64Array, Int64Builder, new_null_array};
+use arrow::array::{
+    Array, ArrayRef, AsArray, Float64Array, Int64Array, Int64Builder, StringArray, new_null_array,
+};
+use arrow::buffer::{Buffer, OffsetBuffer};
 use arrow::compute::{CastOptions, cast, cast_with_options};
-use arrow::datatypes::{DataType, Schema};
+use arrow::datatypes::{DataType, Int64Type, Schema};
 use arrow::record_batch::RecordBatch;
 use model::{Diagnostic, Location};
 use parquet::arrow::ProjectionMask;
@@ -41,6 +44,30 @@ pub(crate) struct ParquetTable {
     pub(crate) rows: u64,
     pub(crate) types: Vec<Option<DataType>>,
     done: bool,
+}
+
+/// Integers as their decimal text, nulls kept: what `cast(Int64 → Utf8)` gives, without a
+/// formatter call per value. `None` when the text could pass 32-bit offsets (then Arrow's
+/// cast reports it).
+fn int64_to_text(src: &Int64Array) -> Option<StringArray> {
+    // An i64 is at most 20 characters.
+    i32::try_from(src.len().checked_mul(20)?).ok()?;
+    let mut digits = itoa::Buffer::new();
+    let mut offsets = Vec::with_capacity(src.len() + 1);
+    let mut bytes = Vec::with_capacity(src.len() * 8);
+    offsets.push(0i32);
+    for (row, v) in src.values().iter().enumerate() {
+        if src.is_valid(row) {
+            bytes.extend_from_slice(digits.format(*v).as_bytes());
+        }
+        offsets.push(i32::try_from(bytes.len()).ok()?);
+    }
+    StringArray::try_new(
+        OffsetBuffer::new(offsets.into()),
+        Buffer::from_vec(bytes),
+        src.nulls().cloned(),
+    )
+    .ok()
 }
 
 fn is_string(t: &DataType) -> bool {
@@ -268,6 +295,14 @@ impl ParquetTable {
         }
         let converted = if src.data_type() == &target {
             src.clone()
+        } else if let Some(text) = (target == DataType::Utf8 && src.data_type() == &DataType::Int64)
+            .then(|| int64_to_text(src.as_primitive::<Int64Type>()))
+            .flatten()
+        {
+            // Identifiers written as integers (patient and spell ids): tens of millions of
+            // values in a national extract, so formatted here rather than through Arrow's
+            // general cast, which goes through `Display` per value.
+            Arc::new(text)
         } else if target == DataType::Int64 && src.data_type().is_floating() {
             // Whole numbers written as floats (as pandas does for integer columns with gaps).
             let f = match cast(src, &DataType::Float64) {
@@ -333,5 +368,33 @@ impl ParquetTable {
             }
         }
         converted
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The loader's own formatting of integer identifiers gives what Arrow's cast gives,
+    /// nulls, signs and both extremes included.
+    #[test]
+    fn integer_ids_as_text_match_arrows_cast() {
+        let src = Int64Array::from(vec![
+            Some(0),
+            Some(7),
+            None,
+            Some(-42),
+            Some(1_234_567_890_123),
+            Some(i64::MIN),
+            Some(i64::MAX),
+            None,
+        ]);
+        let ours = int64_to_text(&src).expect("fits");
+        let arrows = cast(&src, &DataType::Utf8).expect("casts");
+        assert_eq!(&ours, arrows.as_string::<i32>());
+        assert_eq!(ours.value(5), "-9223372036854775808");
+        assert!(ours.is_null(2) && ours.is_null(7));
+        let empty = int64_to_text(&Int64Array::from(Vec::<i64>::new())).expect("fits");
+        assert_eq!(empty.len(), 0);
     }
 }
