@@ -50,8 +50,6 @@ pub(crate) struct ParquetTable {
 /// formatter call per value. `None` when the text could pass 32-bit offsets (then Arrow's
 /// cast reports it).
 fn int64_to_text(src: &Int64Array) -> Option<StringArray> {
-    // An i64 is at most 20 characters.
-    i32::try_from(src.len().checked_mul(20)?).ok()?;
     let mut digits = itoa::Buffer::new();
     let mut offsets = Vec::with_capacity(src.len() + 1);
     let mut bytes = Vec::with_capacity(src.len() * 8);
@@ -295,9 +293,9 @@ impl ParquetTable {
         }
         let converted = if src.data_type() == &target {
             src.clone()
-        } else if let Some(text) = (target == DataType::Utf8 && src.data_type() == &DataType::Int64)
-            .then(|| int64_to_text(src.as_primitive::<Int64Type>()))
-            .flatten()
+        } else if target == DataType::Utf8
+            && let Some(ints) = src.as_primitive_opt::<Int64Type>()
+            && let Some(text) = int64_to_text(ints)
         {
             // Identifiers written as integers (patient and spell ids): tens of millions of
             // values in a national extract, so formatted here rather than through Arrow's
