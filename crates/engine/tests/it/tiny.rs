@@ -623,3 +623,75 @@ fn control_total_agreement_and_cqc_rating_scores() {
     // The commissioner's own surplus: £10m on £600m income.
     value("commissioner_margin", "93C", Q1.0, Q1.1, 100.0 * 10.0 / 600.0);
 }
+
+#[test]
+fn indicators_computed_side_by_side_give_what_each_alone_gives() {
+    // `compute` runs indicators two (or more) at a time; each one's rows must not depend on
+    // what ran beside it (table names, derived tables, the session's state).
+    let loaded = dataset::load(&data("tiny"), &dataset::Options::default()).expect("valid");
+    let catalogue = engine::Catalogue::default_catalogue().expect("catalogue");
+    let all = computed();
+    let mut compared = 0;
+    for ind in &catalogue.indicators {
+        let options = engine::Options {
+            indicators: vec![ind.id.clone()],
+            ..Default::default()
+        };
+        let alone = engine::compute(&loaded.dataset, &catalogue, &options, &|_| {}).expect("computes");
+        let alone = rows(&alone.unsuppressed);
+        let together: Rows = all
+            .all
+            .iter()
+            .filter(|(k, _)| k.0 == ind.id)
+            .map(|(k, r)| (k.clone(), r.clone()))
+            .collect();
+        assert_eq!(alone.len(), together.len(), "{}", ind.id);
+        for (k, r) in &alone {
+            assert_eq!(Some(r), together.get(k), "{k:?}");
+            compared += 1;
+        }
+    }
+    assert!(compared > 500, "{compared}");
+}
+
+#[test]
+fn a_failing_indicator_is_the_error_whichever_finishes_first() {
+    // One indicator's query fails (an unknown column) among good ones computed beside it:
+    // the run fails with that indicator's error, not a half-computed table.
+    let broken = r#"
+format = 1
+id = "broken"
+title = "Broken"
+description = "A filter on a column no table has."
+domain = "test"
+unit = "count"
+direction = "none"
+grains = ["financial_year"]
+ci = "none"
+
+[numerator]
+table = "admissions"
+when = "admission_date"
+filter = "no_such_column = 1"
+value = "count(*)"
+
+[[attribution]]
+path = "provider"
+levels = ["provider", "england"]
+"#;
+    let mut texts: Vec<(std::path::PathBuf, String)> =
+        std::fs::read_dir(crate::root().join("catalogue/indicators"))
+            .expect("catalogue")
+            .map(|e| {
+                let p = e.expect("entry").path();
+                let text = std::fs::read_to_string(&p).expect("read");
+                (p, text)
+            })
+            .collect();
+    texts.push(("broken.toml".into(), broken.to_string()));
+    let catalogue = engine::Catalogue::from_texts(texts).expect("valid");
+    let loaded = dataset::load(&data("tiny"), &dataset::Options::default()).expect("valid");
+    let e = engine::compute(&loaded.dataset, &catalogue, &engine::Options::default(), &|_| {})
+        .expect_err("the broken indicator fails");
+    assert!(e.to_string().starts_with("broken: query failed"), "{e}");
+}
