@@ -185,6 +185,8 @@ struct Schedule {
     /// An indicator with `[[derived]]` tables runs.
     derived: bool,
     failed: bool,
+    /// Per group, its members computed so far.
+    done: Vec<Vec<(usize, Outcome)>>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -553,11 +555,14 @@ impl Engine {
     }
 
     /// Computes several indicators (`compute` at `grains` for each), as many at a time as
-    /// there are cores, and returns each one's result and seconds in the order given.
+    /// there are cores, and hands each group of them (`groups`, indices into `indicators`
+    /// that together cover it) to `finish` as soon as its last member is computed, on the
+    /// worker that computed it: a group's disclosure control and signals run while other
+    /// indicators are still being computed. Returns `finish`'s result per group.
     ///
     /// On a small dataset each indicator's cost is mostly fixed and serial (planning, the
     /// roll-up in Rust, every practice × month), so one at a time left a core idle: at scale
-    /// 0.002 the catalogue took 3.5 s one at a time and 2.8 s two at a time. The costliest
+    /// 0.002 the catalogue took 3.4 s one at a time and 2.9 s two at a time. The costliest
     /// start first (`cost`), so the last to finish is a small one. Two rules keep it safe:
     ///
     /// - at most one indicator that reads more than `BIG` rows runs at a time, since each
@@ -567,15 +572,18 @@ impl Engine {
     ///   gives them, and another indicator may use the same names.
     ///
     /// `progress` is called, on this thread, with each indicator's id as it starts. After a
-    /// failure (other than a missing input table) no further indicator starts, and those not
-    /// started are `None`. On a cluster they go one at a time.
-    pub fn compute_many(
+    /// failure (other than a missing input table, which `finish` sees as such) no further
+    /// indicator starts, and the groups not finished are `None`. On a cluster indicators
+    /// go one at a time.
+    pub fn compute_many<T: Send>(
         &self,
         ds: &Dataset,
         indicators: &[&Indicator],
         grains: &[Grain],
+        groups: &[Vec<usize>],
+        finish: &(dyn Fn(Vec<(usize, Outcome)>) -> T + Sync),
         progress: &dyn Fn(&str),
-    ) -> Vec<Option<Outcome>> {
+    ) -> Vec<Option<T>> {
         let workers = if self.staging.is_some() {
             1
         } else {
@@ -590,6 +598,12 @@ impl Engine {
             order = ?order.iter().map(|&i| (&indicators[i].id, costs[i])).collect::<Vec<_>>(),
             "indicators"
         );
+        let mut group_of = vec![usize::MAX; indicators.len()];
+        for (g, members) in groups.iter().enumerate() {
+            for &i in members {
+                group_of[i] = g;
+            }
+        }
         let big = |i: usize| costs[i] > BIG;
         let derived = |i: usize| !indicators[i].derived.is_empty();
         let state = std::sync::Mutex::new(Schedule {
@@ -597,18 +611,19 @@ impl Engine {
             big: false,
             derived: false,
             failed: false,
+            done: groups.iter().map(|_| Vec::new()).collect(),
         });
         let changed = std::sync::Condvar::new();
-        let mut results: Vec<Option<Outcome>> = (0..indicators.len()).map(|_| None).collect();
-        enum Event {
+        let mut results: Vec<Option<T>> = groups.iter().map(|_| None).collect();
+        enum Event<T> {
             Started(usize),
-            Done(usize, Result<Vec<RecordBatch>, Error>, f64),
+            Finished(usize, T),
         }
         std::thread::scope(|scope| {
             let (tx, rx) = std::sync::mpsc::channel();
             for _ in 0..workers {
                 let tx = tx.clone();
-                let (state, changed, big, derived) = (&state, &changed, &big, &derived);
+                let (state, changed, big, derived, group_of) = (&state, &changed, &big, &derived, &group_of);
                 scope.spawn(move || {
                     let lock = || state.lock().unwrap_or_else(|p| p.into_inner());
                     loop {
@@ -633,14 +648,26 @@ impl Engine {
                         let _ = tx.send(Event::Started(i));
                         let started = std::time::Instant::now();
                         let result = self.compute(indicators[i], grains);
-                        {
+                        let seconds = started.elapsed().as_secs_f64();
+                        let g = group_of[i];
+                        let complete = {
                             let mut s = lock();
                             s.big &= !big(i);
                             s.derived &= !derived(i);
                             s.failed |= result.as_ref().is_err_and(|e| !e.is_missing_input());
-                        }
+                            match s.done.get_mut(g) {
+                                Some(done) => {
+                                    done.push((i, (result, seconds)));
+                                    (done.len() == groups[g].len()).then(|| std::mem::take(done))
+                                }
+                                None => None,
+                            }
+                        };
                         changed.notify_all();
-                        let _ = tx.send(Event::Done(i, result, started.elapsed().as_secs_f64()));
+                        if let Some(mut done) = complete {
+                            done.sort_by_key(|(i, _)| *i);
+                            let _ = tx.send(Event::Finished(g, finish(done)));
+                        }
                     }
                 });
             }
@@ -648,7 +675,7 @@ impl Engine {
             for event in rx {
                 match event {
                     Event::Started(i) => progress(&indicators[i].id),
-                    Event::Done(i, result, seconds) => results[i] = Some((result, seconds)),
+                    Event::Finished(g, t) => results[g] = Some(t),
                 }
             }
         });
@@ -908,104 +935,170 @@ pub fn compute(
         }
     }
     let engine = Engine::open(ds, &options.place)?;
-    let mut out = Computed::default();
-    // Every indicator first: disclosure control looks across indicators that count the same.
     let wanted: Vec<&Indicator> = catalogue
         .indicators
         .iter()
         .filter(|ind| options.indicators.is_empty() || options.indicators.contains(&ind.id))
         .collect();
-    let mut results = engine.compute_many(ds, &wanted, &options.grains, progress);
+    // Disclosure control looks across indicators that count the same (a family), so each
+    // family is published once all its members are computed; families and their signals are
+    // independent, so each is finished while other indicators are still computed.
+    let families = disclosure::families(&wanted);
+    let nesting = std::sync::OnceLock::new();
+    let nesting = || {
+        nesting.get_or_init(|| {
+            let started = std::time::Instant::now();
+            let n = disclosure::Nesting::new(ds);
+            tracing::debug!(seconds = started.elapsed().as_secs_f64(), "how entities nest");
+            n
+        })
+    };
+    let finish = |done: Vec<(usize, Outcome)>| finish_family(&wanted, done, options, &nesting);
+    let finished = engine.compute_many(ds, &wanted, &options.grains, &families, &finish, progress);
+    let mut each: Vec<Option<Finished>> = (0..wanted.len()).map(|_| None).collect();
     // The first failure in catalogue order, whichever finished first.
-    if let Some(i) = results
-        .iter()
-        .position(|r| matches!(r, Some((Err(e), _)) if !e.is_missing_input()))
-        && let Some((Err(e), _)) = results[i].take()
-    {
+    let mut failure: Option<(usize, Error)> = None;
+    for family in finished.into_iter().flatten() {
+        match family {
+            Ok(members) => {
+                for (i, f) in members {
+                    each[i] = Some(f);
+                }
+            }
+            Err((i, e)) => {
+                if failure.as_ref().is_none_or(|(j, _)| i < *j) {
+                    failure = Some((i, e));
+                }
+            }
+        }
+    }
+    if let Some((_, e)) = failure {
         return Err(e);
     }
-    let mut computed: Vec<(&Indicator, Vec<RecordBatch>)> = Vec::new();
-    for (ind, result) in wanted.iter().zip(results) {
-        let (batches, seconds) = match result {
-            Some((Ok(b), seconds)) => (b, seconds),
-            Some((Err(e), _)) => {
-                out.skipped.push((ind.id.clone(), e.to_string()));
-                continue;
+    let mut out = Computed::default();
+    for (ind, f) in wanted.iter().zip(each) {
+        match f {
+            Some(Finished::Skipped(why)) => out.skipped.push((ind.id.clone(), why)),
+            Some(Finished::Published(p)) => {
+                let rows: usize = p.rows.iter().map(RecordBatch::num_rows).sum();
+                tracing::info!(indicator = %ind.id, rows, seconds = p.seconds, "computed");
+                out.rows.push((ind.id.clone(), rows));
+                out.signals.push(p.signals);
+                out.published_signals.push(p.published_signals);
+                out.unsuppressed.extend(p.rows);
+                out.published.extend(p.published);
             }
-            None => {
-                return Err(Error::Runtime(format!("{}: not computed", ind.id)));
-            }
-        };
-        let mut kept = Vec::with_capacity(batches.len());
-        for batch in batches {
-            let keep: BooleanArray = {
-                let period = batch.column(5).as_string::<i32>();
-                (0..batch.num_rows())
-                    .map(|i| Some(overlaps(period.value(i), options.from, options.to)))
-                    .collect()
-            };
-            let batch = arrow::compute::filter_record_batch(&batch, &keep)
-                .map_err(|e| Error::Runtime(e.to_string()))?;
-            kept.push(
-                RecordBatch::try_new(output_schema(), batch.columns().to_vec())
-                    .map_err(|e| Error::Runtime(e.to_string()))?,
-            );
+            None => return Err(Error::Runtime(format!("{}: not computed", ind.id))),
         }
-        let rows: usize = kept.iter().map(RecordBatch::num_rows).sum();
-        tracing::info!(indicator = %ind.id, rows, seconds, "computed");
-        out.rows.push((ind.id.clone(), rows));
-        computed.push((ind, kept));
     }
+    Ok(out)
+}
 
-    // Disclosure control (by family) and signals (by indicator) are plain Rust over the
-    // computed rows, independent between families and indicators: spread over the cores
-    // (rayon; results in order).
+/// One indicator once its family is finished.
+enum Finished {
+    /// Not computed for want of an input table: why.
+    Skipped(String),
+    Published(Box<Published>),
+}
+
+/// One indicator's rows, published rows and signals (`Computed`'s parts), and the seconds
+/// its computation took.
+struct Published {
+    rows: Vec<RecordBatch>,
+    published: Vec<RecordBatch>,
+    signals: RecordBatch,
+    published_signals: RecordBatch,
+    seconds: f64,
+}
+
+/// A family's members computed (`done`, indices into `inds` in catalogue order): each
+/// one's rows kept to the periods asked for, disclosure control over those computed, then
+/// each one's signals. The error is the first member's that failed.
+fn finish_family<'a>(
+    inds: &[&Indicator],
+    done: Vec<(usize, Outcome)>,
+    options: &Options,
+    nesting: &dyn Fn() -> &'a disclosure::Nesting,
+) -> Result<Vec<(usize, Finished)>, (usize, Error)> {
+    let mut finished = Vec::with_capacity(done.len());
+    let mut computed: Vec<(usize, Vec<RecordBatch>, f64)> = Vec::new();
+    for (i, (result, seconds)) in done {
+        match result {
+            Ok(batches) => computed.push((i, in_periods(batches, options).map_err(|e| (i, e))?, seconds)),
+            Err(e) if e.is_missing_input() => finished.push((i, Finished::Skipped(e.to_string()))),
+            Err(e) => return Err((i, e)),
+        }
+    }
+    let started = std::time::Instant::now();
+    // The family less its skipped members may fall apart: protect each part on its own,
+    // as if the skipped indicators had not been asked for.
+    let members: Vec<&Indicator> = computed.iter().map(|(i, _, _)| inds[*i]).collect();
+    let mut published: Vec<Option<Vec<RecordBatch>>> = vec![None; computed.len()];
+    for part in disclosure::families(&members) {
+        let rows: Vec<Vec<RecordBatch>> = part.iter().map(|&k| computed[k].1.clone()).collect();
+        let inds: Vec<&Indicator> = part.iter().map(|&k| members[k]).collect();
+        let protected = disclosure::protect(&inds, &rows, nesting()).map_err(|e| (computed[part[0]].0, e))?;
+        for (&k, p) in part.iter().zip(protected) {
+            published[k] = Some(p);
+        }
+    }
+    tracing::debug!(
+        family = ?members.iter().map(|i| &i.id).collect::<Vec<_>>(),
+        seconds = started.elapsed().as_secs_f64(),
+        "disclosure control"
+    );
+    // Per indicator, its signals and those drawn from the published values only, side by
+    // side (rayon: a large family finishes last, when the other worker may be idle).
     use rayon::prelude::*;
     let started = std::time::Instant::now();
-    let nesting = disclosure::Nesting::new(ds);
-    tracing::debug!(seconds = started.elapsed().as_secs_f64(), "how entities nest");
-    let inds: Vec<&Indicator> = computed.iter().map(|(i, _)| *i).collect();
-    let mut published: Vec<Option<Vec<RecordBatch>>> = vec![None; computed.len()];
-    let families = disclosure::families(&inds);
-    let protected: Vec<_> = families
-        .par_iter()
-        .map(|family| {
-            let members: Vec<&Indicator> = family.iter().map(|&i| inds[i]).collect();
-            let rows: Vec<Vec<RecordBatch>> = family.iter().map(|&i| computed[i].1.clone()).collect();
-            disclosure::protect(&members, &rows, &nesting)
-        })
-        .collect();
-    for (family, protected) in families.iter().zip(protected) {
-        for (&i, p) in family.iter().zip(protected?) {
-            published[i] = Some(p);
-        }
-    }
-    tracing::info!(seconds = started.elapsed().as_secs_f64(), "disclosure control");
-    let started = std::time::Instant::now();
-    let jobs: Vec<(&Indicator, Vec<RecordBatch>, Vec<RecordBatch>)> = computed
-        .into_iter()
+    let drawn: Vec<Result<(usize, Finished), (usize, Error)>> = computed
+        .into_par_iter()
         .zip(published)
-        .map(|((ind, rows), published)| {
-            let published = published.ok_or_else(|| Error::Runtime(format!("{}: not published", ind.id)))?;
-            Ok((ind, rows, published))
-        })
-        .collect::<Result<_, Error>>()?;
-    // Per indicator, its signals and those drawn from the published values only, side by side.
-    let drawn: Vec<_> = jobs
-        .par_iter()
-        .map(|(ind, rows, published)| {
-            rayon::join(
-                || signals::signals(ind, rows),
-                || signals::published(&signals::signals(ind, published)?, published),
-            )
+        .zip(members)
+        .map(|(((i, rows, seconds), published), ind)| {
+            let published =
+                published.ok_or_else(|| (i, Error::Runtime(format!("{}: not published", ind.id))))?;
+            let (all, public) = rayon::join(
+                || signals::signals(ind, &rows),
+                || signals::published(&signals::signals(ind, &published)?, &published),
+            );
+            Ok((
+                i,
+                Finished::Published(Box::new(Published {
+                    signals: all.map_err(|e| (i, e))?,
+                    published_signals: public.map_err(|e| (i, e))?,
+                    rows,
+                    published,
+                    seconds,
+                })),
+            ))
         })
         .collect();
-    for ((_, rows, published), (all, public)) in jobs.into_iter().zip(drawn) {
-        out.signals.push(all?);
-        out.published_signals.push(public?);
-        out.unsuppressed.extend(rows);
-        out.published.extend(published);
+    tracing::debug!(seconds = started.elapsed().as_secs_f64(), "signals");
+    for d in drawn {
+        finished.push(d?);
     }
-    tracing::info!(seconds = started.elapsed().as_secs_f64(), "signals");
-    Ok(out)
+    finished.sort_by_key(|(i, _)| *i);
+    Ok(finished)
+}
+
+/// An indicator's rows in the periods `options` asks for (`from`, `to`), in the output
+/// schema.
+fn in_periods(batches: Vec<RecordBatch>, options: &Options) -> Result<Vec<RecordBatch>, Error> {
+    let mut kept = Vec::with_capacity(batches.len());
+    for batch in batches {
+        let keep: BooleanArray = {
+            let period = batch.column(5).as_string::<i32>();
+            (0..batch.num_rows())
+                .map(|i| Some(overlaps(period.value(i), options.from, options.to)))
+                .collect()
+        };
+        let batch =
+            arrow::compute::filter_record_batch(&batch, &keep).map_err(|e| Error::Runtime(e.to_string()))?;
+        kept.push(
+            RecordBatch::try_new(output_schema(), batch.columns().to_vec())
+                .map_err(|e| Error::Runtime(e.to_string()))?,
+        );
+    }
+    Ok(kept)
 }

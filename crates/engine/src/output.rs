@@ -94,6 +94,17 @@ pub fn write(
     batches: &[RecordBatch],
     json: bool,
 ) -> Result<(), Error> {
+    write_parquet(dir, name, schema, batches)?;
+    write_text(dir, name, schema, batches, json)
+}
+
+/// Writes `name.parquet` in `dir` (half of `write`: the two halves may run side by side).
+pub fn write_parquet(
+    dir: &Path,
+    name: &str,
+    schema: &SchemaRef,
+    batches: &[RecordBatch],
+) -> Result<(), Error> {
     std::fs::create_dir_all(dir).map_err(io(dir))?;
     let path = dir.join(format!("{name}.parquet"));
     let file = std::fs::File::create(&path).map_err(io(&path))?;
@@ -108,7 +119,18 @@ pub fn write(
         writer.write(b).map_err(parquet)?;
     }
     writer.close().map_err(parquet)?;
+    Ok(())
+}
 
+/// Writes `name.csv` (and `name.jsonl` when `json`) in `dir` (the other half of `write`).
+pub fn write_text(
+    dir: &Path,
+    name: &str,
+    schema: &SchemaRef,
+    batches: &[RecordBatch],
+    json: bool,
+) -> Result<(), Error> {
+    std::fs::create_dir_all(dir).map_err(io(dir))?;
     let path = dir.join(format!("{name}.csv"));
     let mut csv = std::io::BufWriter::new(std::fs::File::create(&path).map_err(io(&path))?);
     let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
