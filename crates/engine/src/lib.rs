@@ -571,10 +571,12 @@ impl Engine {
     /// - at most one with `[[derived]]` tables, which are registered under the names its SQL
     ///   gives them, and another indicator may use the same names.
     ///
-    /// `progress` is called, on this thread, with each indicator's id as it starts. After a
-    /// failure (other than a missing input table, which `finish` sees as such) no further
-    /// indicator starts, and the groups not finished are `None`. On a cluster indicators
-    /// go one at a time.
+    /// Every indicator must be in one group: an indicator in none is computed and its
+    /// outcome dropped. `progress` is called, on this thread, with each indicator's id as it
+    /// starts. After a failure (other than a missing input table, which `finish` sees as
+    /// such; a panic in an indicator's computation is a failure) no further indicator
+    /// starts, and the groups not finished are `None`. On a cluster indicators go one at a
+    /// time.
     pub fn compute_many<T: Send>(
         &self,
         ds: &Dataset,
@@ -647,7 +649,19 @@ impl Engine {
                         };
                         let _ = tx.send(Event::Started(i));
                         let started = std::time::Instant::now();
-                        let result = self.compute(indicators[i], grains);
+                        // A panic in one indicator's computation is its error, not the
+                        // run's: the other worker may be waiting for this one to finish.
+                        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                            self.compute(indicators[i], grains)
+                        }))
+                        .unwrap_or_else(|panic| {
+                            let why = panic
+                                .downcast_ref::<&str>()
+                                .map(|s| s.to_string())
+                                .or_else(|| panic.downcast_ref::<String>().cloned())
+                                .unwrap_or_default();
+                            Err(Error::Runtime(format!("{}: failed: {why}", indicators[i].id)))
+                        });
                         let seconds = started.elapsed().as_secs_f64();
                         let g = group_of[i];
                         let complete = {
