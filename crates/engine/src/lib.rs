@@ -117,6 +117,12 @@ impl std::str::FromStr for Place {
     }
 }
 
+/// The words of a derived table's SQL (runs of letters, digits and `_`): the names of the
+/// tables it may read among them.
+fn sql_words(sql: &str) -> impl Iterator<Item = &str> {
+    sql.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+}
+
 /// How many times one reduction of `ind` reads its derived table `name`: once for each later
 /// derived table whose SQL names it, and once for its measures (one scan when the numerator
 /// and denominator are the same rows, `plan::aggregate`; counted twice otherwise).
@@ -126,11 +132,7 @@ fn readers(ind: &Indicator, name: &str) -> usize {
         .iter()
         .skip_while(|d| d.name != name)
         .skip(1)
-        .filter(|d| {
-            d.sql
-                .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-                .any(|w| w == name)
-        })
+        .filter(|d| sql_words(&d.sql).any(|w| w == name))
         .count();
     let measures = [Some(&ind.numerator), ind.denominator.as_ref()]
         .into_iter()
@@ -419,8 +421,7 @@ impl Engine {
         let mut schemas = self.schemas.clone();
         // A derived table needs the contract tables its SQL names.
         for d in &ind.derived {
-            let words = d.sql.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'));
-            for w in words {
+            for w in sql_words(&d.sql) {
                 if dataset::schema::TABLES.iter().any(|t| t.name == w) && !schemas.contains_key(w) {
                     return Err(Error::Missing {
                         indicator: ind.id.clone(),
@@ -733,7 +734,7 @@ fn cost(ds: &Dataset, ind: &Indicator) -> u64 {
         .map(|m| m.table.as_str())
         .collect();
     for d in &ind.derived {
-        names.extend(d.sql.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')));
+        names.extend(sql_words(&d.sql));
     }
     if ind
         .attribution
