@@ -87,7 +87,8 @@ impl Options {
 /// What every handler shares.
 #[derive(Debug)]
 pub struct State {
-    pub results: results::Results,
+    /// Shared: the results never change while serving, and a test suite loads them once.
+    pub results: Arc<results::Results>,
     pub db: store::Store,
     pub options: Options,
     pub limiter: auth::Limiter,
@@ -318,11 +319,16 @@ pub async fn state_with(
     let results = tokio::task::spawn_blocking(move || results::Results::load(&dir))
         .await
         .map_err(|e| Error::Results(e.to_string()))??;
+    Ok(state_from(Arc::new(results), db, options))
+}
+
+/// [`state_with`] on results already loaded ([`results::Results::load`]).
+pub fn state_from(results: Arc<results::Results>, db: store::Store, options: Options) -> Shared {
     let map = map::Map::draw(&results);
     let assessment_conflicts = regime::inconsistent_assessments(&results.assessments, |o| {
         results.organisation(o).and_then(|x| x.system_code.clone())
     });
-    Ok(Arc::new(State {
+    Arc::new(State {
         assessment_conflicts,
         results,
         db,
@@ -332,7 +338,7 @@ pub async fn state_with(
         map,
         pages: Default::default(),
         openapi: Default::default(),
-    }))
+    })
 }
 
 /// Serves until interrupted (Ctrl-C).

@@ -17,6 +17,7 @@ mod rng;
 mod signals;
 mod skeleton;
 mod tables;
+pub mod testing;
 mod truth;
 mod world;
 

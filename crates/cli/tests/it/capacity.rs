@@ -82,6 +82,9 @@ fn bad_requests_exit_2_and_say_why() {
 
 #[test]
 fn a_plan_is_imported_validated_and_checked_on_a_synthetic_england() {
+    if !::synth::testing::full("cli: a plan is imported, validated and checked on a synthetic England") {
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("synthetic");
     footprint()

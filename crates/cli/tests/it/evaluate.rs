@@ -80,6 +80,9 @@ fn synth_refuses_a_bad_request_with_the_reason() {
 
 #[test]
 fn sites_are_evaluated_under_registered_protocols() {
+    if !::synth::testing::full("cli: sites are evaluated under registered protocols") {
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("synthetic");
     footprint()

@@ -20,6 +20,9 @@ fn fixture(name: &str) -> PathBuf {
 
 #[test]
 fn demo_writes_validates_and_summarises_england() {
+    if !::synth::testing::full("cli: demo writes, validates and summarises England") {
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     let out = footprint()
         .current_dir(dir.path())

@@ -116,6 +116,9 @@ fn attack_both(ds: &dataset::Dataset, c: &engine::Computed, catalogue: &engine::
 
 #[test]
 fn no_hidden_count_is_recovered_from_synthetic_england() {
+    if !synth::testing::full("engine: no hidden count is recovered from synthetic England") {
+        return;
+    }
     let dir = tempfile::tempdir().expect("temporary folder");
     let config = synth::Config {
         scale: 0.002,

@@ -6,6 +6,7 @@
 
 use crate::app;
 use fantoccini::{ClientBuilder, Locator};
+use hyper_util::client::legacy::connect::HttpConnector;
 use std::time::Duration;
 
 fn free_port() -> u16 {
@@ -38,8 +39,8 @@ pub struct Browser {
 impl Browser {
     pub async fn start() -> Option<Browser> {
         let Ok(chromedriver) = std::env::var("FOOTPRINT_TEST_CHROMEDRIVER") else {
-            println!(
-                "SKIPPED: dashboard in Chromium (set FOOTPRINT_TEST_CHROMEDRIVER to a chromedriver binary)"
+            synth::testing::skipped(
+                "dashboard in Chromium (set FOOTPRINT_TEST_CHROMEDRIVER to a chromedriver binary)",
             );
             return None;
         };
@@ -77,8 +78,7 @@ impl Browser {
         );
         let mut client = None;
         for _ in 0..50 {
-            match ClientBuilder::rustls()
-                .unwrap()
+            match ClientBuilder::new(HttpConnector::new())
                 .capabilities(caps.clone())
                 .connect(&format!("http://127.0.0.1:{port}"))
                 .await

@@ -64,6 +64,19 @@ pub fn fixture() -> &'static Fixture {
     })
 }
 
+/// The fixture's results, loaded once for the whole binary (as `server::state` loads them):
+/// each app shares them, as the results never change while serving.
+pub fn loaded() -> std::sync::Arc<server::results::Results> {
+    static R: OnceLock<std::sync::Arc<server::results::Results>> = OnceLock::new();
+    R.get_or_init(|| {
+        let dir = fixture().results.clone();
+        std::thread::spawn(move || std::sync::Arc::new(server::results::Results::load(&dir).expect("loads")))
+            .join()
+            .unwrap()
+    })
+    .clone()
+}
+
 /// A served app on a fresh SQLite register, with one token of each role and an
 /// intervention that conflicts with a case.
 #[derive(Debug)]
@@ -100,7 +113,7 @@ pub async fn app() -> App {
         serde_json::from_slice(&std::fs::read(f.results.join("regime.json")).unwrap()).unwrap();
     let synced = regime::sync(&assessed, &db, "test").await.unwrap();
     let (system, case_id) = synced.opened[0].clone();
-    let state = server::state(&f.results, db.clone()).await.unwrap();
+    let state = server::state_from(loaded(), db.clone(), Default::default());
     let r = &state.results;
     let region = r.system(&system).unwrap().region_code.clone();
     let trust = r

@@ -339,13 +339,11 @@ async fn dashboard_sessions_csrf_and_same_origin() {
 async fn behind_https_the_cookie_is_host_prefixed_and_secure() {
     let app = app().await;
     let db = app.state.db.clone();
-    let state = server::state_with(
-        &crate::fixture().results,
+    let state = server::state_from(
+        crate::loaded(),
         db,
         server::Options::new(Some("https://footprint.example.nhs.uk/".into()), None),
-    )
-    .await
-    .unwrap();
+    );
     let router = server::router(state);
     let national = app.token("national");
     let a = send(
